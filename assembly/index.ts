@@ -1,0 +1,9 @@
+// The kernels' module: every export is a kernel over byte offsets into the
+// imported linear memory. JS owns all allocation (src/backend/wasm/allocator.ts);
+// kernels never allocate. Each file here has a plain TypeScript reference in
+// src/backend/reference/kernels/ with the same name, which its test compares to.
+
+/** First byte past the module's static data: where the JS allocator may start. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,147 @@
+/**
+ * The Backend interface: the short list of primitives every compute backend
+ * implements. Everything else (autograd, broadcasting, composite ops, losses,
+ * models) is written once in TypeScript on top of this list.
+ *
+ * Conventions, for every method:
+ * - A `Storage` is an opaque handle to `length` float32 values owned by the
+ *   backend (WASM linear memory, a GPU buffer, a Float32Array). Handles are
+ *   created by `alloc` and returned with `free`.
+ * - Tensors are dense, row-major, NCHW; shapes travel as plain numbers.
+ * - Outputs are overwritten unless the method says it accumulates.
+ * - Methods never allocate storages the caller can see; scratch space is the
+ *   backend's own business.
+ */
+export interface Storage {
+  /** Number of float32 elements. */
+  readonly length: number;
+}
+
+/** Geometry of a 2-D convolution, NCHW input [n, c, h, w], weight [oc, c, kh, kw]. */
+export interface ConvGeometry {
+  n: number; c: number; h: number; w: number;
+  oc: number; kh: number; kw: number;
+  stride: number; pad: number;
+  oh: number; ow: number;
+}
+
+export function convGeometry(
+  xShape: readonly number[], wShape: readonly number[], stride: number, pad: number,
+): ConvGeometry {
+  const [n, c, h, w] = xShape;
+  const [oc, , kh, kw] = wShape;
+  return {
+    n, c, h, w, oc, kh, kw, stride, pad,
+    oh: Math.floor((h + 2 * pad - kh) / stride) + 1,
+    ow: Math.floor((w + 2 * pad - kw) / stride) + 1,
+  };
+}
+
+export type UnaryOp = 'relu' | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+
+export interface Backend {
+  readonly name: string;
+  /** Extra facts for `info()`: SIMD build, threads, adapter... */
+  describe(): Record<string, unknown>;
+
+  // --- storage -------------------------------------------------------------
+  alloc(length: number): Storage;
+  free(s: Storage): void;
+  write(s: Storage, data: Float32Array, offset?: number): void;
+  /** A copy of the values. Synchronous backends return the array itself. */
+  read(s: Storage): Float32Array | Promise<Float32Array>;
+  /** Bytes currently reserved by the backend (for memory tests and info()). */
+  memoryBytes(): number;
+
+  // --- elementwise -----------------------------------------------------------
+  fill(y: Storage, value: number, n: number): void;
+  copy(x: Storage, y: Storage, n: number): void;
+  unary(op: UnaryOp, x: Storage, y: Storage, n: number): void;
+  /** y = a (op) b, all of length n. */
+  binary(op: BinaryOp, a: Storage, b: Storage, y: Storage, n: number): void;
+  /** y = alpha * x + beta * y (beta = 0 ignores y's old values, NaN included). */
+  axpby(alpha: number, x: Storage, beta: number, y: Storage, n: number): void;
+  /** dx = dy where x > 0 else 0. */
+  reluBackward(x: Storage, dy: Storage, dx: Storage, n: number): void;
+  /**
+   * General broadcasting: y (shape outShape) = x (shape xShape, same rank,
+   * each dim 1 or equal) expanded along its size-1 dims.
+   */
+  broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void;
+  /** Inverse of broadcastTo for gradients: y (xShape) = sum of x (outShape) over broadcast dims. */
+  sumTo(x: Storage, outShape: readonly number[], y: Storage, xShape: readonly number[]): void;
+
+  // --- reductions --------------------------------------------------------------
+  /** y[0] = sum of x[0..n). */
+  sum(x: Storage, y: Storage, n: number): void;
+  /** y[c] = sum over r of x[r * cols + c] (bias gradients). */
+  sumRows(x: Storage, y: Storage, rows: number, cols: number): void;
+  /** y[r * cols + c] = x[r * cols + c] + b[c] (bias add). */
+  addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void;
+
+  // --- dense ---------------------------------------------------------------------
+  /**
+   * C = alpha * op(A) * op(B) + beta * C, row-major, op(A) is [m, k], op(B) [k, n].
+   * transA: A is stored [k, m]; transB: B is stored [n, k].
+   */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: Storage, b: Storage, beta: number, c: Storage): void;
+
+  // --- convolution (no bias) -------------------------------------------------------
+  conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void;
+  conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void;
+  conv2dBackwardFilter(x: Storage, dy: Storage, dw: Storage, g: ConvGeometry): void;
+
+  // --- pooling ------------------------------------------------------------------------
+  /** y[nc] = mean of x[nc, 0..hw). */
+  globalAvgPoolForward(x: Storage, y: Storage, nc: number, hw: number): void;
+  globalAvgPoolBackward(dy: Storage, dx: Storage, nc: number, hw: number): void;
+
+  // --- batch norm (NCHW, statistics per channel over n * hw values) ---------------------
+  /**
+   * Training mode: normalise with the batch statistics, write saveMean and
+   * saveInvStd (1 / sqrt(biased var + eps)) for the backward pass, and update
+   * the running statistics in place as PyTorch does (unbiased variance).
+   */
+  batchNormForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage,
+    runningMean: Storage, runningVar: Storage, saveMean: Storage, saveInvStd: Storage,
+    n: number, c: number, hw: number, momentum: number, eps: number): void;
+  /** Eval mode: normalise with the running statistics. */
+  batchNormForwardEval(x: Storage, gamma: Storage, beta: Storage, y: Storage,
+    runningMean: Storage, runningVar: Storage, n: number, c: number, hw: number, eps: number): void;
+  /**
+   * Gradients for x, gamma, beta. training = true: mean/invStd are the batch
+   * statistics saved by the forward and dx includes their dependence on x;
+   * training = false: they are the running statistics (mean, 1/sqrt(var+eps)),
+   * constants, and dx = dy * gamma * invStd.
+   */
+  batchNormBackward(x: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage,
+    dx: Storage, dgamma: Storage, dbeta: Storage, n: number, c: number, hw: number,
+    training: boolean): void;
+
+  // --- fused losses ------------------------------------------------------------------------
+  /**
+   * Softmax cross-entropy over logits [n, c]: loss[0] = sum_i w_{y_i} * l_i / sum_i w_{y_i}
+   * (PyTorch's weighted mean; w = 1 when weights is null), dlogits = d loss / d logits.
+   */
+  softmaxCrossEntropy(logits: Storage, labels: Int32Array, weights: Storage | null,
+    n: number, c: number, loss: Storage, dlogits: Storage): void;
+  /**
+   * Feature-balanced loss (Li et al., ICME 2022): logit_j = z_j - s_j / (||f_i|| + 1e-12),
+   * s = stimulus per class (curr * lambda * lam_j), cross-entropy (mean) on logit.
+   * Writes loss[0], dlogits = d/dz, dfeatures = d/df ([n, d]).
+   */
+  featureBalancedLoss(logits: Storage, features: Storage, labels: Int32Array, stimulus: Storage,
+    n: number, c: number, d: number, loss: Storage, dlogits: Storage, dfeatures: Storage): void;
+
+  // --- optimiser ------------------------------------------------------------------------------
+  /**
+   * SGD as torch.optim.SGD (dampening 0), in place:
+   * g = grad + weightDecay * param; buf = momentum * buf + g;
+   * step = nesterov ? g + momentum * buf : buf; param -= lr * step.
+   * With momentum = 0, buf is untouched (may be null).
+   */
+  sgdStep(param: Storage, grad: Storage, momentumBuf: Storage | null, n: number,
+    lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
+}

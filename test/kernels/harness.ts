@@ -1,0 +1,38 @@
+// Loads the built kernels (dist/wasmtail.wasm) for kernel-level tests and
+// benchmarks: raw exports plus helpers to move arrays in and out of memory.
+import { compileKernels, instantiateKernels } from '../../src/backend/wasm/loader.js';
+import { LinearAllocator } from '../../src/backend/wasm/allocator.js';
+
+export interface Harness {
+  k: Record<string, any>;
+  memory: WebAssembly.Memory;
+  /** Allocates n float32 (or int32) slots, optionally filled; returns the byte offset. */
+  alloc(n: number, init?: ArrayLike<number>): number;
+  allocI32(values: ArrayLike<number>): number;
+  /** Allocates raw bytes (workspaces). */
+  allocBytes(bytes: number): number;
+  /** A fresh copy of n float32 values at ptr. */
+  read(ptr: number, n: number): Float32Array;
+}
+
+export async function loadHarness(): Promise<Harness> {
+  const inst = await instantiateKernels(await compileKernels());
+  const heap = new LinearAllocator(inst.memory, inst.heapBase, 2 ** 32 - 65536);
+  return {
+    k: inst.exports,
+    memory: inst.memory,
+    alloc(n, init) {
+      const ptr = heap.alloc(Math.max(1, n) * 4);
+      const view = new Float32Array(inst.memory.buffer, ptr, n);
+      if (init) view.set(init); else view.fill(0);
+      return ptr;
+    },
+    allocI32(values) {
+      const ptr = heap.alloc(Math.max(1, values.length) * 4);
+      new Int32Array(inst.memory.buffer, ptr, values.length).set(values);
+      return ptr;
+    },
+    allocBytes(bytes) { return heap.alloc(bytes); },
+    read(ptr, n) { return new Float32Array(inst.memory.buffer, ptr, n).slice(); },
+  };
+}
