@@ -7,3 +7,11 @@
 export function heapBase(): usize {
   return __heap_base;
 }
+export * from './gemm';
+export * from './elementwise';
+export * from './reduce';
+export * from './pool';
+export * from './batchnorm';
+export * from './loss';
+export * from './optim';
+export * from './conv';

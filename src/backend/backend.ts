@@ -98,6 +98,15 @@ export interface Backend {
   globalAvgPoolForward(x: Storage, y: Storage, nc: number, hw: number): void;
   globalAvgPoolBackward(dy: Storage, dx: Storage, nc: number, hw: number): void;
 
+  // --- shortcut --------------------------------------------------------------------------
+  /**
+   * The CIFAR ResNet "option A" shortcut (He et al. 2016): y [n, c + 2 padC, oh, ow] =
+   * x[:, :, ::stride, ::stride] with padC zero channels on each side; oh = ceil(h / stride).
+   */
+  downsamplePadChannels(x: Storage, y: Storage, n: number, c: number, h: number, w: number, stride: number, padC: number): void;
+  /** Its gradient: dx (overwritten) receives dy at the sampled positions, zero elsewhere. */
+  downsamplePadChannelsBackward(dy: Storage, dx: Storage, n: number, c: number, h: number, w: number, stride: number, padC: number): void;
+
   // --- batch norm (NCHW, statistics per channel over n * hw values) ---------------------
   /**
    * Training mode: normalise with the batch statistics, write saveMean and

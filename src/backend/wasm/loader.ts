@@ -23,14 +23,15 @@ export const WASM_FILE = 'wasmtail.wasm';
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
-async function readUrl(url: URL): Promise<Uint8Array> {
+async function readUrl(url: URL): Promise<ArrayBuffer> {
   if (url.protocol === 'file:' && isNode) {
     const fs = await import('node:fs/promises');
-    return new Uint8Array(await fs.readFile(url));
+    const bytes = await fs.readFile(url);
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   }
   const res = await fetch(url);
   if (!res.ok) throw new Error(`wasmtail: could not fetch ${url}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
+  return await res.arrayBuffer();
 }
 
 /** Candidate locations of the .wasm file: beside the bundle, or the build output seen from src/. */

@@ -1,0 +1,264 @@
+// 2-D convolution (cross-correlation, as in PyTorch), NCHW, zero padding, no
+// bias, as GEMMs over im2col columns (Chellapilla et al., "High performance
+// convolutional neural networks for document processing", 2006):
+//
+//   forward          Y_b[oc, P] = W[oc, K] * col(X_b)[K, P]      K = c*kh*kw, P = oh*ow
+//   backward filter  dW^T[K, oc] = sum_b col(X_b)[K, P] * dY_b^T[P, oc]
+//   backward input   stride 1: a forward convolution of dY with the flipped,
+//                    channel-swapped filter (no col2im); otherwise
+//                    dcol = W^T * dY_b, then col2im.
+//
+// The forward writes im2col straight into the packed 8-column panels that the
+// GEMM micro-kernel reads (assembly/gemm.ts), one panel at a time, so the
+// columns are never stored whole and each panel is consumed from L1.
+// The backward filter runs with the columns as A (read in place) and the
+// small dY^T as B, so only dY (c*kh*kw times smaller) needs a transposing pack.
+//
+// References: src/backend/reference/kernels/conv.ts.
+import { gemmPacked, gemmWorkspaceBytes, sgemm, TILE_BYTES } from './gemm';
+
+@inline function roundUp64(bytes: i32): i32 {
+  return (bytes + 63) & ~63;
+}
+
+/** Scratch bytes any of the three conv kernels needs for this geometry. */
+export function conv2dWorkspaceBytes(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
+  stride: i32, pad: i32, oh: i32, ow: i32): i32 {
+  const K = c * kh * kw, P = oh * ow;
+  const forward = TILE_BYTES + roundUp64(K * 32);
+  const inputFlipped = roundUp64(oc * K * 4) + TILE_BYTES + roundUp64(oc * kh * kw * 32);
+  const inputCol2im = roundUp64(K * P * 4) + gemmWorkspaceBytes(K, P, oc);
+  const filter = roundUp64(K * P * 4) + roundUp64(K * oc * 4) + gemmWorkspaceBytes(K, oc, P);
+  return max(max(forward, inputFlipped), max(inputCol2im, filter));
+}
+
+// --- small vector helpers ------------------------------------------------------
+
+@inline function zeroF32(dst: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), 0);
+}
+
+@inline function copyF32(dst: usize, src: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < count; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+@inline function addF32(dst: usize, src: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const d = dst + (<usize>i << 2);
+    v128.store(d, f32x4.add(v128.load(d), v128.load(src + (<usize>i << 2))));
+  }
+  for (; i < count; i++) {
+    const d = dst + (<usize>i << 2);
+    store<f32>(d, load<f32>(d) + load<f32>(src + (<usize>i << 2)));
+  }
+}
+
+// --- im2col / col2im ---------------------------------------------------------------
+
+/**
+ * One image x [c, h, w] to columns [c*kh*kw, oh*ow]:
+ * col[(ci*kh + i)*kw + j, oy*ow + ox] = x[ci, oy*stride + i - pad, ox*stride + j - pad], 0 outside.
+ */
+export function im2col(x: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, stride: i32, pad: i32,
+  oh: i32, ow: i32, col: usize): void {
+  let dst = col;
+  for (let ci = 0; ci < c; ci++) {
+    const xc = x + <usize>(ci * h * w) * 4;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        // Output columns whose input pixel is inside the row: ox*stride + j - pad in [0, w).
+        const lo = stride == 1 ? min(ow, max(0, pad - j)) : 0;
+        const hi = stride == 1 ? max(lo, min(ow, w + pad - j)) : 0;
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * stride + i - pad;
+          if (iy < 0 || iy >= h) {
+            zeroF32(dst, ow);
+          } else if (stride == 1) {
+            zeroF32(dst, lo);
+            copyF32(dst + (<usize>lo << 2), xc + <usize>(iy * w + lo + j - pad) * 4, hi - lo);
+            zeroF32(dst + (<usize>hi << 2), ow - hi);
+          } else {
+            const xrow = xc + <usize>(iy * w) * 4;
+            for (let ox = 0; ox < ow; ox++) {
+              const ix = ox * stride + j - pad;
+              store<f32>(dst + (<usize>ox << 2), ix >= 0 && ix < w ? load<f32>(xrow + (<usize>ix << 2)) : 0);
+            }
+          }
+          dst += <usize>ow << 2;
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: adds each column entry onto its pixel of x [c, h, w] (the caller zeroes x). */
+export function col2im(col: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, stride: i32, pad: i32,
+  oh: i32, ow: i32, x: usize): void {
+  let src = col;
+  for (let ci = 0; ci < c; ci++) {
+    const xc = x + <usize>(ci * h * w) * 4;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const lo = stride == 1 ? min(ow, max(0, pad - j)) : 0;
+        const hi = stride == 1 ? max(lo, min(ow, w + pad - j)) : 0;
+        for (let oy = 0; oy < oh; oy++) {
+          const iy = oy * stride + i - pad;
+          if (iy >= 0 && iy < h) {
+            if (stride == 1) {
+              addF32(xc + <usize>(iy * w + lo + j - pad) * 4, src + (<usize>lo << 2), hi - lo);
+            } else {
+              const xrow = xc + <usize>(iy * w) * 4;
+              for (let ox = 0; ox < ow; ox++) {
+                const ix = ox * stride + j - pad;
+                if (ix >= 0 && ix < w) {
+                  const p = xrow + (<usize>ix << 2);
+                  store<f32>(p, load<f32>(p) + load<f32>(src + (<usize>ox << 2)));
+                }
+              }
+            }
+          }
+          src += <usize>ow << 2;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * im2col of output pixels p0 .. p0+7 of one image, written as one packed
+ * GEMM panel: dst[kk*8 + jj] = col[kk, p0 + jj], 0 past the last pixel.
+ * Pixels within one output row take the fast path (two vector copies per
+ * tap at stride 1); panels that wrap a row go lane by lane.
+ */
+function im2colPanel(x: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, stride: i32,
+  padH: i32, padW: i32, oh: i32, ow: i32, p0: i32, dst: usize): void {
+  const oy = p0 / ow, ox0 = p0 - oy * ow;
+  if (ox0 + 8 <= ow) {
+    for (let ci = 0; ci < c; ci++) {
+      const xc = x + <usize>(ci * h * w) * 4;
+      for (let i = 0; i < kh; i++) {
+        const iy = oy * stride + i - padH;
+        if (iy < 0 || iy >= h) {
+          for (let j = 0; j < kw; j++) {
+            v128.store(dst, f32x4.splat(0));
+            v128.store(dst, f32x4.splat(0), 16);
+            dst += 32;
+          }
+          continue;
+        }
+        const xrow = xc + <usize>(iy * w) * 4;
+        for (let j = 0; j < kw; j++) {
+          const ix0 = ox0 * stride + j - padW;
+          if (stride == 1 && ix0 >= 0 && ix0 + 8 <= w) {
+            const s = xrow + (<usize>ix0 << 2);
+            v128.store(dst, v128.load(s));
+            v128.store(dst, v128.load(s, 16), 16);
+          } else {
+            for (let jj = 0; jj < 8; jj++) {
+              const ix = ix0 + jj * stride;
+              store<f32>(dst + (<usize>jj << 2), ix >= 0 && ix < w ? load<f32>(xrow + (<usize>ix << 2)) : 0);
+            }
+          }
+          dst += 32;
+        }
+      }
+    }
+    return;
+  }
+  const P = oh * ow;
+  for (let jj = 0; jj < 8; jj++) {
+    const p = p0 + jj;
+    let d = dst + (<usize>jj << 2);
+    const py = p / ow, px = p - py * ow;
+    for (let ci = 0; ci < c; ci++) {
+      const xc = x + <usize>(ci * h * w) * 4;
+      for (let i = 0; i < kh; i++) {
+        const iy = py * stride + i - padH;
+        for (let j = 0; j < kw; j++) {
+          const ix = px * stride + j - padW;
+          const inside = p < P && iy >= 0 && iy < h && ix >= 0 && ix < w;
+          store<f32>(d, inside ? load<f32>(xc + <usize>(iy * w + ix) * 4) : 0);
+          d += 32;
+        }
+      }
+    }
+  }
+}
+
+// --- the three kernels -----------------------------------------------------------
+
+/** Forward with separate vertical and horizontal padding (the flipped backward-input pass needs that). */
+function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
+  stride: i32, padH: i32, padW: i32, oh: i32, ow: i32, work: usize): void {
+  const K = c * kh * kw, P = oh * ow;
+  const tile = work, panel = work + TILE_BYTES;
+  for (let b = 0; b < n; b++) {
+    const xb = x + <usize>(b * c * h * w) * 4;
+    const yb = y + <usize>(b * oc * P) * 4;
+    for (let p0 = 0; p0 < P; p0 += 8) {
+      im2colPanel(xb, c, h, w, kh, kw, stride, padH, padW, oh, ow, p0, panel);
+      gemmPacked(oc, min(8, P - p0), K, wt, <usize>K << 2, panel, yb + (<usize>p0 << 2), <usize>P << 2, 1, 0, tile);
+    }
+  }
+}
+
+/** y [n, oc, oh, ow] = conv(x [n, c, h, w], wt [oc, c, kh, kw]). Overwrites y. */
+export function conv2dForward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+  kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize): void {
+  forward(x, wt, y, n, c, h, w, oc, kh, kw, stride, pad, pad, oh, ow, work);
+}
+
+/** dx [n, c, h, w] from dy [n, oc, oh, ow] and wt. Overwrites dx. */
+export function conv2dBackwardInput(dy: usize, wt: usize, dx: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+  kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize): void {
+  const K = c * kh * kw, P = oh * ow;
+  const padH = kh - 1 - pad, padW = kw - 1 - pad;
+  if (stride == 1 && padH >= 0 && padW >= 0 && oh + 2 * padH - kh + 1 == h && ow + 2 * padW - kw + 1 == w) {
+    // dx[ci, y, x] = sum_{o,i,j} dy[o, y + pad - i, x + pad - j] * wt[o, ci, i, j]: a stride-1
+    // forward conv of dy with padding k-1-pad and the filter wf[ci, o, i', j'] = wt[o, ci, kh-1-i', kw-1-j'].
+    const wf = work;
+    for (let o = 0; o < oc; o++) {
+      for (let ci = 0; ci < c; ci++) {
+        const src = wt + <usize>((o * c + ci) * kh * kw) * 4;
+        const dst = wf + <usize>((ci * oc + o) * kh * kw) * 4;
+        for (let t = 0; t < kh * kw; t++) {
+          store<f32>(dst + (<usize>t << 2), load<f32>(src + <usize>(kh * kw - 1 - t) * 4));
+        }
+      }
+    }
+    forward(dy, wf, dx, n, oc, oh, ow, c, kh, kw, 1, padH, padW, h, w, work + <usize>roundUp64(oc * K * 4));
+    return;
+  }
+  const dcol = work, gemmWork = work + <usize>roundUp64(K * P * 4);
+  for (let b = 0; b < n; b++) {
+    const dxb = dx + <usize>(b * c * h * w) * 4;
+    sgemm(1, 0, K, P, oc, 1, wt, dy + <usize>(b * oc * P) * 4, 0, dcol, gemmWork);
+    zeroF32(dxb, c * h * w);
+    col2im(dcol, c, h, w, kh, kw, stride, pad, oh, ow, dxb);
+  }
+}
+
+/** dw [oc, c, kh, kw] = sum over the batch of dy * x at each tap. Overwrites dw. */
+export function conv2dBackwardFilter(x: usize, dy: usize, dw: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+  kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize): void {
+  const K = c * kh * kw, P = oh * ow;
+  const col = work;
+  const dwT = col + <usize>roundUp64(K * P * 4);
+  const gemmWork = dwT + <usize>roundUp64(K * oc * 4);
+  zeroF32(dwT, K * oc);
+  for (let b = 0; b < n; b++) {
+    im2col(x + <usize>(b * c * h * w) * 4, c, h, w, kh, kw, stride, pad, oh, ow, col);
+    sgemm(0, 1, K, oc, P, 1, col, dy + <usize>(b * oc * P) * 4, 1, dwT, gemmWork);
+  }
+  // dw = (dW^T)^T; the filter is small, a scalar transpose is enough.
+  for (let o = 0; o < oc; o++) {
+    for (let kk = 0; kk < K; kk++) {
+      store<f32>(dw + <usize>(o * K + kk) * 4, load<f32>(dwT + <usize>(kk * oc + o) * 4));
+    }
+  }
+}

@@ -1,0 +1,91 @@
+// Reductions. Precision: values are summed in f32x4 lanes (two vectors, eight
+// running sums) for blocks of at most BLOCK elements; each block's lanes are
+// then combined pairwise into an f64 total. Every f32 partial sum therefore
+// covers at most BLOCK / 8 values, so the error stays near that of a short
+// f32 sum however long the input is (batch-norm channels hold 65,536 values).
+
+/** Elements summed in f32 lanes before they are flushed into the f64 total. */
+const BLOCK: i32 = 1024;
+
+@inline function at(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+@inline function lanesToF64(v: v128): f64 {
+  return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) +
+    (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
+}
+
+/**
+ * Sum of the n f32 values at x, in f64 (blockwise as described above).
+ * Exported for the other kernel files (pooling, batch norm); callable from JS too.
+ */
+export function sumF64(x: usize, n: i32): f64 {
+  let total: f64 = 0;
+  const n8 = n & ~7;
+  let i = 0;
+  while (i < n8) {
+    const stop = min(n8, i + BLOCK);
+    let a0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    for (; i < stop; i += 8) {
+      const p = at(x, i);
+      a0 = f32x4.add(a0, v128.load(p));
+      a1 = f32x4.add(a1, v128.load(p, 16));
+    }
+    total += lanesToF64(f32x4.add(a0, a1));
+  }
+  for (; i < n; i++) total += <f64>load<f32>(at(x, i));
+  return total;
+}
+
+/** y[0] = sum of x[0..n). */
+export function sum(x: usize, y: usize, n: i32): void {
+  store<f32>(y, <f32>sumF64(x, n));
+}
+
+/**
+ * y[c] = sum over r of x[r * cols + c]. Four columns at a time in one f32x4
+ * accumulator, flushed into f64 every BLOCK rows; leftover columns in f64.
+ */
+export function sumRows(x: usize, y: usize, rows: i32, cols: i32): void {
+  const stride = <usize>cols << 2;
+  const c4 = cols & ~3;
+  for (let c = 0; c < c4; c += 4) {
+    let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+    let p = at(x, c);
+    let r = 0;
+    while (r < rows) {
+      const stop = min(rows, r + BLOCK);
+      let acc = f32x4.splat(0);
+      for (; r < stop; r++, p += stride) acc = f32x4.add(acc, v128.load(p));
+      s0 += <f64>f32x4.extract_lane(acc, 0);
+      s1 += <f64>f32x4.extract_lane(acc, 1);
+      s2 += <f64>f32x4.extract_lane(acc, 2);
+      s3 += <f64>f32x4.extract_lane(acc, 3);
+    }
+    const q = at(y, c);
+    store<f32>(q, <f32>s0);
+    store<f32>(q, <f32>s1, 4);
+    store<f32>(q, <f32>s2, 8);
+    store<f32>(q, <f32>s3, 12);
+  }
+  for (let c = c4; c < cols; c++) {
+    let s: f64 = 0;
+    let p = at(x, c);
+    for (let r = 0; r < rows; r++, p += stride) s += <f64>load<f32>(p);
+    store<f32>(at(y, c), <f32>s);
+  }
+}
+
+/** y[r * cols + c] = x[r * cols + c] + b[c]. */
+export function addRowVector(x: usize, b: usize, y: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const xr = at(x, r * cols);
+    const yr = at(y, r * cols);
+    let c = 0;
+    for (; c < c4; c += 4) v128.store(at(yr, c), f32x4.add(v128.load(at(xr, c)), v128.load(at(b, c))));
+    for (; c < cols; c++) store<f32>(at(yr, c), load<f32>(at(xr, c)) + load<f32>(at(b, c)));
+  }
+}

@@ -1,0 +1,61 @@
+// Batch normalisation over NCHW (or [N, C]) with PyTorch's semantics:
+// training normalises with the batch statistics and updates the running ones
+// (unbiased variance); eval normalises with the running statistics.
+import { backend } from '../backend/current.js';
+import { record } from '../autograd/node.js';
+import { Tensor, empty } from '../tensor.js';
+import { assertShape, assertTensor, shapeStr } from './util.js';
+
+export interface BatchNormOptions {
+  training: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormOptions): Tensor {
+  assertTensor(x, 'batchNorm2d', 'x');
+  if (x.ndim !== 4 && x.ndim !== 2) throw new Error(`wasmtail: batchNorm2d(): x must be NCHW or [N, C], got shape ${shapeStr(x.shape)}`);
+  const [n, c] = x.shape;
+  const hw = x.ndim === 4 ? x.shape[2] * x.shape[3] : 1;
+  for (const [t, name] of [[gamma, 'weight'], [beta, 'bias'], [runningMean, 'running_mean'], [runningVar, 'running_var']] as const) {
+    assertTensor(t, 'batchNorm2d', name);
+    assertShape(t, [c], 'batchNorm2d', name);
+  }
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.eps ?? 1e-5;
+  const training = opts.training;
+  if (training && n * hw < 2) {
+    throw new Error(`wasmtail: batchNorm2d(): training needs more than one value per channel, got input ${shapeStr(x.shape)}`);
+  }
+  const be = backend();
+  const y = empty(x.shape);
+  let mean: Tensor;
+  let invStd: Tensor;
+  if (training) {
+    mean = empty([c]);
+    invStd = empty([c]);
+    be.batchNormForwardTrain(x.storage, gamma.storage, beta.storage, y.storage, runningMean.storage, runningVar.storage,
+      mean.storage, invStd.storage, n, c, hw, momentum, eps);
+  } else {
+    be.batchNormForwardEval(x.storage, gamma.storage, beta.storage, y.storage, runningMean.storage, runningVar.storage, n, c, hw, eps);
+    mean = runningMean;
+    invStd = empty([c]);
+    // 1 / sqrt(var + eps) from the running variance, kept for the backward.
+    const epsT = empty([c]);
+    be.fill(epsT.storage, eps, c);
+    be.binary('add', runningVar.storage, epsT.storage, invStd.storage, c);
+    be.unary('sqrt', invStd.storage, invStd.storage, c);
+    be.fill(epsT.storage, 1, c);
+    be.binary('div', epsT.storage, invStd.storage, invStd.storage, c);
+    epsT.dispose();
+  }
+  return record(y, 'batchNorm2d', [x, gamma, beta], (g) => {
+    const dx = empty(x.shape);
+    const dgamma = empty([c]);
+    const dbeta = empty([c]);
+    be.batchNormBackward(x.storage, g.storage, gamma.storage, mean.storage, invStd.storage,
+      dx.storage, dgamma.storage, dbeta.storage, n, c, hw, training);
+    return [x.requiresGrad ? dx : (dx.dispose(), null), gamma.requiresGrad ? dgamma : (dgamma.dispose(), null),
+      beta.requiresGrad ? dbeta : (dbeta.dispose(), null)];
+  });
+}

@@ -1,0 +1,117 @@
+// Elementwise ops with NumPy broadcasting, forward and backward side by side.
+import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import { backend } from '../backend/current.js';
+import { record } from '../autograd/node.js';
+import { Tensor, empty, viewAs } from '../tensor.js';
+import { assertTensor, shapeStr } from './util.js';
+
+export function broadcastShapes(a: readonly number[], b: readonly number[], op: string): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Error(`wasmtail: ${op}(): shapes ${shapeStr(a)} and ${shapeStr(b)} cannot be broadcast together`);
+    }
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+function padRank(shape: readonly number[], rank: number): number[] {
+  return [...new Array<number>(rank - shape.length).fill(1), ...shape];
+}
+
+/** x expanded to shape (no grad: an internal helper for broadcasting). */
+function expandTo(x: Tensor, shape: readonly number[]): Tensor {
+  if (x.size === shape.reduce((p, d) => p * d, 1)) return x;
+  const y = empty(shape);
+  backend().broadcastTo(x.storage, padRank(x.shape, shape.length), y.storage, shape);
+  return y;
+}
+
+/** Sums g over the dims that were broadcast to reach it from `shape`. */
+export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.size === shape.reduce((p, d) => p * d, 1)) return g.shape.length === shape.length ? g : viewAs(g, shape);
+  const y = empty(shape);
+  backend().sumTo(g.storage, g.shape, y.storage, padRank(shape, g.shape.length));
+  return y;
+}
+
+function binary(op: BinaryOp, a: Tensor, b: Tensor, backwardFn: (g: Tensor) => [Tensor | null, Tensor | null]): Tensor {
+  assertTensor(a, op, 'a');
+  assertTensor(b, op, 'b');
+  const shape = broadcastShapes(a.shape, b.shape, op);
+  const ea = expandTo(a, shape);
+  const eb = expandTo(b, shape);
+  const y = empty(shape);
+  backend().binary(op, ea.storage, eb.storage, y.storage, y.size);
+  if (ea !== a) ea.dispose();
+  if (eb !== b) eb.dispose();
+  return record(y, op, [a, b], (g) => {
+    const [ga, gb] = backwardFn(g);
+    return [ga && a.requiresGrad ? sumToShape(ga, a.shape) : null, gb && b.requiresGrad ? sumToShape(gb, b.shape) : null];
+  });
+}
+
+export function add(a: Tensor, b: Tensor): Tensor {
+  return binary('add', a, b, (g) => [g, g]);
+}
+
+export function sub(a: Tensor, b: Tensor): Tensor {
+  return binary('sub', a, b, (g) => [g, b.requiresGrad ? neg(g) : null]);
+}
+
+export function mul(a: Tensor, b: Tensor): Tensor {
+  return binary('mul', a, b, (g) => [a.requiresGrad ? mul(g, b) : null, b.requiresGrad ? mul(g, a) : null]);
+}
+
+export function div(a: Tensor, b: Tensor): Tensor {
+  return binary('div', a, b, (g) => [
+    a.requiresGrad ? div(g, b) : null,
+    b.requiresGrad ? neg(div(mul(g, a), mul(b, b))) : null,
+  ]);
+}
+
+function unary(op: UnaryOp, x: Tensor): Tensor {
+  assertTensor(x, op, 'x');
+  const y = empty(x.shape);
+  backend().unary(op, x.storage, y.storage, y.size);
+  return y;
+}
+
+export function relu(x: Tensor): Tensor {
+  const y = unary('relu', x);
+  return record(y, 'relu', [x], (g) => {
+    const dx = empty(x.shape);
+    backend().reluBackward(x.storage, g.storage, dx.storage, dx.size);
+    return [dx];
+  });
+}
+
+export function neg(x: Tensor): Tensor {
+  return record(unary('neg', x), 'neg', [x], (g) => [neg(g)]);
+}
+
+export function exp(x: Tensor): Tensor {
+  const y = unary('exp', x);
+  return record(y, 'exp', [x], (g) => [mul(g, y)]);
+}
+
+export function log(x: Tensor): Tensor {
+  return record(unary('log', x), 'log', [x], (g) => [div(g, x)]);
+}
+
+export function sqrt(x: Tensor): Tensor {
+  const y = unary('sqrt', x);
+  return record(y, 'sqrt', [x], (g) => [scale(div(g, y), 0.5)]);
+}
+
+/** y = alpha * x. */
+export function scale(x: Tensor, alpha: number): Tensor {
+  assertTensor(x, 'scale', 'x');
+  const y = empty(x.shape);
+  backend().axpby(alpha, x.storage, 0, y.storage, y.size);
+  return record(y, 'scale', [x], (g) => [scale(g, alpha)]);
+}

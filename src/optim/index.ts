@@ -1,0 +1,1 @@
+export { SGD, sgd, type SgdOptions } from './sgd.js';

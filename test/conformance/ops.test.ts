@@ -1,0 +1,158 @@
+// The conformance suite: every differentiable op, on every backend, checked
+// (a) forward against the float64 plain-TypeScript reference and (b) its
+// gradient against central finite differences in float64.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import * as wt from '../../src/index.js';
+import { gradcheck, forwardcheck, type GradCase } from '../util/gradcheck.js';
+import { conformanceBackends, randomValues, type NamedBackend } from '../util/backends.js';
+
+const backends = await conformanceBackends();
+const dim = (max = 5) => fc.integer({ min: 1, max });
+const seed = fc.integer({ min: 1, max: 2 ** 31 - 1 });
+const RUNS = Number(process.env.WT_GRAD_RUNS ?? 15);
+
+function input(shape: number[], s: number, grad = true, lo = -1, hi = 1) {
+  return { values: randomValues(shape.reduce((a, b) => a * b, 1), s, lo, hi), shape, grad };
+}
+
+function check(nb: NamedBackend, c: GradCase, tol: { atol?: number; rtol?: number } = {}): void {
+  const fwd = forwardcheck(nb.backend, c, { atol: 1e-4, rtol: 1e-4, ...tol });
+  assert.ok(fwd.worst <= 1, `forward differs from the float64 reference: ${fwd.where}`);
+  const grad = gradcheck(nb.backend, c, tol);
+  assert.ok(grad.worst <= 1, `gradient differs from finite differences: ${grad.where}`);
+}
+
+function property<T>(arb: fc.Arbitrary<T>, body: (v: T) => void, runs = RUNS): void {
+  fc.assert(fc.property(arb, body), { numRuns: runs });
+}
+
+for (const nb of backends) {
+  describe(`conformance: ${nb.name} backend`, () => {
+    before(() => wt.init({ backend: nb.name as 'wasm' | 'reference' }));
+
+    it('add / sub / mul / div with broadcasting', () => {
+      const shapes = fc.tuple(dim(), dim(), dim(), fc.integer({ min: 0, max: 3 }), seed);
+      property(shapes, ([a, b, c, mode, s]) => {
+        const full = [a, b, c];
+        // mode picks the second operand's shape: same, row, column, scalar.
+        const other = [[a, b, c], [1, b, c], [a, 1, 1], []][mode];
+        for (const op of [wt.add, wt.sub, wt.mul] as const) {
+          check(nb, { inputs: [input(full, s), input(other, s + 1)], fn: ([x, y]) => op(x, y) });
+          check(nb, { inputs: [input(other, s + 2), input(full, s + 3)], fn: ([x, y]) => op(x, y) });
+        }
+        check(nb, { inputs: [input(full, s), input(other, s + 1, true, 0.5, 2)], fn: ([x, y]) => wt.div(x, y) });
+      });
+    });
+
+    it('relu / neg / exp / log / sqrt / scale', () => {
+      property(fc.tuple(dim(), dim(17), seed), ([a, b, s]) => {
+        const x = input([a, b], s);
+        // Keep relu's inputs away from its kink at 0.
+        x.values = x.values.map((v) => (Math.abs(v) < 0.01 ? 0.5 : v));
+        check(nb, { inputs: [x], fn: ([t]) => wt.relu(t) });
+        check(nb, { inputs: [input([a, b], s)], fn: ([t]) => wt.neg(t) });
+        check(nb, { inputs: [input([a, b], s)], fn: ([t]) => wt.exp(t) });
+        check(nb, { inputs: [input([a, b], s, true, 0.5, 3)], fn: ([t]) => wt.log(t) });
+        check(nb, { inputs: [input([a, b], s, true, 0.5, 3)], fn: ([t]) => wt.sqrt(t) });
+        check(nb, { inputs: [input([a, b], s)], fn: ([t]) => wt.scale(t, -1.7) });
+      });
+    });
+
+    it('sum / mean / reshape', () => {
+      property(fc.tuple(dim(), dim(), dim(), seed), ([a, b, c, s]) => {
+        check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.sum(t) }, { atol: 1e-3 });
+        check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.mean(t) });
+        check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.mul(wt.reshape(t, [a * b, c]), wt.reshape(t, [a * b, -1])) });
+      });
+    });
+
+    it('matmul', () => {
+      property(fc.tuple(dim(9), dim(9), dim(9), seed), ([m, k, n, s]) => {
+        check(nb, { inputs: [input([m, k], s), input([k, n], s + 1)], fn: ([a, b]) => wt.matmul(a, b) });
+      });
+    });
+
+    it('linear with and without bias', () => {
+      property(fc.tuple(dim(7), dim(9), dim(9), seed), ([n, i, o, s]) => {
+        check(nb, { inputs: [input([n, i], s), input([o, i], s + 1), input([o], s + 2)], fn: ([x, w, b]) => wt.linear(x, w, b) });
+        check(nb, { inputs: [input([n, i], s), input([o, i], s + 1)], fn: ([x, w]) => wt.linear(x, w) });
+      });
+    });
+
+    it('conv2d over random geometries', () => {
+      const geom = fc.record({
+        n: dim(2), c: dim(3), oc: dim(3), h: fc.integer({ min: 3, max: 7 }), w: fc.integer({ min: 3, max: 7 }),
+        k: fc.constantFrom(1, 3), stride: fc.constantFrom(1, 2), pad: fc.constantFrom(0, 1, 2), s: seed,
+      });
+      property(geom, ({ n, c, oc, h, w, k, stride, pad, s }) => {
+        check(nb, {
+          inputs: [input([n, c, h, w], s), input([oc, c, k, k], s + 1)],
+          fn: ([x, wt_]) => wt.conv2d(x, wt_, { stride, padding: pad }),
+        }, { atol: 2e-3 });
+      }, Math.ceil(RUNS / 2));
+    });
+
+    it('batchNorm2d in training and eval mode', () => {
+      property(fc.tuple(dim(3), dim(3), dim(3), dim(3), seed), ([n, c, h, w, s]) => {
+        fc.pre(n * h * w >= 2);
+        for (const training of [true, false]) {
+          check(nb, {
+            inputs: [input([n, c, h, w], s), input([c], s + 1, true, 0.5, 1.5), input([c], s + 2),
+              input([c], s + 3, false), input([c], s + 4, false, 0.5, 2)],
+            fn: ([x, g, b, rm, rv]) => wt.batchNorm2d(x, g, b, rm, rv, { training }),
+          }, { atol: 2e-3, rtol: 2e-3 });
+        }
+      });
+    });
+
+    it('globalAvgPool2d', () => {
+      property(fc.tuple(dim(3), dim(4), dim(5), dim(5), seed), ([n, c, h, w, s]) => {
+        check(nb, { inputs: [input([n, c, h, w], s)], fn: ([x]) => wt.globalAvgPool2d(x) });
+      });
+    });
+
+    it('downsamplePadChannels (option-A shortcut)', () => {
+      property(fc.tuple(dim(2), dim(4), dim(7), dim(7), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 2 }), seed), ([n, c, h, w, stride, padC, s]) => {
+        check(nb, { inputs: [input([n, c, h, w], s)], fn: ([x]) => wt.downsamplePadChannels(x, stride, padC) });
+      });
+    });
+
+    it('crossEntropy, plain and class-weighted', () => {
+      property(fc.tuple(dim(6), fc.integer({ min: 2, max: 11 }), seed), ([n, c, s]) => {
+        const labels = Int32Array.from(randomValues(n, s + 7, 0, c), Math.floor);
+        const weights = Array.from(randomValues(c, s + 9, 0.2, 2));
+        check(nb, { inputs: [input([n, c], s, true, -3, 3)], fn: ([z]) => wt.crossEntropy(z, labels) });
+        check(nb, { inputs: [input([n, c], s, true, -3, 3)], fn: ([z]) => wt.crossEntropy(z, labels, { weights }) });
+      });
+    });
+
+    it('featureBalancedLoss: gradient into logits and features', () => {
+      property(fc.tuple(dim(6), fc.integer({ min: 2, max: 11 }), dim(8), seed), ([n, c, d, s]) => {
+        const labels = Int32Array.from(randomValues(n, s + 7, 0, c), Math.floor);
+        const classCounts = Array.from(randomValues(c, s + 5, 5, 5000), Math.round);
+        check(nb, {
+          inputs: [input([n, c], s, true, -3, 3), input([n, d], s + 1, true, 0.2, 2)],
+          fn: ([z, f]) => wt.featureBalancedLoss(z, f, labels, { classCounts, lambda: 6, curr: 0.7 }),
+        });
+      });
+    });
+
+    it('a composite network: conv, batch norm, relu, residual add, pooling, linear, loss', () => {
+      property(fc.tuple(dim(2), seed), ([n, s]) => {
+        const labels = Int32Array.from(randomValues(n, s, 0, 3), Math.floor);
+        check(nb, {
+          inputs: [input([n, 2, 5, 5], s), input([3, 2, 3, 3], s + 1), input([3], s + 2, true, 0.5, 1.5), input([3], s + 3),
+            input([3], s + 4, false), input([3], s + 5, false, 0.5, 2), input([3, 3], s + 6), input([3], s + 7)],
+          fn: ([x, w, g, b, rm, rv, lw, lb]) => {
+            const h = wt.conv2d(x, w, { padding: 1 });
+            // exp rather than relu: no kink for finite differences to straddle.
+            const a = wt.exp(wt.scale(wt.add(wt.batchNorm2d(h, g, b, rm, rv, { training: true }), h), 0.5));
+            return wt.crossEntropy(wt.linear(wt.globalAvgPool2d(a), lw, lb), labels);
+          },
+        }, { atol: 2e-3, rtol: 2e-3 });
+      }, 5);
+    });
+  });
+}

@@ -1,0 +1,96 @@
+// assembly/reduce.ts against its reference, on random inputs and odd sizes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { loadHarness } from './harness.js';
+import { addRowVectorRef, sumRef, sumRowsRef } from '../../src/backend/reference/kernels/reduce.js';
+
+const h = await loadHarness();
+fc.configureGlobal({ includeErrorInReport: true });
+const size = fc.oneof(fc.constantFrom(1, 3, 17, 63, 65), fc.integer({ min: 1, max: 300 }));
+
+function random(n: number, seed: number, lo = -3, hi = 3): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32);
+  }
+  return out;
+}
+
+/** |a - b| <= atol + rtol |b| elementwise; NaN matches NaN, infinities must be equal. */
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const b = expected[i];
+    if (Number.isNaN(b) && Number.isNaN(a)) continue;
+    if (a === b) continue;
+    assert.ok(Math.abs(a - b) <= atol + rtol * Math.abs(b), `${what}[${i}]: got ${a}, want ${b}`);
+  }
+}
+function sumAbs(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.abs(x[i]);
+  return s;
+}
+
+test('sum matches the reference, error relative to sum |x|', () => {
+  fc.assert(fc.property(fc.oneof(size, fc.integer({ min: 1000, max: 20000 })), fc.integer(), (n, seed) => {
+    const xs = random(n, seed);
+    const x = h.alloc(n, xs);
+    const y = h.alloc(1);
+    h.k.sum(x, y, n);
+    const want = new Float64Array(1);
+    sumRef(xs, want, n);
+    assertClose(h.read(y, 1), [want[0]], 1e-6 * sumAbs(xs), 0, 'sum');
+  }), { numRuns: 80 });
+});
+
+test('sum stays accurate over long inputs (blockwise f64 flush)', () => {
+  const n = 1 << 20;
+  const x = h.alloc(n, new Float32Array(n).fill(0.1));
+  const y = h.alloc(1);
+  h.k.sum(x, y, n);
+  // A plain f32 running sum of 2^20 copies of 0.1 is off by ~1 %.
+  assertClose(h.read(y, 1), [n * Math.fround(0.1)], 0, 1e-6, 'sum of 0.1s');
+  h.k.sum(x, y, 0);
+  assert.equal(h.read(y, 1)[0], 0);
+});
+
+test('sumRows matches the reference', () => {
+  const rowsArb = fc.oneof(fc.constantFrom(1, 3, 17, 63, 65), fc.integer({ min: 1, max: 2100 }));
+  fc.assert(fc.property(rowsArb, size, fc.integer(), (rows, cols, seed) => {
+    const xs = random(rows * cols, seed);
+    const x = h.alloc(rows * cols, xs);
+    const y = h.alloc(cols);
+    h.k.sumRows(x, y, rows, cols);
+    const want = new Float32Array(cols);
+    sumRowsRef(xs, want, rows, cols);
+    assertClose(h.read(y, cols), want, 3e-6 * rows, 1e-6, 'sumRows');
+  }), { numRuns: 60 });
+});
+
+test('sumRows of a known matrix', () => {
+  const x = h.alloc(6, [1, 2, 3, 4, 5, 6]);
+  const y = h.alloc(3);
+  h.k.sumRows(x, y, 2, 3);
+  assert.deepEqual(Array.from(h.read(y, 3)), [5, 7, 9]);
+});
+
+test('addRowVector matches the reference', () => {
+  fc.assert(fc.property(size, size, fc.integer(), (rows, cols, seed) => {
+    const xs = random(rows * cols, seed);
+    const bs = random(cols, seed + 1);
+    const x = h.alloc(rows * cols, xs);
+    const b = h.alloc(cols, bs);
+    const y = h.alloc(rows * cols);
+    h.k.addRowVector(x, b, y, rows, cols);
+    const want = new Float32Array(rows * cols);
+    addRowVectorRef(xs, bs, want, rows, cols);
+    assertClose(h.read(y, rows * cols), want, 0, 0, 'addRowVector');
+  }), { numRuns: 60 });
+});
