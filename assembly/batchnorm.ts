@@ -109,9 +109,7 @@ export function batchNormForwardTrain(x: usize, gamma: usize, beta: usize, y: us
     const meanF = <f32>mean;
     let ss: f64 = 0;
     for (let i = 0; i < n; i++) ss += sumSquaredDeviations(base + <usize>i * sampleStride, hw, meanF);
-    // Deviations were taken from the f32-rounded mean; remove that offset's share.
-    const offset = mean - <f64>meanF;
-    const variance = max(ss / count - offset * offset, 0.0);
+    const variance = ss / count;
     const invStd = 1.0 / Math.sqrt(variance + <f64>eps);
     const unbiased = count > 1 ? variance * count / (count - 1) : variance;
     store<f32>(at(saveMean, ch), meanF);

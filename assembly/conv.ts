@@ -25,11 +25,12 @@ import { gemmPacked, gemmWorkspaceBytes, sgemm, TILE_BYTES } from './gemm';
 export function conv2dWorkspaceBytes(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
   stride: i32, pad: i32, oh: i32, ow: i32): i32 {
   const K = c * kh * kw, P = oh * ow;
-  const forward = TILE_BYTES + roundUp64(K * 32);
-  const inputFlipped = roundUp64(oc * K * 4) + TILE_BYTES + roundUp64(oc * kh * kw * 32);
+  const fwd = forwardBytes(c, h, w, kh, kw, pad, pad);
+  const inputFlipped = roundUp64(oc * K * 4) + forwardBytes(oc, oh, ow, kh, kw, max(0, kh - 1 - pad), max(0, kw - 1 - pad));
   const inputCol2im = roundUp64(K * P * 4) + gemmWorkspaceBytes(K, P, oc);
-  const filter = roundUp64(K * P * 4) + roundUp64(K * oc * 4) + gemmWorkspaceBytes(K, oc, P);
-  return max(max(forward, inputFlipped), max(inputCol2im, filter));
+  const filter = roundUp64(K * P * 4) + roundUp64(K * oc * 4) + roundUp64(c * (h + 2 * pad) * (w + 2 * pad) * 4) +
+    gemmWorkspaceBytes(K, oc, P);
+  return max(max(fwd, inputFlipped), max(inputCol2im, filter));
 }
 
 // --- small vector helpers ------------------------------------------------------
@@ -130,38 +131,70 @@ export function col2im(col: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, str
 }
 
 /**
- * im2col of output pixels p0 .. p0+7 of one image, written as one packed
- * GEMM panel: dst[kk*8 + jj] = col[kk, p0 + jj], 0 past the last pixel.
- * Pixels within one output row take the fast path (two vector copies per
- * tap at stride 1); panels that wrap a row go lane by lane.
+ * Copies one image x [c, h, w] into the interior of xp [c, h + 2*padH, w + 2*padW],
+ * whose border the caller has zeroed, so that im2colPanel needs no bounds checks.
  */
-function im2colPanel(x: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, stride: i32,
-  padH: i32, padW: i32, oh: i32, ow: i32, p0: i32, dst: usize): void {
+function padImage(x: usize, c: i32, h: i32, w: i32, padH: i32, padW: i32, xp: usize): void {
+  const wp = w + 2 * padW, hp = h + 2 * padH;
+  for (let ci = 0; ci < c; ci++) {
+    for (let iy = 0; iy < h; iy++) {
+      copyF32(xp + <usize>((ci * hp + iy + padH) * wp + padW) * 4, x + <usize>((ci * h + iy) * w) * 4, w);
+    }
+  }
+}
+
+/**
+ * im2col of a zero-padded image xp [c, hp, wp] (see padImage): no bounds
+ * checks, each column row segment is a plain copy at stride 1.
+ */
+function im2colPadded(xp: usize, c: i32, hp: i32, wp: i32, kh: i32, kw: i32, stride: i32,
+  oh: i32, ow: i32, col: usize): void {
+  let dst = col;
+  for (let ci = 0; ci < c; ci++) {
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        for (let oy = 0; oy < oh; oy++) {
+          const src = xp + <usize>((ci * hp + oy * stride + i) * wp + j) * 4;
+          if (stride == 1) {
+            copyF32(dst, src, ow);
+          } else {
+            for (let ox = 0; ox < ow; ox++) store<f32>(dst + (<usize>ox << 2), load<f32>(src + <usize>(ox * stride) * 4));
+          }
+          dst += <usize>ow << 2;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * im2col of output pixels p0 .. p0+7 of one zero-padded image xp [c, hp, wp],
+ * written as one packed GEMM panel: dst[kk*8 + jj] = col[kk, p0 + jj], 0 past
+ * the last pixel. Every tap is inside xp, so pixels within one output row take
+ * two vector copies per tap at stride 1 (two shuffles at stride 2); panels
+ * that wrap a row go lane by lane.
+ */
+function im2colPanel(xp: usize, c: i32, hp: i32, wp: i32, kh: i32, kw: i32, stride: i32,
+  oh: i32, ow: i32, p0: i32, dst: usize): void {
   const oy = p0 / ow, ox0 = p0 - oy * ow;
   if (ox0 + 8 <= ow) {
+    const ix0 = ox0 * stride;
+    // Stride 2 reads 16 floats from ix0 + j; where that passes the row's end, go lane by lane.
+    const wideOk = ix0 + kw - 1 + 16 <= wp;
     for (let ci = 0; ci < c; ci++) {
-      const xc = x + <usize>(ci * h * w) * 4;
       for (let i = 0; i < kh; i++) {
-        const iy = oy * stride + i - padH;
-        if (iy < 0 || iy >= h) {
-          for (let j = 0; j < kw; j++) {
-            v128.store(dst, f32x4.splat(0));
-            v128.store(dst, f32x4.splat(0), 16);
-            dst += 32;
-          }
-          continue;
-        }
-        const xrow = xc + <usize>(iy * w) * 4;
+        const row = xp + <usize>((ci * hp + oy * stride + i) * wp + ix0) * 4;
         for (let j = 0; j < kw; j++) {
-          const ix0 = ox0 * stride + j - padW;
-          if (stride == 1 && ix0 >= 0 && ix0 + 8 <= w) {
-            const s = xrow + (<usize>ix0 << 2);
+          const s = row + (<usize>j << 2);
+          if (stride == 1) {
             v128.store(dst, v128.load(s));
             v128.store(dst, v128.load(s, 16), 16);
+          } else if (stride == 2 && wideOk) {
+            v128.store(dst, i32x4.shuffle(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+            v128.store(dst, i32x4.shuffle(v128.load(s, 32), v128.load(s, 48), 0, 2, 4, 6), 16);
           } else {
             for (let jj = 0; jj < 8; jj++) {
-              const ix = ix0 + jj * stride;
-              store<f32>(dst + (<usize>jj << 2), ix >= 0 && ix < w ? load<f32>(xrow + (<usize>ix << 2)) : 0);
+              store<f32>(dst + (<usize>jj << 2), load<f32>(s + <usize>(jj * stride) * 4));
             }
           }
           dst += 32;
@@ -174,15 +207,16 @@ function im2colPanel(x: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, stride:
   for (let jj = 0; jj < 8; jj++) {
     const p = p0 + jj;
     let d = dst + (<usize>jj << 2);
+    if (p >= P) {
+      for (let kk = 0; kk < c * kh * kw; kk++) store<f32>(d + (<usize>kk << 5), 0);
+      continue;
+    }
     const py = p / ow, px = p - py * ow;
     for (let ci = 0; ci < c; ci++) {
-      const xc = x + <usize>(ci * h * w) * 4;
       for (let i = 0; i < kh; i++) {
-        const iy = py * stride + i - padH;
+        const row = xp + <usize>((ci * hp + py * stride + i) * wp + px * stride) * 4;
         for (let j = 0; j < kw; j++) {
-          const ix = px * stride + j - padW;
-          const inside = p < P && iy >= 0 && iy < h && ix >= 0 && ix < w;
-          store<f32>(d, inside ? load<f32>(xc + <usize>(iy * w + ix) * 4) : 0);
+          store<f32>(d, load<f32>(row + (<usize>j << 2)));
           d += 32;
         }
       }
@@ -196,15 +230,26 @@ function im2colPanel(x: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, stride:
 function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
   stride: i32, padH: i32, padW: i32, oh: i32, ow: i32, work: usize): void {
   const K = c * kh * kw, P = oh * ow;
-  const tile = work, panel = work + TILE_BYTES;
+  const hp = h + 2 * padH, wp = w + 2 * padW;
+  const tile = work, panel = tile + TILE_BYTES;
+  const padded = padH > 0 || padW > 0;
+  const xp = panel + <usize>roundUp64(K * 32);
+  // The border stays zero; each image overwrites only the interior.
+  if (padded) zeroF32(xp, c * hp * wp);
   for (let b = 0; b < n; b++) {
     const xb = x + <usize>(b * c * h * w) * 4;
+    if (padded) padImage(xb, c, h, w, padH, padW, xp);
     const yb = y + <usize>(b * oc * P) * 4;
     for (let p0 = 0; p0 < P; p0 += 8) {
-      im2colPanel(xb, c, h, w, kh, kw, stride, padH, padW, oh, ow, p0, panel);
+      im2colPanel(padded ? xp : xb, c, hp, wp, kh, kw, stride, oh, ow, p0, panel);
       gemmPacked(oc, min(8, P - p0), K, wt, <usize>K << 2, panel, yb + (<usize>p0 << 2), <usize>P << 2, 1, 0, tile);
     }
   }
+}
+
+/** Scratch bytes of forward(). */
+@inline function forwardBytes(c: i32, h: i32, w: i32, kh: i32, kw: i32, padH: i32, padW: i32): i32 {
+  return TILE_BYTES + roundUp64(c * kh * kw * 32) + roundUp64(c * (h + 2 * padH) * (w + 2 * padW) * 4);
 }
 
 /** y [n, oc, oh, ow] = conv(x [n, c, h, w], wt [oc, c, kh, kw]). Overwrites y. */
@@ -247,12 +292,18 @@ export function conv2dBackwardInput(dy: usize, wt: usize, dx: usize, n: i32, c: 
 export function conv2dBackwardFilter(x: usize, dy: usize, dw: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize): void {
   const K = c * kh * kw, P = oh * ow;
+  const hp = h + 2 * pad, wp = w + 2 * pad;
   const col = work;
   const dwT = col + <usize>roundUp64(K * P * 4);
-  const gemmWork = dwT + <usize>roundUp64(K * oc * 4);
+  const xp = dwT + <usize>roundUp64(K * oc * 4);
+  const gemmWork = xp + <usize>roundUp64(c * hp * wp * 4);
   zeroF32(dwT, K * oc);
+  // The border stays zero; each image overwrites only the interior.
+  if (pad > 0) zeroF32(xp, c * hp * wp);
   for (let b = 0; b < n; b++) {
-    im2col(x + <usize>(b * c * h * w) * 4, c, h, w, kh, kw, stride, pad, oh, ow, col);
+    const xb = x + <usize>(b * c * h * w) * 4;
+    if (pad > 0) padImage(xb, c, h, w, pad, pad, xp);
+    im2colPadded(pad > 0 ? xp : xb, c, hp, wp, kh, kw, stride, oh, ow, col);
     sgemm(0, 1, K, oc, P, 1, col, dy + <usize>(b * oc * P) * 4, 1, dwT, gemmWork);
   }
   // dw = (dW^T)^T; the filter is small, a scalar transpose is enough.

@@ -74,7 +74,7 @@ function storeRowPartial(c: usize, x0: v128, x1: v128, alpha: v128, beta: f32, n
  * C[0..4, 0..nr) = alpha * A[0..4, 0..kc) * P + beta * C, where P is a packed
  * kc x 8 panel. A rows are lda bytes apart, C rows ldc bytes apart.
  */
-function kernel4x8(kc: i32, a: usize, lda: usize, p: usize, c: usize, ldc: usize,
+@inline function kernel4x8(kc: i32, a: usize, lda: usize, p: usize, c: usize, ldc: usize,
   nr: i32, alpha: f32, beta: f32, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);

@@ -46,3 +46,28 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 export function flatten(x: Tensor): Tensor {
   return reshape(x, [x.shape[0], -1]);
 }
+
+/**
+ * Sums x down to a broadcast-compatible shape (same rank, dims 1 or equal),
+ * e.g. [N, C] -> [N, 1] for row sums. Gradient: broadcast back.
+ */
+export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
+  assertTensor(x, 'sumTo', 'x');
+  if (shape.length !== x.ndim || shape.some((d, i) => d !== 1 && d !== x.shape[i])) {
+    throw new Error(`wasmtail: sumTo(): cannot sum ${shapeStr(x.shape)} to ${shapeStr(shape)} (same rank, each dim 1 or equal)`);
+  }
+  const y = empty(shape);
+  backend().sumTo(x.storage, x.shape, y.storage, shape);
+  return record(y, 'sumTo', [x], (g) => [broadcastTo(g, x.shape)]);
+}
+
+/** Expands size-1 dims of x to shape (same rank). Gradient: sumTo back. */
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  assertTensor(x, 'broadcastTo', 'x');
+  if (shape.length !== x.ndim || x.shape.some((d, i) => d !== 1 && d !== shape[i])) {
+    throw new Error(`wasmtail: broadcastTo(): cannot broadcast ${shapeStr(x.shape)} to ${shapeStr(shape)} (same rank, each dim 1 or equal)`);
+  }
+  const y = empty(shape);
+  backend().broadcastTo(x.storage, x.shape, y.storage, shape);
+  return record(y, 'broadcastTo', [x], (g) => [sumTo(g, x.shape)]);
+}

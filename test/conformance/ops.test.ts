@@ -68,6 +68,14 @@ for (const nb of backends) {
       });
     });
 
+    it('sumTo / broadcastTo', () => {
+      property(fc.tuple(dim(), dim(), dim(), fc.integer({ min: 0, max: 7 }), seed), ([a, b, c, mask, s]) => {
+        const small = [a, b, c].map((d, i) => (mask & (1 << i) ? 1 : d));
+        check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.sumTo(t, small) }, { atol: 1e-3 });
+        check(nb, { inputs: [input(small, s)], fn: ([t]) => wt.broadcastTo(t, [a, b, c]) });
+      });
+    });
+
     it('matmul', () => {
       property(fc.tuple(dim(9), dim(9), dim(9), seed), ([m, k, n, s]) => {
         check(nb, { inputs: [input([m, k], s), input([k, n], s + 1)], fn: ([a, b]) => wt.matmul(a, b) });

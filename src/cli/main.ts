@@ -1,0 +1,140 @@
+/**
+ * The command line: `wasmtail train | eval | predict | demo | info`.
+ * Progress goes to stderr; results to stdout and the output folder.
+ */
+import { parseArgs } from 'node:util';
+import { init, info } from '../init.js';
+import { DEFAULTS, PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
+import { train, NumericalError } from '../train/run.js';
+import { runDemo } from './demo.js';
+import { evalCommand, predictCommand } from './inference.js';
+
+const USAGE = `wasmtail: train and run long-tail image classifiers on WebAssembly SIMD
+
+usage:
+  wasmtail train [--preset NAME] [--dataset cifar10-lt|cifar100-lt|fashion-mnist-lt|cifar10|cifar100|fashion-mnist]
+                 [--data-dir DIR] [--imb 100] [--imb-type exp|step] [--loss ce|fbl|focal|ldam-drw|cb|balanced-softmax]
+                 [--lambda 60] [--curriculum relative|reference] [--arch resnet20|resnet32|resnet44|resnet56|resnet110]
+                 [--epochs 200] [--batch 64] [--lr 0.1] [--wd 2e-4] [--momentum 0.9] [--nesterov] [--warmup 5]
+                 [--seed 0] [--model-seed 123] [--limit-train N] [--limit-test N] --out runs/NAME [--resume] [--threads N]
+  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR]
+  wasmtail predict --checkpoint FILE IMAGE...      (PNG files or raw CIFAR-format records)
+  wasmtail demo [--epochs 3] [--arch resnet20]     (CE vs FBL on the shipped Fashion-MNIST-LT; what \`npm start\` runs)
+  wasmtail info
+
+presets: ${Object.keys(PRESETS).join(', ')}
+The defaults reproduce the FBL recipe (ResNet-32, CIFAR-10-LT rho=100, 200 epochs, batch 64, lr 0.1, wd 2e-4, lambda 60).`;
+
+const TRAIN_OPTIONS = {
+  preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, imb: { type: 'string' },
+  'imb-type': { type: 'string' }, loss: { type: 'string' }, lambda: { type: 'string' }, curriculum: { type: 'string' },
+  arch: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' },
+  momentum: { type: 'string' }, nesterov: { type: 'boolean' }, warmup: { type: 'string' }, seed: { type: 'string' },
+  'model-seed': { type: 'string' }, 'limit-train': { type: 'string' }, 'limit-test': { type: 'string' }, out: { type: 'string' },
+  resume: { type: 'boolean' }, threads: { type: 'string' }, checkpoint: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+function number(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isFinite(x)) throw new UsageError(`--${name} expects a number, got '${v}'`);
+  return x;
+}
+
+function oneOf<T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got '${v}'`);
+  return v as T;
+}
+
+export class UsageError extends Error {}
+
+export function configFromArgs(values: Record<string, string | boolean | undefined>): TrainConfig {
+  const s = (k: string) => values[k] as string | undefined;
+  const partial: Partial<TrainConfig> = {
+    dataset: oneOf(s('dataset'), 'dataset', ['cifar10-lt', 'cifar100-lt', 'fashion-mnist-lt', 'cifar10', 'cifar100', 'fashion-mnist']),
+    dataDir: s('data-dir'),
+    imb: number(s('imb'), 'imb'),
+    imbType: oneOf(s('imb-type'), 'imb-type', ['exp', 'step']),
+    loss: oneOf(s('loss'), 'loss', ['ce', 'fbl', 'focal', 'ldam-drw', 'cb', 'balanced-softmax']),
+    lambda: number(s('lambda'), 'lambda'),
+    curriculum: oneOf(s('curriculum'), 'curriculum', ['relative', 'reference']),
+    arch: oneOf(s('arch'), 'arch', ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110']),
+    epochs: number(s('epochs'), 'epochs'),
+    batch: number(s('batch'), 'batch'),
+    lr: number(s('lr'), 'lr'),
+    wd: number(s('wd'), 'wd'),
+    momentum: number(s('momentum'), 'momentum'),
+    nesterov: values.nesterov as boolean | undefined,
+    warmup: number(s('warmup'), 'warmup'),
+    seed: number(s('seed'), 'seed'),
+    modelSeed: number(s('model-seed'), 'model-seed'),
+    limitTrain: number(s('limit-train'), 'limit-train'),
+    limitTest: number(s('limit-test'), 'limit-test'),
+    out: s('out'),
+    threads: number(s('threads'), 'threads') ?? undefined,
+  };
+  for (const k of Object.keys(partial) as (keyof TrainConfig)[]) if (partial[k] === undefined) delete partial[k];
+  return resolveConfig(partial, s('preset'));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return command ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({ args: rest, options: TRAIN_OPTIONS, allowPositionals: true, strict: true });
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  await init();
+  switch (command) {
+    case 'train': {
+      if (!values.out) throw new UsageError('train needs --out runs/NAME (the folder for metrics, checkpoints and plots)');
+      const cfg = configFromArgs(values);
+      const summary = await train(cfg, { resume: values.resume });
+      const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
+      process.stdout.write(JSON.stringify({
+        out: cfg.out, bestEpoch: summary.best.epoch, bestTop1: summary.best.top1, lastTop1: summary.last.top1,
+        many: summary.last.many, medium: summary.last.medium, few: summary.last.few, wallSeconds: summary.wallSeconds,
+      }) + '\n');
+      process.stderr.write(`done: best top-1 ${pct(summary.best.top1)} (epoch ${summary.best.epoch}), last ${pct(summary.last.top1)}; ` +
+        `see ${cfg.out}/summary.json and the .svg plots\n`);
+      return 0;
+    }
+    case 'eval':
+      return evalCommand(values);
+    case 'predict':
+      return predictCommand(values, positionals);
+    case 'demo':
+      return runDemo({ epochs: number(values.epochs as string | undefined, 'epochs'), arch: values.arch as string | undefined,
+        out: (values.out as string | undefined) ?? 'runs/demo' });
+    case 'info':
+      process.stdout.write(JSON.stringify({ ...info(), node: process.version, defaults: DEFAULTS }, null, 2) + '\n');
+      return 0;
+    default:
+      throw new UsageError(`unknown command '${command}' (train, eval, predict, demo, info)`);
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`wasmtail: ${err.message}\nrun 'wasmtail --help' for usage\n`);
+      process.exitCode = 2;
+    } else if (e instanceof NumericalError) {
+      process.stderr.write(`\nwasmtail: training stopped: ${err.message}\n`);
+      process.exitCode = 3;
+    } else {
+      process.stderr.write(`\nwasmtail: ${err.message.replace(/^wasmtail: /, '')}\n`);
+      if (process.env.WASMTAIL_DEBUG) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = 1;
+    }
+  }
+}
+

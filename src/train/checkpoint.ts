@@ -1,0 +1,73 @@
+/**
+ * Checkpoints: a safetensors file whose tensors are exactly the model's state
+ * dict under PyTorch's names (so it loads into the same PyTorch model with
+ * strict=True), and whose metadata holds what a run needs to resume exactly:
+ * the config, the epoch, the optimiser's momentum buffers, the batch RNG
+ * state, and the metrics so far.
+ */
+import { backend } from '../backend/current.js';
+import { loadSafetensorsFile, saveSafetensorsFile } from '../io/files.js';
+import type { TensorToSave } from '../io/safetensors.js';
+import type { Module } from '../nn/module.js';
+import type { SGD } from '../optim/sgd.js';
+import { tensor } from '../tensor.js';
+
+function toBase64(values: Float32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+function fromBase64(text: string, length: number, what: string): Float32Array {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.byteLength !== length * 4) throw new Error(`checkpoint: ${what} holds ${bytes.byteLength / 4} values, expected ${length}`);
+  const out = new Float32Array(length);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+export function modelTensors(model: Module): Map<string, TensorToSave> {
+  const out = new Map<string, TensorToSave>();
+  for (const [name, t] of model.stateDict()) out.set(name, { shape: t.shape, data: t.toFloat32Array() });
+  return out;
+}
+
+export interface ResumeState {
+  epoch: number;
+  extra: Record<string, string>;
+}
+
+export async function saveCheckpoint(path: string, model: Module, opt: SGD | null, meta: Record<string, string>): Promise<void> {
+  const metadata: Record<string, string> = { format: 'wasmtail-checkpoint-1', ...meta };
+  if (opt) {
+    const names = [...model.namedParameters()].map(([n]) => n);
+    const buffers: Record<string, string> = {};
+    opt.momentumBuffers.forEach((b, i) => {
+      if (b) buffers[names[i]] = toBase64(b.toFloat32Array());
+    });
+    metadata.optimizer = JSON.stringify({ lr: opt.lr, momentum: opt.momentum, weightDecay: opt.weightDecay, nesterov: opt.nesterov, buffers });
+  }
+  await saveSafetensorsFile(path, modelTensors(model), metadata);
+}
+
+/** Loads weights (and, given an optimiser, its momentum buffers); returns the metadata. */
+export async function loadCheckpoint(path: string, model: Module, opt: SGD | null = null): Promise<Record<string, string>> {
+  const { tensors, metadata } = await loadSafetensorsFile(path);
+  try {
+    model.loadStateDict(tensors);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message.replace(/^wasmtail: /, '')}`);
+  }
+  if (opt && metadata.optimizer) {
+    const state = JSON.parse(metadata.optimizer) as { lr: number; buffers: Record<string, string> };
+    const params = [...model.namedParameters()];
+    params.forEach(([name, p], i) => {
+      const text = state.buffers[name];
+      if (text === undefined) return;
+      const values = fromBase64(text, p.size, `momentum buffer of ${name}`);
+      const existing = opt.momentumBuffers[i];
+      if (existing) backend().write(existing.storage, values);
+      else opt.momentumBuffers[i] = tensor(values, p.shape).keep();
+    });
+    opt.lr = state.lr;
+  }
+  return metadata;
+}

@@ -1,0 +1,109 @@
+/**
+ * A training run's configuration, its defaults (the FBL paper's CIFAR-LT
+ * recipe, ../shared/RECIPE.md) and named presets.
+ */
+import type { ArchName } from '../nn/resnet.js';
+
+export type DatasetChoice = 'cifar10-lt' | 'cifar100-lt' | 'fashion-mnist-lt' | 'cifar10' | 'cifar100' | 'fashion-mnist';
+export type LossName = 'ce' | 'fbl' | 'focal' | 'ldam-drw' | 'cb' | 'balanced-softmax';
+
+export interface TrainConfig {
+  dataset: DatasetChoice;
+  /** Folder with the standard files; null: the copy shipped with the project (fashion-mnist-lt only). */
+  dataDir: string | null;
+  imb: number;
+  imbType: 'exp' | 'step';
+  loss: LossName;
+  /** FBL's stimulus scale. */
+  lambda: number;
+  /** FBL curriculum: 'relative' = (e / (0.95 E))^2 (default), 'reference' = (e / (E - 10))^2 as the paper's code. */
+  curriculum: 'relative' | 'reference';
+  arch: ArchName;
+  epochs: number;
+  batch: number;
+  lr: number;
+  wd: number;
+  momentum: number;
+  nesterov: boolean;
+  /** Linear warm-up epochs. */
+  warmup: number;
+  /** Epochs (1-based, exclusive) after which lr is x0.01 and x0.0001; default 0.8 E and 0.9 E (160, 180 at 200). */
+  lrSteps: [number, number] | null;
+  /** Seed of the long-tailed subset (numpy's, as the reference: 0). */
+  seed: number;
+  /** Seed of the weight initialisation and of the batch order. */
+  modelSeed: number;
+  /** Use only the first N training images after the LT subset (quick runs, tests); 0 = all. */
+  limitTrain: number;
+  /** Evaluate on the first N test images; 0 = all. */
+  limitTest: number;
+  out: string;
+  threads: number | null;
+}
+
+export const DEFAULTS: TrainConfig = {
+  dataset: 'cifar10-lt',
+  dataDir: null,
+  imb: 100,
+  imbType: 'exp',
+  loss: 'fbl',
+  lambda: 60,
+  curriculum: 'relative',
+  arch: 'resnet32',
+  epochs: 200,
+  batch: 64,
+  lr: 0.1,
+  wd: 2e-4,
+  momentum: 0.9,
+  nesterov: false,
+  warmup: 5,
+  lrSteps: null,
+  seed: 0,
+  modelSeed: 123,
+  limitTrain: 0,
+  limitTest: 0,
+  out: 'runs/latest',
+  threads: null,
+};
+
+/** Named configurations: the paper's runs, and the short schedules used in docs/RESULTS.md. */
+export const PRESETS: Record<string, Partial<TrainConfig>> = {
+  'fbl-cifar10-lt': { dataset: 'cifar10-lt', imb: 100, loss: 'fbl', lambda: 60, arch: 'resnet32', epochs: 200, batch: 64 },
+  'fbl-cifar100-lt': { dataset: 'cifar100-lt', imb: 100, loss: 'fbl', lambda: 60, arch: 'resnet32', epochs: 200, batch: 64 },
+  'ce-cifar10-lt': { dataset: 'cifar10-lt', imb: 100, loss: 'ce', arch: 'resnet32', epochs: 200, batch: 64 },
+  'ldam-drw-cifar10-lt': { dataset: 'cifar10-lt', imb: 100, loss: 'ldam-drw', arch: 'resnet32', epochs: 200, batch: 128 },
+  'fashion-lt-30': { dataset: 'fashion-mnist-lt', imb: 100, arch: 'resnet32', epochs: 30, batch: 64 },
+  'fashion-lt-demo': { dataset: 'fashion-mnist-lt', imb: 100, arch: 'resnet20', epochs: 3, batch: 64, warmup: 1 },
+};
+
+export function resolveConfig(partial: Partial<TrainConfig>, preset?: string): TrainConfig {
+  if (preset !== undefined && !(preset in PRESETS)) {
+    throw new Error(`unknown preset '${preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
+  }
+  const cfg: TrainConfig = { ...DEFAULTS, ...(preset ? PRESETS[preset] : {}), ...partial };
+  const positive = (v: number, name: string) => {
+    if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${name} must be a positive number, got ${v}`);
+  };
+  positive(cfg.epochs, 'epochs');
+  positive(cfg.batch, 'batch');
+  positive(cfg.lr, 'lr');
+  positive(cfg.imb, 'imb');
+  if (!Number.isInteger(cfg.epochs) || !Number.isInteger(cfg.batch)) throw new Error('--epochs and --batch must be integers');
+  if (!(cfg.wd >= 0)) throw new Error(`--wd must be >= 0, got ${cfg.wd}`);
+  if (!(cfg.warmup >= 0)) throw new Error(`--warmup must be >= 0, got ${cfg.warmup}`);
+  return cfg;
+}
+
+/** The two lr drops, 1-based epochs after which they apply. */
+export function lrSteps(cfg: TrainConfig): [number, number] {
+  return cfg.lrSteps ?? [Math.round(0.8 * cfg.epochs), Math.round(0.9 * cfg.epochs)];
+}
+
+/** Learning rate for 1-based epoch e: linear warm-up, then x0.01 and x0.0001 steps (RECIPE.md). */
+export function learningRate(cfg: TrainConfig, epoch: number): number {
+  const [s1, s2] = lrSteps(cfg);
+  if (epoch <= cfg.warmup) return (cfg.lr * epoch) / cfg.warmup;
+  if (epoch > s2) return cfg.lr * 1e-4;
+  if (epoch > s1) return cfg.lr * 0.01;
+  return cfg.lr;
+}

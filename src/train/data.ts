@@ -1,0 +1,67 @@
+// The data of a run: the chosen data set's train (long-tailed) and test splits.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Dataset } from '../data/dataset.js';
+import { CIFAR_MEAN, CIFAR_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD, takeSubset } from '../data/dataset.js';
+import { loadDataset, type DatasetName } from '../data/node.js';
+import { classCounts, longTailIndices, subsetFingerprint, type SubsetFingerprint } from '../data/longtail.js';
+import type { TrainConfig } from './config.js';
+
+export interface RunData {
+  train: Dataset;
+  test: Dataset;
+  trainCounts: number[];
+  fingerprint: SubsetFingerprint;
+  mean: readonly number[];
+  std: readonly number[];
+  /** Where the files were read from. */
+  dataDir: string;
+}
+
+/** The long-tailed Fashion-MNIST shipped in data/ (beside src/ or dist/). */
+export function shippedDataDir(): string {
+  for (const rel of ['../../data/fashion-mnist-lt', '../data/fashion-mnist-lt']) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(dir)) return dir;
+  }
+  throw new Error('the shipped data set data/fashion-mnist-lt was not found next to the package');
+}
+
+export function loadRunData(cfg: TrainConfig): RunData {
+  const base = cfg.dataset.replace(/-lt$/, '') as DatasetName;
+  const longTailed = cfg.dataset.endsWith('-lt');
+  const shipped = cfg.dataDir === null;
+  if (shipped && base !== 'fashion-mnist') {
+    throw new Error(`--dataset ${cfg.dataset} needs --data-dir (the folder holding the standard binary files); ` +
+      'only fashion-mnist-lt ships with wasmtail');
+  }
+  const dir = cfg.dataDir ?? shippedDataDir();
+  let train = loadDataset(base, dir, 'train');
+  let test = loadDataset(base, dir, 'test');
+  // The shipped copy already is the rho=100 exp subset (seed 0), in the reference's order.
+  let indices: Int32Array = Int32Array.from({ length: train.n }, (_, i) => i);
+  if (longTailed && !shipped) {
+    indices = longTailIndices(train.labels, { numClasses: train.numClasses, imbalanceRatio: cfg.imb, type: cfg.imbType, seed: cfg.seed });
+  } else if (longTailed && shipped && (cfg.imb !== 100 || cfg.imbType !== 'exp' || cfg.seed !== 0)) {
+    throw new Error('the shipped fashion-mnist-lt is the rho=100 "exp" subset with seed 0; for other settings ' +
+      'point --data-dir at the full Fashion-MNIST (e.g. /usr/share/datasets/fashion-mnist from Debian\'s dataset-fashion-mnist)');
+  }
+  if (cfg.limitTrain > 0 && cfg.limitTrain < indices.length) {
+    // Keep the class mix: take every k-th kept image rather than the first classes.
+    const step = indices.length / cfg.limitTrain;
+    indices = Int32Array.from({ length: cfg.limitTrain }, (_, i) => indices[Math.floor(i * step)]);
+  }
+  const fingerprint = subsetFingerprint(indices, train.labels, train.numClasses);
+  train = takeSubset(train, indices);
+  if (cfg.limitTest > 0 && cfg.limitTest < test.n) {
+    const step = test.n / cfg.limitTest;
+    test = takeSubset(test, Int32Array.from({ length: cfg.limitTest }, (_, i) => Math.floor(i * step)));
+  }
+  const gray = train.c === 1;
+  return {
+    train, test, fingerprint, dataDir: dir,
+    trainCounts: classCounts(train.labels, train.numClasses),
+    mean: gray ? FASHION_MNIST_MEAN : CIFAR_MEAN,
+    std: gray ? FASHION_MNIST_STD : CIFAR_STD,
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Evaluation as the long-tail literature reports it: top-1, top-5,
+ * per-class accuracy, many / medium / few-shot accuracy (classes with > 100,
+ * 20-100, < 20 training images), the mean feature norm per class (what FBL
+ * acts on) and the confusion matrix.
+ */
+import type { Dataset } from '../data/dataset.js';
+import { evalBatches } from '../data/batches.js';
+import { noGrad } from '../autograd/node.js';
+import { tensor } from '../tensor.js';
+import type { CifarResNet } from '../nn/resnet.js';
+
+export interface EvalMetrics {
+  top1: number;
+  top5: number;
+  many: number | null;
+  medium: number | null;
+  few: number | null;
+  perClass: number[];
+  featureNormPerClass: number[];
+  /** confusion[true][predicted] counts. */
+  confusion: number[][];
+  n: number;
+}
+
+export function shotGroup(trainCount: number): 'many' | 'medium' | 'few' {
+  return trainCount > 100 ? 'many' : trainCount >= 20 ? 'medium' : 'few';
+}
+
+export function evaluate(model: CifarResNet, ds: Dataset, opts: { batchSize: number; mean: readonly number[]; std: readonly number[]; trainCounts: number[] }): EvalMetrics {
+  const C = ds.numClasses;
+  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  const normSum = new Array<number>(C).fill(0);
+  let top5Hits = 0;
+  const k = Math.min(5, C);
+  const wasTraining = model.training;
+  model.eval();
+  noGrad(() => {
+    for (const b of evalBatches(ds, opts)) {
+      const { logits, features } = model.forward(tensor(b.x, b.shape));
+      const z = logits.toFloat32Array();
+      const f = features.toFloat32Array();
+      const d = features.shape[1];
+      for (let i = 0; i < b.y.length; i++) {
+        const row = z.subarray(i * C, (i + 1) * C);
+        let best = 0;
+        for (let j = 1; j < C; j++) if (row[j] > row[best]) best = j;
+        confusion[b.y[i]][best]++;
+        // Top-k: the true class is among the k largest when fewer than k logits beat it.
+        let above = 0;
+        for (let j = 0; j < C; j++) if (row[j] > row[b.y[i]]) above++;
+        if (above < k) top5Hits++;
+        let norm = 0;
+        for (let j = 0; j < d; j++) norm += f[i * d + j] ** 2;
+        normSum[b.y[i]] += Math.sqrt(norm);
+      }
+    }
+  });
+  model.train(wasTraining);
+  const perClassTotal = confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  const perClass = confusion.map((row, c) => (perClassTotal[c] ? row[c] / perClassTotal[c] : NaN));
+  const n = perClassTotal.reduce((a, b) => a + b, 0);
+  const correct = confusion.reduce((s, row, c) => s + row[c], 0);
+  const group = (g: 'many' | 'medium' | 'few') => {
+    let hit = 0;
+    let total = 0;
+    opts.trainCounts.forEach((count, c) => {
+      if (shotGroup(count) === g) {
+        hit += confusion[c][c];
+        total += perClassTotal[c];
+      }
+    });
+    return total ? hit / total : null;
+  };
+  return {
+    top1: correct / n,
+    top5: top5Hits / n,
+    many: group('many'),
+    medium: group('medium'),
+    few: group('few'),
+    perClass,
+    featureNormPerClass: normSum.map((s, c) => (perClassTotal[c] ? s / perClassTotal[c] : NaN)),
+    confusion,
+    n,
+  };
+}

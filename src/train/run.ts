@@ -1,0 +1,170 @@
+/**
+ * One training run, end to end: data, model, loss, SGD with the recipe's
+ * schedule, evaluation after every epoch, atomic checkpoints and metrics in
+ * the output folder, and an exact resume from the last completed epoch.
+ */
+import { mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BatchIterator } from '../data/batches.js';
+import { writeFileAtomic } from '../io/files.js';
+import { makeLoss } from '../losses/index.js';
+import { ARCHITECTURES, type CifarResNet } from '../nn/resnet.js';
+import { sgd } from '../optim/sgd.js';
+import { tensor } from '../tensor.js';
+import { info } from '../init.js';
+import { type TrainConfig, learningRate } from './config.js';
+import { loadRunData, type RunData } from './data.js';
+import { evaluate, type EvalMetrics } from './evaluate.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { Progress, formatDuration } from './progress.js';
+import { runPlots } from './report.js';
+
+export interface EpochRecord extends Omit<EvalMetrics, 'confusion' | 'n'> {
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  trainAcc: number;
+  seconds: number;
+  imagesPerSec: number;
+}
+
+export interface RunSummary {
+  config: TrainConfig;
+  fingerprint: RunData['fingerprint'];
+  trainCounts: number[];
+  classNames: string[];
+  best: EpochRecord;
+  last: EpochRecord;
+  /** Confusion matrix of the last epoch, [true][predicted]. */
+  confusion: number[][];
+  wallSeconds: number;
+  engine: Record<string, unknown>;
+}
+
+export class NumericalError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NumericalError';
+  }
+}
+
+export interface TrainOptions {
+  resume?: boolean;
+  progress?: Progress;
+  /** Called after each epoch (tests, the demo table). */
+  onEpoch?: (r: EpochRecord) => void;
+}
+
+function buildModel(cfg: TrainConfig, data: RunData): CifarResNet {
+  return ARCHITECTURES[cfg.arch]({ numClasses: data.train.numClasses, inChannels: data.train.c, seed: cfg.modelSeed });
+}
+
+export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<RunSummary> {
+  const started = Date.now();
+  const progress = opts.progress ?? new Progress();
+  mkdirSync(cfg.out, { recursive: true });
+  const lastPath = join(cfg.out, 'last.safetensors');
+  const bestPath = join(cfg.out, 'best.safetensors');
+  if (!opts.resume && existsSync(lastPath)) {
+    throw new Error(`${cfg.out} already holds a run (last.safetensors); pass --resume to continue it or choose another --out`);
+  }
+  const data = loadRunData(cfg);
+  const model = buildModel(cfg, data);
+  const opt = sgd(model.parameters(), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.wd, nesterov: cfg.nesterov });
+  const loss = makeLoss(cfg.loss, { classCounts: data.trainCounts.map((n) => Math.max(1, n)), lambda: cfg.lambda, schedule: cfg.curriculum });
+  const batches = new BatchIterator(data.train, { batchSize: cfg.batch, mean: data.mean, std: data.std, seed: cfg.modelSeed });
+  let history: EpochRecord[] = [];
+  let confusion: number[][] = [];
+  let wallBefore = 0;
+  if (opts.resume && existsSync(lastPath)) {
+    const meta = await loadCheckpoint(lastPath, model, opt);
+    const saved = JSON.parse(meta.config) as TrainConfig;
+    for (const key of ['dataset', 'arch', 'loss', 'imb', 'imbType', 'seed', 'modelSeed', 'batch', 'limitTrain'] as const) {
+      if (JSON.stringify(saved[key]) !== JSON.stringify(cfg[key])) {
+        throw new Error(`--resume: ${lastPath} was trained with ${key}=${JSON.stringify(saved[key])}, not ${JSON.stringify(cfg[key])}`);
+      }
+    }
+    history = JSON.parse(meta.history) as EpochRecord[];
+    confusion = JSON.parse(meta.confusion ?? '[]') as number[][];
+    batches.setState(JSON.parse(meta.batchRng));
+    wallBefore = Number(meta.wallSeconds ?? 0);
+    progress.line(`resuming ${cfg.out} after epoch ${history.length}`);
+  }
+  const fp = data.fingerprint;
+  progress.line(`data ${cfg.dataset}: ${data.train.n} training images, per class [${fp.perClassCounts.join(', ')}], subset hash ${fp.hash}; ` +
+    `${data.test.n} test images`);
+  progress.line(`model ${cfg.arch} (${model.parameterCount()} parameters), loss ${cfg.loss}, ${cfg.epochs} epochs, batch ${cfg.batch}`);
+
+  const imagesPerEpoch = data.train.n;
+  let recentRate = 0;
+  for (let epoch = history.length + 1; epoch <= cfg.epochs; epoch++) {
+    const t0 = performance.now();
+    opt.lr = learningRate(cfg, epoch);
+    model.train();
+    const plan = batches.epoch();
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    for (let k = 0; k < plan.numBatches; k++) {
+      const b = plan.batch(k);
+      opt.zeroGrad();
+      const out = model.forward(tensor(b.x, b.shape));
+      const l = loss.compute(out, b.y, epoch - 1, cfg.epochs);
+      const value = l.item();
+      if (!Number.isFinite(value)) {
+        throw new NumericalError(`the loss became ${value} at epoch ${epoch}, step ${k + 1} (lr ${opt.lr}); ` +
+          `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr`);
+      }
+      l.backward();
+      opt.step();
+      lossSum += value * b.y.length;
+      const z = out.logits.toFloat32Array();
+      const C = data.train.numClasses;
+      for (let i = 0; i < b.y.length; i++) {
+        let best = 0;
+        for (let j = 1; j < C; j++) if (z[i * C + j] > z[i * C + best]) best = j;
+        if (best === b.y[i]) correct++;
+      }
+      seen += b.y.length;
+      const elapsed = (performance.now() - t0) / 1000;
+      recentRate = seen / elapsed;
+      const remaining = (imagesPerEpoch - seen) / recentRate + ((cfg.epochs - epoch) * imagesPerEpoch) / recentRate;
+      progress.update(`epoch ${epoch}/${cfg.epochs} step ${k + 1}/${plan.numBatches} loss ${(lossSum / seen).toFixed(4)} ` +
+        `${recentRate.toFixed(1)} img/s ETA ${formatDuration(remaining)}`);
+    }
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const metrics = evaluate(model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
+    confusion = metrics.confusion;
+    const { confusion: _c, n: _n, ...rest } = metrics;
+    const record: EpochRecord = {
+      epoch, lr: opt.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, ...rest,
+      seconds: (performance.now() - t0) / 1000, imagesPerSec: seen / trainSeconds,
+    };
+    history.push(record);
+    const bestSoFar = history.reduce((a, b) => (b.top1 > a.top1 ? b : a));
+    const pct = (v: number | null) => (v === null ? '  n/a' : `${(100 * v).toFixed(2)}%`);
+    progress.line(`epoch ${epoch}/${cfg.epochs} lr ${opt.lr.toExponential(2)} loss ${record.trainLoss.toFixed(4)} train ${pct(record.trainAcc)} ` +
+      `| test top1 ${pct(record.top1)} many ${pct(record.many)} medium ${pct(record.medium)} few ${pct(record.few)} ` +
+      `| ${record.imagesPerSec.toFixed(1)} img/s, ${formatDuration(record.seconds)}`);
+    const wallSeconds = wallBefore + (Date.now() - started) / 1000;
+    await writeFileAtomic(join(cfg.out, 'metrics.jsonl'), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
+    const meta = {
+      config: JSON.stringify(cfg), epoch: String(epoch), history: JSON.stringify(history), confusion: JSON.stringify(confusion),
+      batchRng: JSON.stringify(batches.getState()), wallSeconds: String(wallSeconds), fingerprint: JSON.stringify(fp),
+    };
+    if (bestSoFar === record) await saveCheckpoint(bestPath, model, null, { ...meta, history: '[]', top1: String(record.top1) });
+    await saveCheckpoint(lastPath, model, opt, meta);
+    opts.onEpoch?.(record);
+  }
+  if (history.length === 0) throw new Error('no epoch was run');
+  const last = history[history.length - 1];
+  const best = history.reduce((a, b) => (b.top1 > a.top1 ? b : a));
+  const summary: RunSummary = {
+    config: cfg, fingerprint: fp, trainCounts: data.trainCounts, classNames: data.train.classNames,
+    best, last, confusion, wallSeconds: wallBefore + (Date.now() - started) / 1000, engine: info(),
+  };
+  await writeFileAtomic(join(cfg.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  const plots = runPlots(history, data.trainCounts, data.train.classNames, `${cfg.arch} ${cfg.loss} on ${cfg.dataset}`);
+  for (const [name, svg] of Object.entries(plots)) await writeFileAtomic(join(cfg.out, name), svg);
+  return summary;
+}
