@@ -73,6 +73,9 @@ function storeRowPartial(c: usize, x0: v128, x1: v128, alpha: v128, beta: f32, n
 /**
  * C[0..4, 0..nr) = alpha * A[0..4, 0..kc) * P + beta * C, where P is a packed
  * kc x 8 panel. A rows are lda bytes apart, C rows ldc bytes apart.
+ * The k loop is deliberately not unrolled: binaryen interleaves an unrolled
+ * body, the live ranges grow past 16 registers and V8 spills (512^3: 45
+ * GFLOPS plain, 39 unrolled by 2, 35 by 4; bench/RESULTS.md).
  */
 @inline function kernel4x8(kc: i32, a: usize, lda: usize, p: usize, c: usize, ldc: usize,
   nr: i32, alpha: f32, beta: f32, tile: usize): void {
@@ -81,31 +84,7 @@ function storeRowPartial(c: usize, x0: v128, x1: v128, alpha: v128, beta: f32, n
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
-  let kk = kc;
-  // Unrolled by 2 so the loop's pointer bumps and branch are paid half as often.
-  while (kk >= 2) {
-    let b0 = v128.load(p), b1 = v128.load(p, 16);
-    let s = v128.load32_splat(a0);
-    c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
-    s = v128.load32_splat(a1);
-    c10 = f32x4.add(c10, f32x4.mul(s, b0)); c11 = f32x4.add(c11, f32x4.mul(s, b1));
-    s = v128.load32_splat(a2);
-    c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
-    s = v128.load32_splat(a3);
-    c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
-    b0 = v128.load(p, 32); b1 = v128.load(p, 48);
-    s = v128.load32_splat(a0, 4);
-    c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
-    s = v128.load32_splat(a1, 4);
-    c10 = f32x4.add(c10, f32x4.mul(s, b0)); c11 = f32x4.add(c11, f32x4.mul(s, b1));
-    s = v128.load32_splat(a2, 4);
-    c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
-    s = v128.load32_splat(a3, 4);
-    c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
-    a0 += 8; a1 += 8; a2 += 8; a3 += 8; p += 64;
-    kk -= 2;
-  }
-  if (kk) {
+  for (let kk = 0; kk < kc; kk++) {
     const b0 = v128.load(p), b1 = v128.load(p, 16);
     let s = v128.load32_splat(a0);
     c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
@@ -115,6 +94,7 @@ function storeRowPartial(c: usize, x0: v128, x1: v128, alpha: v128, beta: f32, n
     c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
     s = v128.load32_splat(a3);
     c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4; p += 32;
   }
   const av = f32x4.splat(alpha);
   if (nr == 8) {

@@ -12,3 +12,8 @@ export * from './ops/index.js';
 
 export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
+export * as losses from './losses/index.js';
+export * as data from './data/index.js';
+export * as io from './io/node.js';
+export * as plot from './plot/index.js';
+export * as trainer from './train/index.js';

@@ -37,11 +37,14 @@ export interface TensorToSave {
   data: Float32Array;
 }
 
-export interface SafetensorsContents {
-  /** Tensors in file order (by data offset). */
-  tensors: Map<string, LoadedTensor>;
+/**
+ * The tensors by name (a Map, in file order), with the file's `__metadata__`
+ * table alongside; `tensors` is the map itself, for destructuring.
+ */
+export interface SafetensorsContents extends Map<string, LoadedTensor> {
+  readonly tensors: Map<string, LoadedTensor>;
   /** The `__metadata__` table; empty when the file has none. */
-  metadata: Record<string, string>;
+  readonly metadata: Record<string, string>;
 }
 
 /** A malformed or unsupported file. `file` is the name given to the loader. */
@@ -245,7 +248,7 @@ export function loadSafetensors(bytes: Uint8Array, name = 'checkpoint'): Safeten
     const data = convert(bytes.subarray(dataStart + e.begin, dataStart + e.end), elementCount(e.shape));
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
-  return { tensors, metadata: Object.fromEntries(metadata) };
+  return Object.assign(tensors, { tensors, metadata: Object.fromEntries(metadata) });
 }
 
 function readEntry(

@@ -219,8 +219,7 @@ const MARKERS: Marker[] = ['circle', 'square', 'triangle', 'diamond', 'down', 'p
 function marker(kind: Marker, x: number, y: number, size: number, fill: string, title?: string): string {
   const s = size;
   const tip = title ? `<title>${escapeXml(title)}</title>` : '';
-  const close = tip ? `>${tip}</` : '/>';
-  const end = (tag: string) => (tip ? `${close}${tag}>` : close);
+  const end = (tag: string) => (tip ? `>${tip}</${tag}>` : '/>');
   switch (kind) {
     case 'circle':
       return `<circle cx="${r(x)}" cy="${r(y)}" r="${r(s)}" fill="${fill}"${end('circle')}`;

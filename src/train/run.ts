@@ -53,6 +53,8 @@ export interface TrainOptions {
   progress?: Progress;
   /** Called after each epoch (tests, the demo table). */
   onEpoch?: (r: EpochRecord) => void;
+  /** Stop after this epoch as if interrupted (tests of resume). */
+  stopAfterEpoch?: number;
 }
 
 function buildModel(cfg: TrainConfig, data: RunData): CifarResNet {
@@ -155,6 +157,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     if (bestSoFar === record) await saveCheckpoint(bestPath, model, null, { ...meta, history: '[]', top1: String(record.top1) });
     await saveCheckpoint(lastPath, model, opt, meta);
     opts.onEpoch?.(record);
+    if (opts.stopAfterEpoch === epoch) break;
   }
   if (history.length === 0) throw new Error('no epoch was run');
   const last = history[history.length - 1];

@@ -1,0 +1,73 @@
+// End to end on the shipped Fashion-MNIST-LT: a tiny run whose loss falls,
+// its output folder, and an exact resume.
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as wt from '../../src/index.js';
+import { train, resolveConfig, learningRate, type TrainConfig } from '../../src/train/index.js';
+import { loadSafetensorsFile } from '../../src/io/files.js';
+import { Progress } from '../../src/train/progress.js';
+
+before(() => wt.init());
+
+const quiet = () => new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, 1e9);
+
+function tiny(out: string, extra: Partial<TrainConfig> = {}): TrainConfig {
+  return resolveConfig({
+    dataset: 'fashion-mnist-lt', arch: 'resnet20', epochs: 3, batch: 32, lr: 0.05, warmup: 1,
+    limitTrain: 192, limitTest: 200, loss: 'ce', out, ...extra,
+  });
+}
+
+describe('training', () => {
+  const root = mkdtempSync(join(tmpdir(), 'wasmtail-train-'));
+
+  it('follows the recipe schedule: warm-up, then x0.01 after 160 and x0.0001 after 180 of 200', () => {
+    const cfg = resolveConfig({ out: 'x' });
+    assert.equal(learningRate(cfg, 1), 0.02);
+    assert.ok(Math.abs(learningRate(cfg, 5) - 0.1) < 1e-12);
+    assert.equal(learningRate(cfg, 160), 0.1);
+    assert.ok(Math.abs(learningRate(cfg, 161) - 0.001) < 1e-12);
+    assert.ok(Math.abs(learningRate(cfg, 181) - 0.00001) < 1e-12);
+  });
+
+  it('a tiny run: the loss falls and the output folder holds metrics, checkpoints, summary and plots', async () => {
+    const out = join(root, 'fbl');
+    const summary = await train(tiny(out, { loss: 'fbl', lambda: 10 }), { progress: quiet() });
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 3);
+    assert.ok(lines[2].trainLoss < lines[0].trainLoss, `train loss ${lines.map((l) => l.trainLoss.toFixed(3)).join(' -> ')}`);
+    for (const key of ['epoch', 'lr', 'trainLoss', 'trainAcc', 'top1', 'top5', 'many', 'medium', 'few', 'perClass', 'featureNormPerClass', 'seconds', 'imagesPerSec']) {
+      assert.ok(key in lines[0], `metrics.jsonl lacks ${key}`);
+    }
+    for (const f of ['last.safetensors', 'best.safetensors', 'summary.json', 'curves.svg', 'per-class-accuracy.svg', 'feature-norm.svg']) {
+      assert.ok(existsSync(join(out, f)), `${f} missing`);
+    }
+    assert.equal(summary.fingerprint.total, 192);
+    const ckpt = await loadSafetensorsFile(join(out, 'last.safetensors'));
+    assert.ok(ckpt.tensors.has('layer1.0.conv2.weight') && ckpt.tensors.has('bn1.running_mean') && ckpt.tensors.has('linear.bias'));
+  });
+
+  it('refuses to overwrite a run without --resume', async () => {
+    await assert.rejects(train(tiny(join(root, 'fbl'), { loss: 'fbl', lambda: 10 }), { progress: quiet() }), /already holds a run/);
+  });
+
+  it('a run resumed after epoch 2 ends with the same weights and metrics as an uninterrupted one, bit for bit', async () => {
+    const whole = join(root, 'whole');
+    const split = join(root, 'split');
+    await train(tiny(whole, { epochs: 3 }), { progress: quiet() });
+    await train(tiny(split, { epochs: 3 }), { progress: quiet(), stopAfterEpoch: 2 });
+    await train(tiny(split, { epochs: 3 }), { progress: quiet(), resume: true });
+    const a = await loadSafetensorsFile(join(whole, 'last.safetensors'));
+    const b = await loadSafetensorsFile(join(split, 'last.safetensors'));
+    for (const [name, t] of a.tensors) assert.deepEqual(b.tensors.get(name)!.data, t.data, `${name} differs`);
+    const strip = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => {
+      const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(l);
+      return rest;
+    });
+    assert.deepEqual(strip(join(split, 'metrics.jsonl')), strip(join(whole, 'metrics.jsonl')));
+    rmSync(root, { recursive: true, force: true });
+  });
+});
