@@ -256,7 +256,8 @@ function scaleC(c: usize, count: i32, beta: f32): void {
 /**
  * C[m, n] = alpha * op(A) * op(B) + beta * C, row-major with natural leading
  * dimensions. op(A) is [m, k] (A stored [k, m] when transA), op(B) is [k, n]
- * (B stored [n, k] when transB). beta == 0 ignores C's old contents.
+ * (B stored [n, k] when transB). beta == 0 ignores C's old contents; as in
+ * BLAS, k == 0 or alpha == 0 only scales C and never reads A or B.
  * work: gemmWorkspaceBytes(m, n, k) bytes of scratch.
  */
 export function sgemm(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,

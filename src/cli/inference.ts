@@ -29,8 +29,10 @@ async function loadModel(path: string, archOverride?: string): Promise<LoadedMod
   const blocks = new Set([...tensors.keys()].filter((k) => k.startsWith('layer1.')).map((k) => k.split('.')[1])).size;
   const arch = (archOverride ?? config.arch ?? `resnet${6 * blocks + 2}`) as ArchName;
   if (!(arch in ARCHITECTURES)) throw new Error(`${path}: ${blocks} blocks a stage is no known architecture (resnet20/32/44/56/110)`);
-  const numClasses = head.shape[0];
-  const model = ARCHITECTURES[arch]({ numClasses, inChannels: conv1.shape[1] });
+  // A cosine classifier (LDAM-DRW) stores its weight as [64, classes] and has no bias.
+  const normed = !tensors.has('linear.bias');
+  const numClasses = normed ? head.shape[1] : head.shape[0];
+  const model = ARCHITECTURES[arch]({ numClasses, inChannels: conv1.shape[1], classifier: normed ? 'normed' : 'linear' });
   try {
     model.loadStateDict(tensors);
   } catch (e) {

@@ -10,6 +10,7 @@ import { add, relu, globalAvgPool2d, downsamplePadChannels } from '../ops/index.
 import { Module } from './module.js';
 import { BatchNorm2d, Conv2d, Linear } from './layers.js';
 import { InitRng } from './random.js';
+import { NormedLinear } from './normedLinear.js';
 
 export class BasicBlock extends Module {
   readonly conv1: Conv2d;
@@ -52,6 +53,11 @@ export interface ResNetOptions {
   inChannels?: number;
   /** Seed of the weight initialisation. */
   seed?: number;
+  /**
+   * 'linear' (default) or 'normed': LDAM-DRW's cosine classifier, whose
+   * `linear.weight` is [64, classes] and has no bias, as in their code.
+   */
+  classifier?: 'linear' | 'normed';
 }
 
 export interface ModelOutput {
@@ -64,7 +70,7 @@ export class CifarResNet extends Module {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly layers: Sequential[] = [];
-  readonly linear: Linear;
+  readonly linear: Linear | NormedLinear;
 
   constructor(readonly blocksPerStage: number, readonly opts: Required<ResNetOptions>) {
     super();
@@ -80,7 +86,7 @@ export class CifarResNet extends Module {
       }
       this.layers.push(layer);
     });
-    this.linear = this.module('linear', new Linear(64, opts.numClasses, rng));
+    this.linear = this.module('linear', opts.classifier === 'normed' ? new NormedLinear(64, opts.numClasses, rng) : new Linear(64, opts.numClasses, rng));
   }
 
   protected compute(x: Tensor): ModelOutput {
@@ -90,7 +96,7 @@ export class CifarResNet extends Module {
     let h = relu(this.bn1.forward(this.conv1.forward(x)));
     for (const layer of this.layers) h = layer.forward(h);
     const features = globalAvgPool2d(h);
-    return { logits: this.linear.forward(features), features };
+    return { logits: this.linear.forward(features) as Tensor, features };
   }
 
   override forward(x: Tensor): ModelOutput {
@@ -100,7 +106,7 @@ export class CifarResNet extends Module {
 
 function resnet(blocks: number) {
   return (opts: ResNetOptions = {}) =>
-    new CifarResNet(blocks, { numClasses: opts.numClasses ?? 10, inChannels: opts.inChannels ?? 3, seed: opts.seed ?? 123 });
+    new CifarResNet(blocks, { numClasses: opts.numClasses ?? 10, inChannels: opts.inChannels ?? 3, seed: opts.seed ?? 123, classifier: opts.classifier ?? 'linear' });
 }
 
 export const resnet20 = resnet(3);

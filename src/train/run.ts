@@ -58,7 +58,9 @@ export interface TrainOptions {
 }
 
 function buildModel(cfg: TrainConfig, data: RunData): CifarResNet {
-  return ARCHITECTURES[cfg.arch]({ numClasses: data.train.numClasses, inChannels: data.train.c, seed: cfg.modelSeed });
+  // LDAM is defined on cosine logits (its scale s = 30 assumes them): the reference pairs it with NormedLinear.
+  return ARCHITECTURES[cfg.arch]({ numClasses: data.train.numClasses, inChannels: data.train.c, seed: cfg.modelSeed,
+    classifier: cfg.loss === 'ldam-drw' ? 'normed' : 'linear' });
 }
 
 export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<RunSummary> {
