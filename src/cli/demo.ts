@@ -1,31 +1,58 @@
 /**
  * `npm start`: cross-entropy against the feature-balanced loss on the
  * long-tailed Fashion-MNIST shipped with the project, a short schedule, and a
- * table of overall / many / medium / few-shot / tail-class accuracy.
+ * table of overall / many / medium / few-shot / tail-class accuracy. The two
+ * runs train side by side in two processes, one core each.
  */
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveConfig, type LossName } from '../train/config.js';
-import { train, type RunSummary } from '../train/run.js';
-import type { ArchName } from '../nn/resnet.js';
-import { rmSync } from 'node:fs';
+import type { RunSummary } from '../train/run.js';
 
-export async function runDemo(opts: { epochs?: number; arch?: string; out: string }): Promise<number> {
+export interface DemoOptions {
+  epochs?: number;
+  arch?: string;
+  out: string;
+  /** More `train` arguments for both runs (e.g. --limit-train for a quick look). */
+  extraArgs?: string[];
+}
+
+const LOSSES = [
+  { name: 'ce', args: ['--loss', 'ce'] },
+  { name: 'fbl', args: ['--loss', 'fbl', '--lambda', '10'] },
+];
+
+function trainChild(name: string, args: string[]): Promise<void> {
+  // The same entry point and loader flags as this process (dist/cli.js, or src/cli.ts under tsx).
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'train', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let pending = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) if (line.trim()) process.stderr.write(`[${name}] ${line}\n`);
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the ${name} run failed (exit ${code}); see the lines marked [${name}] above`))));
+  });
+}
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
   const epochs = opts.epochs ?? 4;
-  const arch = (opts.arch ?? 'resnet20') as ArchName;
-  const results: [string, RunSummary][] = [];
-  for (const loss of ['ce', 'fbl'] as LossName[]) {
-    const out = join(opts.out, loss);
+  const arch = opts.arch ?? 'resnet20';
+  process.stderr.write(`CE vs FBL: ${arch} on the shipped Fashion-MNIST-LT (rho=100), ${epochs} epochs each, in two processes\n`);
+  await Promise.all(LOSSES.map(({ name, args }) => {
+    const out = join(opts.out, name);
     rmSync(out, { recursive: true, force: true });
-    const cfg = resolveConfig({
-      dataset: 'fashion-mnist-lt', arch, loss, epochs, warmup: 1, out, lambda: 10,
-    });
-    process.stderr.write(`\n== ${loss.toUpperCase()}: ${arch} on the shipped Fashion-MNIST-LT (rho=100), ${epochs} epochs ==\n`);
-    results.push([loss, await train(cfg)]);
-  }
+    return trainChild(name, ['--dataset', 'fashion-mnist-lt', '--arch', arch, '--epochs', String(epochs), '--warmup', '1', ...args, ...(opts.extraArgs ?? []), '--out', out]);
+  }));
+  const results = LOSSES.map(({ name }) => [name, JSON.parse(readFileSync(join(opts.out, name, 'summary.json'), 'utf8')) as RunSummary] as const);
   const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
   const rows = results.map(([loss, s]) => {
-    const order = s.trainCounts.map((n, c) => [n, c] as const).sort((a, b) => a[0] - b[0]).slice(0, 3);
-    const tail = order.reduce((sum, [, c]) => sum + s.last.perClass[c], 0) / order.length;
+    const smallest = s.trainCounts.map((n, c) => [n, c] as const).sort((a, b) => a[0] - b[0]).slice(0, 3);
+    const tail = smallest.reduce((sum, [, c]) => sum + s.last.perClass[c], 0) / smallest.length;
     return { loss, overall: pct(s.last.top1), best: pct(s.best.top1), many: pct(s.last.many), medium: pct(s.last.medium),
       few: pct(s.last.few), '3 smallest': pct(tail), 'img/s': s.last.imagesPerSec.toFixed(0), minutes: (s.wallSeconds / 60).toFixed(1) };
   });
@@ -36,7 +63,7 @@ export async function runDemo(opts: { epochs?: number; arch?: string; out: strin
   process.stdout.write(line(cols));
   process.stdout.write('|' + width.map((w) => '-'.repeat(w + 2)).join('|') + '|\n');
   for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c]))));
-  process.stdout.write(`\nmany: classes with > 100 training images, medium: 20-100, few: < 20 (none here: the smallest has 60).\n` +
-    `Runs, metrics and plots: ${opts.out}/ce and ${opts.out}/fbl\n`);
+  process.stdout.write('\nmany: classes with > 100 training images, medium: 20-100, few: < 20 (none here: the smallest has 60).\n' +
+    `"3 smallest": mean accuracy of the three classes with the fewest training images. Runs, metrics and plots: ${opts.out}/ce and ${opts.out}/fbl\n`);
   return 0;
 }

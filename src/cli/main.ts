@@ -110,7 +110,8 @@ export async function main(argv: string[]): Promise<number> {
       return predictCommand(values, positionals);
     case 'demo':
       return runDemo({ epochs: number(values.epochs as string | undefined, 'epochs'), arch: values.arch as string | undefined,
-        out: (values.out as string | undefined) ?? 'runs/demo' });
+        out: (values.out as string | undefined) ?? 'runs/demo',
+        extraArgs: (['limit-train', 'limit-test', 'batch', 'threads'] as const).flatMap((k) => (values[k] ? [`--${k}`, String(values[k])] : [])) });
     case 'info':
       process.stdout.write(JSON.stringify({ ...info(), node: process.version, defaults: DEFAULTS }, null, 2) + '\n');
       return 0;
