@@ -11,6 +11,8 @@ import { makeLoss } from '../losses/index.js';
 import { ARCHITECTURES, type CifarResNet } from '../nn/resnet.js';
 import { sgd } from '../optim/sgd.js';
 import { tensor } from '../tensor.js';
+import { sum } from '../ops/reduce.js';
+import { noGrad } from '../autograd/node.js';
 import { info } from '../init.js';
 import { type TrainConfig, learningRate } from './config.js';
 import { loadRunData, type RunData } from './data.js';
@@ -55,6 +57,16 @@ export interface TrainOptions {
   onEpoch?: (r: EpochRecord) => void;
   /** Stop after this epoch as if interrupted (tests of resume). */
   stopAfterEpoch?: number;
+}
+
+/** The name of the first parameter whose gradient holds a NaN or an infinity (their sum does too), or null. */
+function nonFiniteGradient(model: CifarResNet): string | null {
+  return noGrad(() => {
+    for (const [name, p] of model.namedParameters()) {
+      if (p.grad && !Number.isFinite(sum(p.grad).item())) return name;
+    }
+    return null;
+  });
 }
 
 function buildModel(cfg: TrainConfig, data: RunData): CifarResNet {
@@ -120,6 +132,11 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
           `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr`);
       }
       l.backward();
+      const bad = nonFiniteGradient(model);
+      if (bad) {
+        throw new NumericalError(`the gradient of ${bad} became non-finite at epoch ${epoch}, step ${k + 1} (loss ${value}, lr ${opt.lr}); ` +
+          `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr`);
+      }
       opt.step();
       lossSum += value * b.y.length;
       const z = out.logits.toFloat32Array();

@@ -54,6 +54,16 @@ describe('training', () => {
     await assert.rejects(train(tiny(join(root, 'fbl'), { loss: 'fbl', lambda: 10 }), { progress: quiet() }), /already holds a run/);
   });
 
+  it('a diverging run stops with the step and tensor at fault and keeps the last good checkpoint', async () => {
+    const out = join(root, 'diverge');
+    await train(tiny(out, { epochs: 1 }), { progress: quiet() });
+    const before = readFileSync(join(out, 'last.safetensors'));
+    await assert.rejects(train(tiny(out, { epochs: 2, lr: 1e9 }), { progress: quiet(), resume: true }),
+      (e: Error) => e.name === 'NumericalError' && /(loss became|gradient of [\w.]+ became non-finite) .*at epoch 2, step \d+/.test(e.message) &&
+        e.message.includes('last.safetensors'));
+    assert.deepEqual(readFileSync(join(out, 'last.safetensors')), before, 'the last good checkpoint is untouched');
+  });
+
   it('a run resumed after epoch 2 ends with the same weights and metrics as an uninterrupted one, bit for bit', async () => {
     const whole = join(root, 'whole');
     const split = join(root, 'split');
