@@ -1,9 +1,9 @@
 // assembly/conv.ts against the direct-loop references in float64: random
 // geometries (kernels 1/3/5, strides 1/2, pads 0-2, odd sizes) and ResNet shapes.
 import { before, describe, it } from 'node:test';
-import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadHarness, type Harness } from './harness.js';
+import { assertWithin, mulberry32, randomFrom } from '../util/close.js';
 import { convGeometry, type ConvGeometry } from '../../src/backend/backend.js';
 import {
   col2imRef, conv2dBackwardFilterRef, conv2dBackwardInputRef, conv2dForwardRef, im2colRef,
@@ -12,27 +12,9 @@ import {
 let h: Harness;
 before(async () => { h = await loadHarness(); });
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function random(n: number, rng: () => number): Float32Array {
-  return Float32Array.from({ length: n }, () => rng() * 2 - 1);
-}
-
 /** |got - want| <= atol + rtol * |want|, atol growing with the length of the sums. */
 function assertClose(what: string, got: Float32Array, want: Float64Array, sumLength: number): void {
-  const atol = 1e-5 + 2e-6 * sumLength, rtol = 1e-4;
-  for (let i = 0; i < want.length; i++) {
-    if (!(Math.abs(got[i] - want[i]) <= atol + rtol * Math.abs(want[i]))) {
-      assert.fail(`${what}: [${i}] = ${got[i]}, want ${want[i]}`);
-    }
-  }
+  assertWithin(got, want, 1e-5 + 2e-6 * sumLength, 1e-4, (i) => `${what}: [${i}]`);
 }
 
 const dims = (g: ConvGeometry) => [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow] as const;
@@ -41,7 +23,7 @@ const dims = (g: ConvGeometry) => [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.strid
 function checkConv(g: ConvGeometry, seed: number): void {
   const rng = mulberry32(seed);
   const xLen = g.n * g.c * g.h * g.w, wLen = g.oc * g.c * g.kh * g.kw, yLen = g.n * g.oc * g.oh * g.ow;
-  const x = random(xLen, rng), w = random(wLen, rng), dy = random(yLen, rng);
+  const x = randomFrom(xLen, rng), w = randomFrom(wLen, rng), dy = randomFrom(yLen, rng);
   const px = h.alloc(xLen, x), pw = h.alloc(wLen, w), pdy = h.alloc(yLen, dy);
   const work = h.allocBytes(h.k.conv2dWorkspaceBytes(...dims(g)));
   const x64 = Float64Array.from(x), w64 = Float64Array.from(w), dy64 = Float64Array.from(dy);
@@ -74,7 +56,7 @@ function checkConv(g: ConvGeometry, seed: number): void {
   im2colRef(x64, col, g);
   assertClose(`im2col ${label}`, h.read(pcol, K * P), col, 0);
 
-  const dcol = random(K * P, rng);
+  const dcol = randomFrom(K * P, rng);
   const pimg = h.alloc(g.c * g.h * g.w);
   h.k.col2im(h.alloc(K * P, dcol), ...args, pimg);
   const img = new Float64Array(g.c * g.h * g.w);

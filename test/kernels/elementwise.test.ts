@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadHarness } from './harness.js';
+import { assertClose, random } from '../util/close.js';
 import {
   BINARY_OPS, UNARY_OPS, axpbyRef, binaryRef, copyRef, fillRef, reluBackwardRef, unaryRef,
 } from '../../src/backend/reference/kernels/elementwise.js';
@@ -11,29 +12,6 @@ const h = await loadHarness();
 fc.configureGlobal({ includeErrorInReport: true });
 const size = fc.oneof(fc.constantFrom(1, 3, 17, 63, 65), fc.integer({ min: 1, max: 300 }));
 
-function random(n: number, seed: number, lo = -3, hi = 3): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32);
-  }
-  return out;
-}
-
-/** |a - b| <= atol + rtol |b| elementwise; NaN matches NaN, infinities must be equal. */
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const b = expected[i];
-    if (Number.isNaN(b) && Number.isNaN(a)) continue;
-    if (a === b) continue;
-    assert.ok(Math.abs(a - b) <= atol + rtol * Math.abs(b), `${what}[${i}]: got ${a}, want ${b}`);
-  }
-}
 
 test('fill and copy match the reference', () => {
   fc.assert(fc.property(size, fc.integer(), fc.float({ noNaN: true }), (n, seed, value) => {

@@ -4,44 +4,27 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadHarness, type Harness } from './harness.js';
+import { assertWithin, mulberry32, randomFrom } from '../util/close.js';
 import { gemmRef } from '../../src/backend/reference/kernels/gemm.js';
 
 let h: Harness;
 before(async () => { h = await loadHarness(); });
 
-function random(n: number, rng: () => number): Float32Array {
-  return Float32Array.from({ length: n }, () => rng() * 2 - 1);
-}
-
-/** A small deterministic generator (mulberry32) so failures replay. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Runs sgemm in WASM and gemmRef in float64 and compares with |a - b| <= atol + rtol * |b|. */
 function check(transA: boolean, transB: boolean, m: number, n: number, k: number,
   alpha: number, beta: number, seed: number, cInit?: Float32Array): void {
   const rng = mulberry32(seed);
-  const a = random(m * k, rng), b = random(k * n, rng);
-  const c0 = cInit ?? random(m * n, rng);
+  const a = randomFrom(m * k, rng), b = randomFrom(k * n, rng);
+  const c0 = cInit ?? randomFrom(m * n, rng);
   const pa = h.alloc(m * k, a), pb = h.alloc(k * n, b), pc = h.alloc(m * n, c0);
   const work = h.allocBytes(h.k.gemmWorkspaceBytes(m, n, k));
   h.k.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, pa, pb, beta, pc, work);
   const got = h.read(pc, m * n);
   const want = Float64Array.from(c0);
   gemmRef(transA, transB, m, n, k, alpha, Float64Array.from(a), Float64Array.from(b), beta, want);
-  const atol = 1e-6 * (k + 1) * Math.max(1, Math.abs(alpha)), rtol = 1e-4;
-  for (let i = 0; i < m * n; i++) {
-    if (!(Math.abs(got[i] - want[i]) <= atol + rtol * Math.abs(want[i]))) {
-      assert.fail(`sgemm(${+transA}, ${+transB}, m=${m}, n=${n}, k=${k}, alpha=${alpha}, beta=${beta}) ` +
-        `C[${Math.floor(i / n)}, ${i % n}] = ${got[i]}, want ${want[i]}`);
-    }
-  }
+  assertWithin(got, want, 1e-6 * (k + 1) * Math.max(1, Math.abs(alpha)), 1e-4, (i) =>
+    `sgemm(${+transA}, ${+transB}, m=${m}, n=${n}, k=${k}, alpha=${alpha}, beta=${beta}) ` +
+    `C[${Math.floor(i / n)}, ${i % n}]`);
 }
 
 const size = fc.oneof(fc.constantFrom(1, 3, 4, 8, 17, 63, 65), fc.integer({ min: 1, max: 40 }));

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadHarness } from './harness.js';
+import { assertClose, assertGradient, random } from '../util/close.js';
 import { featureBalancedLossRef, softmaxCrossEntropyRef } from '../../src/backend/reference/kernels/loss.js';
 
 const h = await loadHarness();
@@ -11,29 +12,6 @@ fc.configureGlobal({ includeErrorInReport: true });
 const rows = fc.oneof(fc.constantFrom(1, 3, 17, 63, 65), fc.integer({ min: 1, max: 128 }));
 const classes = fc.oneof(fc.constantFrom(1, 2, 3, 10, 17, 100), fc.integer({ min: 1, max: 120 }));
 
-function random(n: number, seed: number, lo = -3, hi = 3): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32);
-  }
-  return out;
-}
-
-/** |a - b| <= atol + rtol |b| elementwise; NaN matches NaN, infinities must be equal. */
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const b = expected[i];
-    if (Number.isNaN(b) && Number.isNaN(a)) continue;
-    if (a === b) continue;
-    assert.ok(Math.abs(a - b) <= atol + rtol * Math.abs(b), `${what}[${i}]: got ${a}, want ${b}`);
-  }
-}
 function labelsFor(n: number, c: number, seed: number): Int32Array {
   return Int32Array.from(random(n, seed, 0, c), (v) => Math.min(c - 1, Math.floor(v)));
 }
@@ -156,25 +134,13 @@ test('featureBalancedLoss by hand: one sample, c = 2', () => {
 
 // --- the references' own gradients, float64 central differences --------------
 
-function assertGradient(f: (v: Float64Array) => number, at: Float64Array, grad: Float64Array, what: string): void {
-  const eps = 1e-6;
-  for (let i = 0; i < at.length; i++) {
-    const keep = at[i];
-    at[i] = keep + eps; const up = f(at);
-    at[i] = keep - eps; const down = f(at);
-    at[i] = keep;
-    const fd = (up - down) / (2 * eps);
-    assert.ok(Math.abs(fd - grad[i]) <= 1e-7 + 1e-5 * Math.abs(grad[i]), `${what}[${i}]: analytic ${grad[i]}, numeric ${fd}`);
-  }
-}
-
 test('reference cross-entropy gradient matches finite differences (weighted and not)', () => {
   const n = 4, c = 5;
   const logits = Float64Array.from(random(n * c, 21, -3, 3));
   const labels = labelsFor(n, c, 22);
   for (const weights of [null, Float64Array.from(random(c, 23, 0.2, 2))]) {
     const lossAt = (z: Float64Array) => refCrossEntropy(z, labels, weights, n, c).loss;
-    assertGradient(lossAt, logits, refCrossEntropy(logits, labels, weights, n, c).dlogits, 'dlogits');
+    assertGradient(lossAt, logits, refCrossEntropy(logits, labels, weights, n, c).dlogits, 'dlogits', 1e-7);
   }
 });
 
@@ -185,6 +151,6 @@ test('reference feature-balanced gradients match finite differences', () => {
   const labels = labelsFor(n, c, 33);
   const stimulus = Float64Array.from(random(c, 34, 0, 5));
   const at = refFeatureBalanced(logits, features, labels, stimulus, n, c, d);
-  assertGradient((z) => refFeatureBalanced(z, features, labels, stimulus, n, c, d).loss, logits, at.dlogits, 'dlogits');
-  assertGradient((f) => refFeatureBalanced(logits, f, labels, stimulus, n, c, d).loss, features, at.dfeatures, 'dfeatures');
+  assertGradient((z) => refFeatureBalanced(z, features, labels, stimulus, n, c, d).loss, logits, at.dlogits, 'dlogits', 1e-7);
+  assertGradient((f) => refFeatureBalanced(logits, f, labels, stimulus, n, c, d).loss, features, at.dfeatures, 'dfeatures', 1e-7);
 });
