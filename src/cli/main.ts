@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { init, info } from '../init.js';
-import { DEFAULTS, PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
+import { ConfigError, DEFAULTS, PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
 import { train, NumericalError } from '../train/run.js';
 import { runDemo } from './demo.js';
 import { evalCommand, predictCommand } from './inference.js';
@@ -78,13 +78,18 @@ export function configFromArgs(values: Record<string, string | boolean | undefin
   return resolveConfig(partial, s('preset'));
 }
 
+/** The options of any command; unknown options and missing values throw (exit 2). */
+export function parseCommandLine(args: string[]) {
+  return parseArgs({ args, options: TRAIN_OPTIONS, allowPositionals: true, strict: true });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE + '\n');
     return command ? 0 : 2;
   }
-  const { values, positionals } = parseArgs({ args: rest, options: TRAIN_OPTIONS, allowPositionals: true, strict: true });
+  const { values, positionals } = parseCommandLine(rest);
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return 0;
@@ -125,7 +130,7 @@ export async function run(argv: string[]): Promise<void> {
     process.exitCode = await main(argv);
   } catch (e) {
     const err = e as Error & { code?: string };
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof UsageError || e instanceof ConfigError || err.code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`wasmtail: ${err.message}\nrun 'wasmtail --help' for usage\n`);
       process.exitCode = 2;
     } else if (e instanceof NumericalError) {

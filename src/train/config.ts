@@ -76,21 +76,42 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
   'fashion-lt-demo': { dataset: 'fashion-mnist-lt', imb: 100, arch: 'resnet20', epochs: 3, batch: 64, warmup: 1 },
 };
 
+/** A configuration value out of range: the CLI reports it as a usage error (exit 2). */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
 export function resolveConfig(partial: Partial<TrainConfig>, preset?: string): TrainConfig {
   if (preset !== undefined && !(preset in PRESETS)) {
-    throw new Error(`unknown preset '${preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
+    throw new ConfigError(`unknown preset '${preset}' (known: ${Object.keys(PRESETS).join(', ')})`);
   }
   const cfg: TrainConfig = { ...DEFAULTS, ...(preset ? PRESETS[preset] : {}), ...partial };
   const positive = (v: number, name: string) => {
-    if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${name} must be a positive number, got ${v}`);
+    if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(`--${name} must be a positive number, got ${v}`);
   };
   positive(cfg.epochs, 'epochs');
   positive(cfg.batch, 'batch');
   positive(cfg.lr, 'lr');
   positive(cfg.imb, 'imb');
-  if (!Number.isInteger(cfg.epochs) || !Number.isInteger(cfg.batch)) throw new Error('--epochs and --batch must be integers');
-  if (!(cfg.wd >= 0)) throw new Error(`--wd must be >= 0, got ${cfg.wd}`);
-  if (!(cfg.warmup >= 0)) throw new Error(`--warmup must be >= 0, got ${cfg.warmup}`);
+  const nonNegativeInteger = (v: number, name: string) => {
+    if (!(Number.isInteger(v) && v >= 0)) throw new ConfigError(`--${name} must be a non-negative integer, got ${v}`);
+  };
+  nonNegativeInteger(cfg.epochs, 'epochs');
+  nonNegativeInteger(cfg.batch, 'batch');
+  nonNegativeInteger(cfg.seed, 'seed');
+  nonNegativeInteger(cfg.modelSeed, 'model-seed');
+  nonNegativeInteger(cfg.limitTrain, 'limit-train');
+  nonNegativeInteger(cfg.limitTest, 'limit-test');
+  if (cfg.threads !== null) nonNegativeInteger(cfg.threads, 'threads');
+  if (!(cfg.wd >= 0)) throw new ConfigError(`--wd must be >= 0, got ${cfg.wd}`);
+  if (!(cfg.warmup >= 0)) throw new ConfigError(`--warmup must be >= 0, got ${cfg.warmup}`);
+  if (!(cfg.lambda >= 0)) throw new ConfigError(`--lambda must be >= 0, got ${cfg.lambda}`);
+  if (!(cfg.momentum >= 0 && cfg.momentum < 1)) throw new ConfigError(`--momentum must be in [0, 1), got ${cfg.momentum}`);
+  if (cfg.nesterov && cfg.momentum === 0) throw new ConfigError('--nesterov needs --momentum > 0');
+  if (cfg.imb < 1) throw new ConfigError(`--imb (the imbalance ratio n_max / n_min) must be >= 1, got ${cfg.imb}`);
   return cfg;
 }
 

@@ -59,6 +59,19 @@ export interface TrainOptions {
   stopAfterEpoch?: number;
 }
 
+/** Turns running out of WebAssembly memory into advice naming the batch size to try. */
+function withMemoryAdvice<T>(cfg: TrainConfig, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if ((e as Error).name !== 'OutOfMemoryError' || cfg.batch < 2) throw e;
+    const err = new Error(`a training step at batch ${cfg.batch} does not fit in WebAssembly memory ` +
+      `(${(e as Error).message.replace(/^out of memory: /, '')}); try --batch ${Math.floor(cfg.batch / 2)}`);
+    err.name = 'OutOfMemoryError';
+    throw err;
+  }
+}
+
 /** The name of the first parameter whose gradient holds a NaN or an infinity (their sum does too), or null. */
 function nonFiniteGradient(model: CifarResNet): string | null {
   return noGrad(() => {
@@ -124,14 +137,14 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     for (let k = 0; k < plan.numBatches; k++) {
       const b = plan.batch(k);
       opt.zeroGrad();
-      const out = model.forward(tensor(b.x, b.shape));
+      const out = withMemoryAdvice(cfg, () => model.forward(tensor(b.x, b.shape)));
       const l = loss.compute(out, b.y, epoch - 1, cfg.epochs);
       const value = l.item();
       if (!Number.isFinite(value)) {
         throw new NumericalError(`the loss became ${value} at epoch ${epoch}, step ${k + 1} (lr ${opt.lr}); ` +
           `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr`);
       }
-      l.backward();
+      withMemoryAdvice(cfg, () => l.backward());
       const bad = nonFiniteGradient(model);
       if (bad) {
         throw new NumericalError(`the gradient of ${bad} became non-finite at epoch ${epoch}, step ${k + 1} (loss ${value}, lr ${opt.lr}); ` +

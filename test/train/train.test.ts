@@ -64,6 +64,16 @@ describe('training', () => {
     assert.deepEqual(readFileSync(join(out, 'last.safetensors')), before, 'the last good checkpoint is untouched');
   });
 
+  it('a batch that does not fit in memory: an error naming the batch size to try, not a WASM trap', async () => {
+    await wt.init({ maxMemoryPages: 256 });
+    try {
+      await assert.rejects(train(tiny(join(root, 'oom'), { batch: 64, limitTrain: 64 }), { progress: quiet() }),
+        (e: Error) => e.name === 'OutOfMemoryError' && /at batch 64 does not fit in WebAssembly memory .*try --batch 32/.test(e.message));
+    } finally {
+      await wt.init();
+    }
+  });
+
   it('a run resumed after epoch 2 ends with the same weights and metrics as an uninterrupted one, bit for bit', async () => {
     const whole = join(root, 'whole');
     const split = join(root, 'split');
