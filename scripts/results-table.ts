@@ -38,3 +38,29 @@ console.log(`\nMean feature norm ||f|| per class on the test set, last epoch:\n`
 console.log(row(['run', ...order.map((c) => s0.classNames[c])]));
 console.log(row(Array(order.length + 1).fill('---')));
 for (const { name, s } of runs) console.log(row([name, ...order.map((c) => s.last.featureNormPerClass[c].toFixed(2))]));
+
+// Comparison plots across the runs, when asked: --plots DIR (after the run folders).
+const plotsAt = process.argv.indexOf('--plots');
+if (plotsAt > 0) {
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const { lineChart, scatterChart, barChart } = await import('../src/plot/svg.js');
+  const out = process.argv[plotsAt + 1];
+  mkdirSync(out, { recursive: true });
+  const history = (d: string) => readFileSync(join(d, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const named = dirs.filter((d) => existsSync(join(d, 'summary.json')));
+  writeFileSync(join(out, 'test-top1.svg'), lineChart({
+    title: 'Test top-1 accuracy by epoch', xLabel: 'epoch', yLabel: 'top-1',
+    series: named.map((d) => ({ name: basename(d), points: history(d).map((h) => [h.epoch, h.top1] as const) })),
+  }));
+  writeFileSync(join(out, 'per-class-accuracy.svg'), scatterChart({
+    title: 'Per-class test accuracy against training images (last epoch)', xLabel: 'training images of the class (log)',
+    yLabel: 'accuracy', logX: true, yMin: 0, yMax: 1,
+    series: runs.map(({ name, s }) => ({ name, points: s.last.perClass.map((a, c) => [s.trainCounts[c], a] as const) })),
+  }));
+  writeFileSync(join(out, 'feature-norm.svg'), barChart({
+    title: 'Mean feature norm per class on the test set (last epoch)', xLabel: 'class (largest first)', yLabel: '||f||',
+    categories: order.map((c) => s0.classNames[c]),
+    series: runs.map(({ name, s }) => ({ name, values: order.map((c) => s.last.featureNormPerClass[c]) })),
+  }));
+  console.log(`\nplots written to ${out}/`);
+}

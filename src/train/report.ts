@@ -15,12 +15,12 @@ export function runPlots(history: EpochRecord[], trainCounts: number[], classNam
       ],
     }),
     'per-class-accuracy.svg': scatterChart({
-      title: `${title}: per-class accuracy vs training images (epoch ${last.epoch})`,
+      title: `${title}: accuracy by class size, epoch ${last.epoch}`,
       xLabel: 'training images of the class (log)', yLabel: 'test accuracy', logX: true, yMin: 0, yMax: 1,
       series: [{ name: 'class', points: last.perClass.map((a, c) => [trainCounts[c], a] as const) }],
     }),
     'feature-norm.svg': barChart({
-      title: `${title}: mean feature norm per class (epoch ${last.epoch})`,
+      title: `${title}: feature norm per class, epoch ${last.epoch}`,
       xLabel: 'class (largest first)', yLabel: '||f||',
       categories: classNames,
       series: [{ name: 'feature norm', values: last.featureNormPerClass }],

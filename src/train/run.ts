@@ -199,7 +199,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     best, last, confusion, wallSeconds: wallBefore + (Date.now() - started) / 1000, engine: info(),
   };
   await writeFileAtomic(join(cfg.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  const plots = runPlots(history, data.trainCounts, data.train.classNames, `${cfg.arch} ${cfg.loss} on ${cfg.dataset}`);
+  const plots = runPlots(history, data.trainCounts, data.train.classNames, `${cfg.loss.toUpperCase()} ${cfg.arch}`);
   for (const [name, svg] of Object.entries(plots)) await writeFileAtomic(join(cfg.out, name), svg);
   return summary;
 }
