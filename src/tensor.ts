@@ -195,6 +195,17 @@ export function full(shape: readonly number[], value: number, opts: { persistent
  * so they are persistent (like nn.Parameter); others belong to the step.
  */
 export function tensor(data: Float32Array | ArrayLike<number>, shape?: readonly number[], opts: { requiresGrad?: boolean } = {}): Tensor {
+  if (!(data instanceof Float32Array)) {
+    if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
+      throw new TypeError(`wasmtail: tensor(): data must be a Float32Array or an array of numbers, got ${data === null ? 'null' : typeof data}`);
+    }
+    const list = data as ArrayLike<unknown>;
+    for (let i = 0; i < list.length; i++) {
+      if (typeof list[i] !== 'number') {
+        throw new TypeError(`wasmtail: tensor(): element ${i} is ${typeof list[i]} (${String(list[i]).slice(0, 20)}), not a number`);
+      }
+    }
+  }
   const values = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
   const s = shape ?? [values.length];
   checkShape(s);

@@ -36,6 +36,17 @@ describe('cli', () => {
     assert.match(r.stderr, /data_batch_1\.bin: not found/);
   });
 
+  it('a diverging run: exit code 3, the step at fault, the last good checkpoint kept', () => {
+    const dir = join(root, 'diverge');
+    const common = ['--dataset', 'fashion-mnist-lt', '--arch', 'resnet20', '--batch', '32', '--limit-train', '192', '--limit-test', '50', '--loss', 'ce', '--out', dir];
+    assert.equal(cli('train', ...common, '--epochs', '1').code, 0);
+    const before = readFileSync(join(dir, 'last.safetensors'));
+    const r = cli('train', ...common, '--epochs', '2', '--lr', '1e12', '--resume');
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /training stopped: the (loss|gradient of \S+) became .* at epoch 2, step \d+/);
+    assert.deepEqual(readFileSync(join(dir, 'last.safetensors')), before);
+  });
+
   const out = join(root, 'run');
   it('train, then eval and predict with its checkpoint', () => {
     let r = cli('train', '--dataset', 'fashion-mnist-lt', '--arch', 'resnet20', '--epochs', '1', '--batch', '32',

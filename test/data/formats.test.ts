@@ -178,7 +178,7 @@ function parsesOrRefuses(fn: () => unknown, file: string): boolean {
   }
 }
 
-test('property: arbitrary bytes parse or are refused with a DataFormatError naming the file', () => {
+test('property: arbitrary bytes parse or are refused with a DataFormatError naming the file (500 runs, 5 readers each)', () => {
   const anyBytes = fc.oneof(
     fc.uint8Array({ maxLength: 64 }),
     // IDX-looking headers with arbitrary dimensions and payloads.
@@ -208,7 +208,7 @@ test('property: arbitrary bytes parse or are refused with a DataFormatError nami
   );
 });
 
-test('property: every truncation of a valid file, raw or gzipped, is refused by name', () => {
+test('property: every truncation of a valid file, raw or gzipped, is refused by name (60 runs, 3 files each)', () => {
   const f = idxFiles(3, 4, 4);
   const c10 = cifarRecords([[1], [2]]);
   const dir = join(root, 'trunc');
