@@ -98,10 +98,20 @@ function normalisePlane(x: usize, y: usize, n: i32, shift: f32, scale: f32, offs
 export function batchNormForwardTrain(x: usize, gamma: usize, beta: usize, y: usize,
   runningMean: usize, runningVar: usize, saveMean: usize, saveInvStd: usize,
   n: i32, c: i32, hw: i32, momentum: f32, eps: f32): void {
+  batchNormForwardTrainChannels(x, gamma, beta, y, runningMean, runningVar, saveMean, saveInvStd, n, c, hw, momentum, eps, 0, c);
+}
+
+/**
+ * batchNormForwardTrain on channels c0 .. c1-1 only (threads split the
+ * channels; each channel is computed the same way whatever the split).
+ */
+export function batchNormForwardTrainChannels(x: usize, gamma: usize, beta: usize, y: usize,
+  runningMean: usize, runningVar: usize, saveMean: usize, saveInvStd: usize,
+  n: i32, c: i32, hw: i32, momentum: f32, eps: f32, c0: i32, c1: i32): void {
   const count = <f64>n * <f64>hw;
   const sampleStride = <usize>c * <usize>hw << 2;
   const m = <f64>momentum;
-  for (let ch = 0; ch < c; ch++) {
+  for (let ch = c0; ch < c1; ch++) {
     const base = at(x, ch * hw);
     let s: f64 = 0;
     for (let i = 0; i < n; i++) s += sumF64(base + <usize>i * sampleStride, hw);
@@ -128,8 +138,14 @@ export function batchNormForwardTrain(x: usize, gamma: usize, beta: usize, y: us
 /** Eval forward: y = (x - rm) * gamma / sqrt(rv + eps) + beta. */
 export function batchNormForwardEval(x: usize, gamma: usize, beta: usize, y: usize,
   runningMean: usize, runningVar: usize, n: i32, c: i32, hw: i32, eps: f32): void {
+  batchNormForwardEvalChannels(x, gamma, beta, y, runningMean, runningVar, n, c, hw, eps, 0, c);
+}
+
+/** batchNormForwardEval on channels c0 .. c1-1 only. */
+export function batchNormForwardEvalChannels(x: usize, gamma: usize, beta: usize, y: usize,
+  runningMean: usize, runningVar: usize, n: i32, c: i32, hw: i32, eps: f32, c0: i32, c1: i32): void {
   const sampleStride = <usize>c * <usize>hw << 2;
-  for (let ch = 0; ch < c; ch++) {
+  for (let ch = c0; ch < c1; ch++) {
     const invStd = 1.0 / Math.sqrt(<f64>load<f32>(at(runningVar, ch)) + <f64>eps);
     const scale = <f32>(<f64>load<f32>(at(gamma, ch)) * invStd);
     const mean = load<f32>(at(runningMean, ch));
@@ -152,9 +168,15 @@ export function batchNormForwardEval(x: usize, gamma: usize, beta: usize, y: usi
  */
 export function batchNormBackward(x: usize, dy: usize, gamma: usize, mean: usize, invStd: usize,
   dx: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, hw: i32, training: i32): void {
+  batchNormBackwardChannels(x, dy, gamma, mean, invStd, dx, dgamma, dbeta, n, c, hw, training, 0, c);
+}
+
+/** batchNormBackward on channels c0 .. c1-1 only. */
+export function batchNormBackwardChannels(x: usize, dy: usize, gamma: usize, mean: usize, invStd: usize,
+  dx: usize, dgamma: usize, dbeta: usize, n: i32, c: i32, hw: i32, training: i32, c0: i32, c1: i32): void {
   const count = <f64>n * <f64>hw;
   const sampleStride = <usize>c * <usize>hw << 2;
-  for (let ch = 0; ch < c; ch++) {
+  for (let ch = c0; ch < c1; ch++) {
     const off = <usize>(ch * hw) << 2;
     const mu = load<f32>(at(mean, ch));
     const is = <f64>load<f32>(at(invStd, ch));

@@ -18,6 +18,7 @@
 //
 // References: src/backend/reference/kernels/conv.ts.
 import { gemmPacked, gemmWorkspaceBytes, sgemm, TILE_BYTES } from './gemm';
+import { madd, USE_6X8 } from './simd';
 
 @inline function roundUp64(bytes: i32): i32 {
   return (bytes + 63) & ~63;
@@ -30,8 +31,7 @@ export function conv2dWorkspaceBytes(n: i32, c: i32, h: i32, w: i32, oc: i32, kh
   const fwd = forwardBytes(c, h, w, kh, kw, pad, pad);
   const inputFlipped = roundUp64(oc * K * 4) + forwardBytes(oc, oh, ow, kh, kw, max(0, kh - 1 - pad), max(0, kw - 1 - pad));
   const inputCol2im = roundUp64(K * P * 4) + gemmWorkspaceBytes(K, P, oc);
-  const filter = roundUp64(K * P * 4) + roundUp64(K * oc * 4) + roundUp64(c * (h + 2 * pad) * (w + 2 * pad) * 4) +
-    gemmWorkspaceBytes(K, oc, P);
+  const filter = filterBytes(c, h, w, oc, kh, kw, pad, oh, ow) + roundUp64(conv2dBackwardFilterChunks(n) * K * oc * 4);
   return max(max(fwd, inputFlipped), max(inputCol2im, filter));
 }
 
@@ -244,13 +244,13 @@ function im2colPanel(xp: usize, c: i32, hp: i32, wp: i32, kh: i32, kw: i32, stri
     const q = p + load<u32>(off);
     const b0 = v128.load(q), b1 = v128.load(q, 16);
     let s = v128.load32_splat(a0);
-    c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
+    c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
     s = v128.load32_splat(a1);
-    c10 = f32x4.add(c10, f32x4.mul(s, b0)); c11 = f32x4.add(c11, f32x4.mul(s, b1));
+    c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
     s = v128.load32_splat(a2);
-    c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
+    c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
     s = v128.load32_splat(a3);
-    c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
+    c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; off += 4;
   }
   v128.store(y, c00); v128.store(y, c01, 16); y += ldy;
@@ -259,14 +259,48 @@ function im2colPanel(xp: usize, c: i32, hp: i32, wp: i32, kh: i32, kw: i32, stri
   v128.store(y, c30); v128.store(y, c31, 16);
 }
 
+/** convKernel4x8 with 6 rows, for the relaxed-SIMD build (see USE_6X8 in assembly/simd.ts). */
+@inline function convKernel6x8(kc: i32, a: usize, lda: usize, p: usize, off: usize, y: usize, ldy: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  let a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+  for (let kk = 0; kk < kc; kk++) {
+    const q = p + load<u32>(off);
+    const b0 = v128.load(q), b1 = v128.load(q, 16);
+    let s = v128.load32_splat(a0);
+    c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(a1);
+    c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(a2);
+    c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(a3);
+    c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(a4);
+    c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(a5);
+    c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4; off += 4;
+  }
+  v128.store(y, c00); v128.store(y, c01, 16); y += ldy;
+  v128.store(y, c10); v128.store(y, c11, 16); y += ldy;
+  v128.store(y, c20); v128.store(y, c21, 16); y += ldy;
+  v128.store(y, c30); v128.store(y, c31, 16); y += ldy;
+  v128.store(y, c40); v128.store(y, c41, 16); y += ldy;
+  v128.store(y, c50); v128.store(y, c51, 16);
+}
+
 /** The oc % 4 leftover rows of convKernel4x8, one at a time. */
 function convKernel1x8(kc: i32, a: usize, p: usize, off: usize, y: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   for (let kk = 0; kk < kc; kk++) {
     const q = p + load<u32>(off);
     const s = v128.load32_splat(a);
-    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(q)));
-    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(q, 16)));
+    c0 = madd(s, v128.load(q), c0);
+    c1 = madd(s, v128.load(q, 16), c1);
     a += 4; off += 4;
   }
   v128.store(y, c0); v128.store(y, c1, 16);
@@ -301,6 +335,7 @@ function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, 
       if (stride == 1 && ox0 + 8 <= ow) {
         const origin = src + <usize>(oy * wp + ox0) * 4;
         let o = 0;
+        if (USE_6X8) for (; o + 6 <= oc; o += 6) convKernel6x8(K, wt + <usize>o * lda, lda, origin, off, yp + <usize>o * ldy, ldy);
         for (; o + 4 <= oc; o += 4) convKernel4x8(K, wt + <usize>o * lda, lda, origin, off, yp + <usize>o * ldy, ldy);
         for (; o < oc; o++) convKernel1x8(K, wt + <usize>o * lda, origin, off, yp + <usize>o * ldy);
       } else {
@@ -353,28 +388,76 @@ export function conv2dBackwardInput(dy: usize, wt: usize, dx: usize, n: i32, c: 
   }
 }
 
-/** dw [oc, c, kh, kw] = sum over the batch of dy * x at each tap. Overwrites dw. */
-export function conv2dBackwardFilter(x: usize, dy: usize, dw: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+/**
+ * The backward filter sums over the batch in FILTER_CHUNKS fixed chunks of
+ * images (fewer when n is smaller): each chunk's dW^T is computed on its own,
+ * then the chunks are added in order. The chunks do not depend on the thread
+ * count, so threads that take whole chunks (src/backend/wasm/threads.ts) give
+ * bit-identical results for any count. 12 chunks split evenly over 1, 2, 3,
+ * 4, 6 or 12 threads; each costs one extra pass over dW^T.
+ */
+const FILTER_CHUNKS: i32 = 12;
+
+/** How many chunks the backward filter splits a batch of n images into. */
+export function conv2dBackwardFilterChunks(n: i32): i32 {
+  return max(1, min(n, FILTER_CHUNKS));
+}
+
+/** Scratch bytes of filterChunk. */
+@inline function filterBytes(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, pad: i32, oh: i32, ow: i32): i32 {
+  const K = c * kh * kw, P = oh * ow;
+  return roundUp64(K * P * 4) + roundUp64(c * (h + 2 * pad) * (w + 2 * pad) * 4) + gemmWorkspaceBytes(K, oc, P);
+}
+
+/** dwT [c*kh*kw, oc] = sum over the n images of col(x_b) * dy_b^T, in image order. Overwrites dwT. */
+function filterChunk(x: usize, dy: usize, dwT: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize): void {
   const K = c * kh * kw, P = oh * ow;
   const hp = h + 2 * pad, wp = w + 2 * pad;
   const col = work;
-  const dwT = col + <usize>roundUp64(K * P * 4);
-  const xp = dwT + <usize>roundUp64(K * oc * 4);
+  const xp = col + <usize>roundUp64(K * P * 4);
   const gemmWork = xp + <usize>roundUp64(c * hp * wp * 4);
-  zeroF32(dwT, K * oc);
   // The border stays zero; each image overwrites only the interior.
   if (pad > 0) zeroF32(xp, c * hp * wp);
   for (let b = 0; b < n; b++) {
     const xb = x + <usize>(b * c * h * w) * 4;
     if (pad > 0) padImage(xb, c, h, w, pad, pad, xp);
     im2colPadded(pad > 0 ? xp : xb, c, hp, wp, kh, kw, stride, oh, ow, col);
-    sgemm(0, 1, K, oc, P, 1, col, dy + <usize>(b * oc * P) * 4, 1, dwT, gemmWork);
+    sgemm(0, 1, K, oc, P, 1, col, dy + <usize>(b * oc * P) * 4, b == 0 ? 0 : 1, dwT, gemmWork);
   }
-  // dw = (dW^T)^T; the filter is small, a scalar transpose is enough.
+}
+
+/**
+ * Chunks g0 .. g1-1 of conv2dBackwardFilterChunks(n): parts[g] (K * oc floats
+ * each, K = c*kh*kw) = dW^T of the images of chunk g. work: conv2dWorkspaceBytes.
+ */
+export function conv2dBackwardFilterParts(x: usize, dy: usize, parts: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+  kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, g0: i32, g1: i32, work: usize): void {
+  const chunks = conv2dBackwardFilterChunks(n), K = c * kh * kw;
+  for (let g = g0; g < g1; g++) {
+    const b0 = <i32>(<i64>g * n / chunks), b1 = <i32>(<i64>(g + 1) * n / chunks);
+    filterChunk(x + <usize>(b0 * c * h * w) * 4, dy + <usize>(b0 * oc * oh * ow) * 4, parts + <usize>(g * K * oc) * 4,
+      b1 - b0, c, h, w, oc, kh, kw, stride, pad, oh, ow, work);
+  }
+}
+
+/** dw [oc, K] = (parts[0] + parts[1] + ... + parts[count-1])^T, added in that order. */
+export function conv2dBackwardFilterReduce(parts: usize, count: i32, dw: usize, oc: i32, K: i32): void {
+  const len = K * oc;
+  for (let g = 1; g < count; g++) addF32(parts, parts + <usize>(g * len) * 4, len);
+  // The filter is small, a scalar transpose is enough.
   for (let o = 0; o < oc; o++) {
     for (let kk = 0; kk < K; kk++) {
-      store<f32>(dw + <usize>(o * K + kk) * 4, load<f32>(dwT + <usize>(kk * oc + o) * 4));
+      store<f32>(dw + <usize>(o * K + kk) * 4, load<f32>(parts + <usize>(kk * oc + o) * 4));
     }
   }
+}
+
+/** dw [oc, c, kh, kw] = sum over the batch of dy * x at each tap. Overwrites dw. */
+export function conv2dBackwardFilter(x: usize, dy: usize, dw: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+  kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize): void {
+  const chunks = conv2dBackwardFilterChunks(n);
+  const parts = work + <usize>filterBytes(c, h, w, oc, kh, kw, pad, oh, ow);
+  conv2dBackwardFilterParts(x, dy, parts, n, c, h, w, oc, kh, kw, stride, pad, oh, ow, 0, chunks, work);
+  conv2dBackwardFilterReduce(parts, chunks, dw, oc, c * kh * kw);
 }

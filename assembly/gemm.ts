@@ -7,13 +7,15 @@
 //
 // Why a 4 x 8 tile: V8 gives WebAssembly only 16 XMM registers and plain
 // SIMD has no fused multiply-add, so the tile needs 8 f32x4 accumulators,
-// 2 B vectors and 1 broadcast A value (11 registers); 6 x 8 spills.
+// 2 B vectors and 1 broadcast A value (11 registers); 6 x 8 spills. The
+// relaxed-SIMD build fuses each multiply-add (assembly/simd.ts, madd).
 // Why A is not packed: rows of A are read in place with a broadcast load
 // (v128.load32_splat). For the small n of convolutions (16-64 output
 // channels) a packing pass over A costs more than it saves. A transposed A
 // is transposed block by block into row-major scratch first.
 //
 // Reference: src/backend/reference/kernels/gemm.ts (gemmRef).
+import { madd, USE_6X8 } from './simd';
 
 /** Depth of a packed B block: a kc x 8 panel (8 KiB) fits L1 beside 4 rows of A. */
 const KC: i32 = 256;
@@ -87,13 +89,13 @@ function storeRowPartial(c: usize, x0: v128, x1: v128, alpha: v128, beta: f32, n
   for (let kk = 0; kk < kc; kk++) {
     const b0 = v128.load(p), b1 = v128.load(p, 16);
     let s = v128.load32_splat(a0);
-    c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
+    c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
     s = v128.load32_splat(a1);
-    c10 = f32x4.add(c10, f32x4.mul(s, b0)); c11 = f32x4.add(c11, f32x4.mul(s, b1));
+    c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
     s = v128.load32_splat(a2);
-    c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
+    c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
     s = v128.load32_splat(a3);
-    c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
+    c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4; p += 32;
   }
   const av = f32x4.splat(alpha);
@@ -110,13 +112,62 @@ function storeRowPartial(c: usize, x0: v128, x1: v128, alpha: v128, beta: f32, n
   }
 }
 
+/**
+ * kernel4x8 with 6 rows, for the relaxed-SIMD build only: with a fused
+ * multiply-add the product needs no register of its own, so 12 accumulators,
+ * 2 B vectors and 1 A value fit the 16 registers, and each B load feeds 12
+ * FMAs instead of 8.
+ */
+@inline function kernel6x8(kc: i32, a: usize, lda: usize, p: usize, c: usize, ldc: usize,
+  nr: i32, alpha: f32, beta: f32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  let a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+  for (let kk = 0; kk < kc; kk++) {
+    const b0 = v128.load(p), b1 = v128.load(p, 16);
+    let s = v128.load32_splat(a0);
+    c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
+    s = v128.load32_splat(a1);
+    c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
+    s = v128.load32_splat(a2);
+    c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
+    s = v128.load32_splat(a3);
+    c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
+    s = v128.load32_splat(a4);
+    c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
+    s = v128.load32_splat(a5);
+    c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4; p += 32;
+  }
+  const av = f32x4.splat(alpha);
+  if (nr == 8) {
+    storeRow8(c, c00, c01, av, beta);
+    storeRow8(c + ldc, c10, c11, av, beta);
+    storeRow8(c + 2 * ldc, c20, c21, av, beta);
+    storeRow8(c + 3 * ldc, c30, c31, av, beta);
+    storeRow8(c + 4 * ldc, c40, c41, av, beta);
+    storeRow8(c + 5 * ldc, c50, c51, av, beta);
+  } else {
+    storeRowPartial(c, c00, c01, av, beta, nr, tile);
+    storeRowPartial(c + ldc, c10, c11, av, beta, nr, tile);
+    storeRowPartial(c + 2 * ldc, c20, c21, av, beta, nr, tile);
+    storeRowPartial(c + 3 * ldc, c30, c31, av, beta, nr, tile);
+    storeRowPartial(c + 4 * ldc, c40, c41, av, beta, nr, tile);
+    storeRowPartial(c + 5 * ldc, c50, c51, av, beta, nr, tile);
+  }
+}
+
 /** The m % 4 leftover rows, one at a time: C[0, 0..nr) = alpha * A[0, 0..kc) * P + beta * C. */
 function kernel1x8(kc: i32, a: usize, p: usize, c: usize, nr: i32, alpha: f32, beta: f32, tile: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   for (let kk = 0; kk < kc; kk++) {
     const s = v128.load32_splat(a);
-    c0 = f32x4.add(c0, f32x4.mul(s, v128.load(p)));
-    c1 = f32x4.add(c1, f32x4.mul(s, v128.load(p, 16)));
+    c0 = madd(s, v128.load(p), c0);
+    c1 = madd(s, v128.load(p, 16), c1);
     a += 4; p += 32;
   }
   const av = f32x4.splat(alpha);
@@ -137,6 +188,11 @@ export function gemmPacked(mc: i32, nc: i32, kc: i32, a: usize, lda: usize, bp: 
     const p = bp + (<usize>(j0 >> 3)) * panelBytes;
     const cj = c + (<usize>j0 << 2);
     let i = 0;
+    if (USE_6X8) {
+      for (; i + 6 <= mc; i += 6) {
+        kernel6x8(kc, a + <usize>i * lda, lda, p, cj + <usize>i * ldc, ldc, nr, alpha, beta, tile);
+      }
+    }
     for (; i + 4 <= mc; i += 4) {
       kernel4x8(kc, a + <usize>i * lda, lda, p, cj + <usize>i * ldc, ldc, nr, alpha, beta, tile);
     }
@@ -262,6 +318,23 @@ function scaleC(c: usize, count: i32, beta: f32): void {
  */
 export function sgemm(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
   a: usize, b: usize, beta: f32, c: usize, work: usize): void {
+  gemm(transA, transB, m, n, k, alpha, a, transA ? m : k, b, beta, c, work);
+}
+
+/**
+ * Rows r0 .. r1-1 of sgemm's C, for threads that split C by rows. Each row is
+ * computed exactly as sgemm computes it (the same k blocks, in the same
+ * order), so any split gives sgemm's result bit for bit.
+ */
+export function sgemmRows(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, b: usize, beta: f32, c: usize, work: usize, r0: i32, r1: i32): void {
+  const aRows = transA ? a + (<usize>r0 << 2) : a + <usize>r0 * k * 4;
+  gemm(transA, transB, r1 - r0, n, k, alpha, aRows, transA ? m : k, b, beta, c + <usize>r0 * n * 4, work);
+}
+
+/** sgemm where A's rows (columns when transA) are lda floats apart. */
+function gemm(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, beta: f32, c: usize, work: usize): void {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0) {
     scaleC(c, m * n, beta);
@@ -282,14 +355,14 @@ export function sgemm(transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f
       const betaBlock: f32 = pc == 0 ? beta : 1;
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
-        let aBlock: usize, lda: usize;
+        let aBlock: usize, ldaBytes: usize;
         if (transA) {
-          transposeA(a + (<usize>pc * m + ic) * 4, <usize>m << 2, mc, kc, aPack);
-          aBlock = aPack; lda = <usize>kc << 2;
+          transposeA(a + (<usize>pc * lda + ic) * 4, <usize>lda << 2, mc, kc, aPack);
+          aBlock = aPack; ldaBytes = <usize>kc << 2;
         } else {
-          aBlock = a + (<usize>ic * k + pc) * 4; lda = <usize>k << 2;
+          aBlock = a + (<usize>ic * lda + pc) * 4; ldaBytes = <usize>lda << 2;
         }
-        gemmPacked(mc, nc, kc, aBlock, lda, bPack, c + <usize>ic * ldc + (<usize>jc << 2), ldc, alpha, betaBlock, tile);
+        gemmPacked(mc, nc, kc, aBlock, ldaBytes, bPack, c + <usize>ic * ldc + (<usize>jc << 2), ldc, alpha, betaBlock, tile);
       }
     }
   }

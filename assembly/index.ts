@@ -7,6 +7,10 @@
 export function heapBase(): usize {
   return __heap_base;
 }
+/** Which build this is: 1 = relaxed SIMD (fused multiply-add), 2 = threads (imports a shared memory). */
+export function kernelFeatures(): i32 {
+  return (ASC_FEATURE_RELAXED_SIMD ? 1 : 0) | (ASC_FEATURE_THREADS ? 2 : 0);
+}
 export * from './gemm';
 export * from './elementwise';
 export * from './reduce';

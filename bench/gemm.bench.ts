@@ -1,17 +1,24 @@
-// GEMM and convolution throughput of the WASM SIMD kernels (single thread),
-// with a plain-JS matmul measured in the same run as the baseline.
+// GEMM and convolution throughput of the WASM kernels through the backend, on
+// the plain and the relaxed-SIMD build, on 1 and 2 threads; measured in the
+// same run: the peak-FMA probe (the ceiling, bench/peak.ts) and a plain-JS
+// matmul (the baseline).
 // Run: npm run build:wasm && npx tsx bench/gemm.bench.ts
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
-import { loadHarness } from '../test/kernels/harness.js';
+import * as wt from '../src/index.js';
+import { backend } from '../src/backend/current.js';
 import { convGeometry, type ConvGeometry } from '../src/backend/backend.js';
+import { peakGflops } from './peak.js';
 
 export interface GemmBenchRow {
   kernel: string;
   shape: string;
-  /** Median milliseconds per call. */
-  ms: number;
-  /** GFLOPS at the median time. */
+  /** 'simd128' (mul + add) or 'relaxed-simd' (fused multiply-add); '-' for plain JS. */
+  build: string;
+  threads: number;
+  /** Median milliseconds per call (the probe: none). */
+  ms: number | null;
+  /** GFLOPS at the median time (the probe: its best run). */
   gflops: number;
   /** GFLOPS at the fastest call (less disturbed by other load on the machine). */
   bestGflops: number;
@@ -43,52 +50,93 @@ const CONV_SHAPES: ConvGeometry[] = [
   convGeometry([64, 16, 32, 32], [32, 16, 3, 3], 2, 1),
 ];
 
-export async function runGemmBench(opts: { time?: number } = {}): Promise<GemmBenchRow[]> {
-  const h = await loadHarness();
-  const bench = new Bench({ time: opts.time ?? 1000, warmupTime: 200, iterations: 5 });
-  const flops = new Map<string, number>();
-  const add = (name: string, flopCount: number, fn: () => void) => {
-    flops.set(name, flopCount);
-    bench.add(name, fn);
-  };
+const N = 512;
 
-  const N = 512;
-  const a = random(N * N), b = random(N * N), c = new Float32Array(N * N);
-  const pa = h.alloc(N * N, a), pb = h.alloc(N * N, b), pc = h.alloc(N * N);
-  const gemmWork = h.allocBytes(h.k.gemmWorkspaceBytes(N, N, N));
-  add(`sgemm|${N}x${N}x${N}`, 2 * N ** 3, () => h.k.sgemm(0, 0, N, N, N, 1, pa, pb, 0, pc, gemmWork));
-  add(`sgemm transB|${N}x${N}x${N}`, 2 * N ** 3, () => h.k.sgemm(0, 1, N, N, N, 1, pa, pb, 0, pc, gemmWork));
-  add(`plain JS matmul|${N}x${N}x${N}`, 2 * N ** 3, () => matmulJs(N, N, N, a, b, c));
-
-  for (const g of CONV_SHAPES) {
-    const dims = [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow] as const;
-    const xLen = g.n * g.c * g.h * g.w, yLen = g.n * g.oc * g.oh * g.ow, wLen = g.oc * g.c * g.kh * g.kw;
-    const x = h.alloc(xLen, random(xLen)), w = h.alloc(wLen, random(wLen)), y = h.alloc(yLen, random(yLen));
-    const dx = h.alloc(xLen), dw = h.alloc(wLen);
-    const work = h.allocBytes(h.k.conv2dWorkspaceBytes(...dims));
-    const shape = `n${g.n} ${g.c}->${g.oc} ${g.kh}x${g.kw}${g.stride > 1 ? ` s${g.stride}` : ''} @${g.h}x${g.w}`;
-    const f = 2 * g.n * g.oc * g.oh * g.ow * g.c * g.kh * g.kw;
-    add(`conv2dForward|${shape}`, f, () => h.k.conv2dForward(x, w, y, ...dims, work));
-    add(`conv2dBackwardInput|${shape}`, f, () => h.k.conv2dBackwardInput(y, w, dx, ...dims, work));
-    add(`conv2dBackwardFilter|${shape}`, f, () => h.k.conv2dBackwardFilter(x, y, dw, ...dims, work));
-  }
-
-  await bench.run();
+function rowsOf(bench: Bench, flops: Map<string, number>, build: string, threads: number): GemmBenchRow[] {
   return bench.tasks.map((task) => {
     const r = task.result;
     if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}`);
     const [kernel, shape] = task.name.split('|');
     const ms = r.latency.p50, f = flops.get(task.name)!;
     return {
-      kernel, shape, ms: +ms.toFixed(3),
+      kernel, shape, build, threads, ms: +ms.toFixed(3),
       gflops: +(f / ms / 1e6).toFixed(2), bestGflops: +(f / r.latency.min / 1e6).toFixed(2),
     };
   });
 }
 
+/** sgemm 512^3 and the conv shapes through the backend, for one build and thread count. */
+async function kernels(simd: 'plain' | 'relaxed', threads: number, time: number, convs: boolean): Promise<GemmBenchRow[]> {
+  await wt.init({ simd, threads });
+  const b = backend();
+  const bench = new Bench({ time, warmupTime: 200, iterations: 5 });
+  const flops = new Map<string, number>();
+  const add = (name: string, flopCount: number, fn: () => void) => {
+    flops.set(name, flopCount);
+    bench.add(name, fn);
+  };
+  const store = (n: number) => {
+    const s = b.alloc(n);
+    b.write(s, random(n));
+    return s;
+  };
+  const pa = store(N * N), pb = store(N * N), pc = store(N * N);
+  add(`sgemm|${N}x${N}x${N}`, 2 * N ** 3, () => b.gemm(false, false, N, N, N, 1, pa, pb, 0, pc));
+  add(`sgemm transB|${N}x${N}x${N}`, 2 * N ** 3, () => b.gemm(false, true, N, N, N, 1, pa, pb, 0, pc));
+  for (const g of convs ? CONV_SHAPES : []) {
+    const xLen = g.n * g.c * g.h * g.w, yLen = g.n * g.oc * g.oh * g.ow, wLen = g.oc * g.c * g.kh * g.kw;
+    const x = store(xLen), w = store(wLen), y = store(yLen), dx = store(xLen), dw = store(wLen);
+    const shape = `n${g.n} ${g.c}->${g.oc} ${g.kh}x${g.kw}${g.stride > 1 ? ` s${g.stride}` : ''} @${g.h}x${g.w}`;
+    const f = 2 * g.n * g.oc * g.oh * g.ow * g.c * g.kh * g.kw;
+    add(`conv2dForward|${shape}`, f, () => b.conv2dForward(x, w, y, g));
+    add(`conv2dBackwardInput|${shape}`, f, () => b.conv2dBackwardInput(y, w, dx, g));
+    add(`conv2dBackwardFilter|${shape}`, f, () => b.conv2dBackwardFilter(x, y, dw, g));
+  }
+  await bench.run();
+  const build = String(wt.info().build);
+  wt.shutdown();
+  return rowsOf(bench, flops, build, threads);
+}
+
+export async function runGemmBench(opts: { time?: number } = {}): Promise<GemmBenchRow[]> {
+  const time = opts.time ?? 1000;
+  const rows: GemmBenchRow[] = [];
+  for (const relaxed of [false, true]) {
+    for (const threads of [1, 2] as const) {
+      const g = +(await peakGflops(relaxed, threads)).toFixed(2);
+      rows.push({ kernel: 'peak FMA probe', shape: '12 x f32x4 madd', build: relaxed ? 'relaxed-simd' : 'simd128', threads, ms: null, gflops: g, bestGflops: g });
+    }
+  }
+  for (const simd of ['plain', 'relaxed'] as const) {
+    for (const threads of [1, 2]) rows.push(...(await kernels(simd, threads, time, true)));
+  }
+  const a = random(N * N), b = random(N * N), c = new Float32Array(N * N);
+  const bench = new Bench({ time, warmupTime: 200, iterations: 5 });
+  bench.add(`plain JS matmul|${N}x${N}x${N}`, () => matmulJs(N, N, N, a, b, c));
+  await bench.run();
+  rows.push(...rowsOf(bench, new Map([[`plain JS matmul|${N}x${N}x${N}`, 2 * N ** 3]]), '-', 1));
+  return rows;
+}
+
+/** The issue's bars: sgemm 512^3 against the probe on one thread, and two threads against one. */
+export function gemmSummary(rows: GemmBenchRow[]): string[] {
+  const find = (kernel: string, build: string, threads: number) => rows.find((r) => r.kernel === kernel && r.build === build && r.threads === threads);
+  const out: string[] = [];
+  for (const build of ['simd128', 'relaxed-simd']) {
+    const peak1 = find('peak FMA probe', build, 1), peak2 = find('peak FMA probe', build, 2);
+    const g1 = find('sgemm', build, 1), g2 = find('sgemm', build, 2);
+    if (!peak1 || !g1 || !g2 || !peak2) continue;
+    out.push(`${build}: sgemm ${N}^3 ${g1.gflops} GFLOPS on 1 thread = ${(100 * g1.gflops / peak1.gflops).toFixed(0)}% of the probe's ` +
+      `${peak1.gflops}; ${g2.gflops} on 2 threads = ${(g2.gflops / g1.gflops).toFixed(2)}x one thread, ` +
+      `${(100 * g2.gflops / peak2.gflops).toFixed(0)}% of the 2-thread probe's ${peak2.gflops}`);
+  }
+  const js = rows.find((r) => r.kernel === 'plain JS matmul'), best = find('sgemm', 'relaxed-simd', 1);
+  if (js && best) out.push(`sgemm ${N}^3 (relaxed, 1 thread): ${(best.gflops / js.gflops).toFixed(1)}x the plain-JS matmul`);
+  return out;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rows = await runGemmBench();
   console.table(rows);
-  const simd = rows.find((r) => r.kernel === 'sgemm')!, js = rows.find((r) => r.kernel === 'plain JS matmul')!;
-  console.log(`sgemm ${simd.shape}: ${(simd.gflops / js.gflops).toFixed(1)}x the plain-JS matmul`);
+  for (const line of gemmSummary(rows)) console.log(line);
 }

@@ -1,6 +1,8 @@
 // ResNet-32 training step (forward + loss + backward + SGD) and inference,
-// images/s, on the WASM backend; PyTorch CPU measured in the same run where
-// Debian's python3-torch is installed (skipped with a message otherwise).
+// images/s, on the WASM backend (its default build: relaxed SIMD where the
+// runtime has it) on 1 and 2 threads; PyTorch CPU on 1 and 2 threads measured
+// in the same run where Debian's python3-torch is installed (skipped with a
+// message otherwise).
 // Run: npm run build:wasm && npx tsx bench/train.bench.ts
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
@@ -20,8 +22,8 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function ours(batch: number, steps: number): Promise<TrainBenchRow[]> {
-  await wt.init();
+async function ours(batch: number, steps: number, threads: number): Promise<TrainBenchRow[]> {
+  await wt.init({ threads });
   const model = wt.nn.resnet32({ numClasses: 10 });
   const opt = wt.optim.sgd(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 2e-4 });
   const x = Float32Array.from({ length: batch * 3 * 32 * 32 }, () => Math.random() * 2 - 1);
@@ -42,7 +44,9 @@ async function ours(batch: number, steps: number): Promise<TrainBenchRow[]> {
     wt.noGrad(() => model.forward(wt.tensor(x, [batch, 3, 32, 32])).logits.toFloat32Array());
     if (i >= 2) infer.push(performance.now() - t0);
   }
-  const row = (what: string, ms: number) => ({ engine: 'wasmtail (WASM SIMD)', what, batch, threads: 1, imagesPerSec: +(batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
+  const engine = `wasmtail (WASM ${wt.info().build})`;
+  wt.shutdown();
+  const row = (what: string, ms: number) => ({ engine, what, batch, threads, imagesPerSec: +(batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
   return [row('train step', median(train)), row('inference', median(infer))];
 }
 
@@ -82,8 +86,8 @@ export async function runTrainBench(opts: { batches?: number[]; steps?: number }
   const rows: TrainBenchRow[] = [];
   const notes: string[] = [];
   for (const batch of opts.batches ?? [64, 128]) {
-    rows.push(...(await ours(batch, opts.steps ?? 8)));
     for (const threads of [1, 2]) {
+      rows.push(...(await ours(batch, opts.steps ?? 8, threads)));
       const t = torch(batch, threads, opts.steps ?? 8);
       if (typeof t === 'string') notes.push(t);
       else rows.push(...t);

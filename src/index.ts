@@ -3,7 +3,7 @@
  * WebAssembly SIMD, for training and running long-tail image classifiers
  * without a GPU. See docs/ARCHITECTURE.md.
  */
-export { init, info, type InitOptions } from './init.js';
+export { init, info, setThreads, shutdown, type InitOptions } from './init.js';
 export type { Backend, Storage, ConvGeometry } from './backend/backend.js';
 export { Tensor, tensor, zeros, full } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd/node.js';

@@ -137,9 +137,12 @@ export class Tensor {
 
   /** A copy of the values. Synchronous on the WASM backend; await it to be backend-agnostic. */
   toFloat32Array(): Float32Array {
+    const asyncRead = () => new Error(`wasmtail: the ${backend().name} backend reads asynchronously: use \`await t.data()\``);
+    if (backend().readsAsync) throw asyncRead();
     const out = backend().read(this.storage);
     if (out instanceof Promise) {
-      throw new Error('wasmtail: this backend reads asynchronously: use `await t.data()`');
+      out.catch(() => undefined);
+      throw asyncRead();
     }
     return out;
   }

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import * as wt from '../src/index.js';
 
 const wasmPath = new URL('../dist/wasmtail.wasm', import.meta.url);
@@ -26,8 +27,22 @@ describe('init', () => {
     const info = wt.info();
     assert.equal(info.backend, 'wasm');
     assert.equal(info.simd, true);
-    assert.equal(info.build, 'simd128');
-    assert.equal(typeof info.threads, 'number');
+    // Node 20 keeps relaxed SIMD behind a V8 flag, which init() switches on.
+    assert.equal(info.build, 'relaxed-simd');
+    assert.equal(info.threads, availableParallelism());
+  });
+
+  it('the plain or the relaxed-SIMD build on request, and the thread count', async () => {
+    await wt.init({ simd: 'plain', threads: 1 });
+    assert.equal(wt.info().build, 'simd128');
+    assert.equal(wt.info().threads, 1);
+    await wt.init({ simd: 'relaxed', threads: 2 });
+    assert.equal(wt.info().build, 'relaxed-simd');
+    assert.equal(wt.info().threads, 2);
+    assert.equal(await wt.setThreads(1), 1);
+    await assert.rejects(wt.init({ simd: 'fma' as 'auto' }), /simd must be 'auto', 'relaxed' or 'plain'/);
+    await assert.rejects(wt.setThreads(0), /threads must be a positive integer/);
+    await wt.init();
   });
 
   it('a clear error for bytes that are not the kernels', async () => {

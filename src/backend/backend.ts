@@ -51,8 +51,12 @@ export interface Backend {
   write(s: Storage, data: Float32Array, offset?: number): void;
   /** A copy of the values. Synchronous backends return the array itself. */
   read(s: Storage): Float32Array | Promise<Float32Array>;
+  /** True when read() returns a Promise (the values live on a device): ops then avoid reading back. */
+  readonly readsAsync?: boolean;
   /** Bytes currently reserved by the backend (for memory tests and info()). */
   memoryBytes(): number;
+  /** Releases what the backend holds outside the JS heap (a GPU device); optional. */
+  dispose?(): void;
 
   // --- elementwise -----------------------------------------------------------
   fill(y: Storage, value: number, n: number): void;

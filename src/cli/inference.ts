@@ -50,7 +50,7 @@ export async function evalCommand(values: Record<string, string | boolean | unde
   const cfg = resolveConfig({ ...config, ...configFromArgs({ ...values, out: 'unused' }), out: 'unused',
     dataset: (values.dataset as TrainConfig['dataset']) ?? config.dataset, dataDir: (values['data-dir'] as string) ?? config.dataDir ?? null });
   const data = loadRunData(cfg);
-  const m = evaluate(model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
+  const m = await evaluate(model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
   process.stdout.write(JSON.stringify({ checkpoint: values.checkpoint, dataset: cfg.dataset, ...m }) + '\n');
   return 0;
 }
@@ -80,7 +80,7 @@ export async function predictCommand(values: Record<string, string | boolean | u
   }
   const x = new Float32Array(images.length * c * h * w);
   images.forEach((img, i) => x.set(normalize(img.pixels, { c, h, w }, mean, std), i * c * h * w));
-  const logits = noGrad(() => model.forward(tensor(x, [images.length, c, h, w])).logits.toFloat32Array());
+  const logits = await noGrad(() => model.forward(tensor(x, [images.length, c, h, w])).logits).data();
   const C = classNames.length;
   images.forEach((img, i) => {
     const z = logits.subarray(i * C, (i + 1) * C);

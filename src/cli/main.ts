@@ -3,7 +3,7 @@
  * Progress goes to stderr; results to stdout and the output folder.
  */
 import { parseArgs } from 'node:util';
-import { init, info } from '../init.js';
+import { init, info, shutdown } from '../init.js';
 import { ConfigError, DEFAULTS, PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
 import { train, NumericalError } from '../train/run.js';
 import { runDemo } from './demo.js';
@@ -17,7 +17,8 @@ usage:
                  [--lambda 60] [--curriculum relative|reference] [--arch resnet20|resnet32|resnet44|resnet56|resnet110]
                  [--epochs 200] [--batch 64] [--lr 0.1] [--wd 2e-4] [--momentum 0.9] [--nesterov] [--warmup 5]
                  [--seed 0] [--model-seed 123] [--limit-train N] [--limit-test N] --out runs/NAME [--resume] [--threads N]
-  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR]
+                 [--backend wasm|webgpu|reference]
+  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--backend ...]
   wasmtail predict --checkpoint FILE IMAGE...      (PNG files or raw CIFAR-format records)
   wasmtail demo [--epochs 3] [--arch resnet20]     (CE vs FBL on the shipped Fashion-MNIST-LT; what \`npm start\` runs)
   wasmtail info
@@ -31,7 +32,7 @@ const TRAIN_OPTIONS = {
   arch: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' },
   momentum: { type: 'string' }, nesterov: { type: 'boolean' }, warmup: { type: 'string' }, seed: { type: 'string' },
   'model-seed': { type: 'string' }, 'limit-train': { type: 'string' }, 'limit-test': { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'boolean' }, threads: { type: 'string' }, checkpoint: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  resume: { type: 'boolean' }, threads: { type: 'string' }, backend: { type: 'string' }, checkpoint: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 function number(v: string | undefined, name: string): number | undefined {
@@ -94,7 +95,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  await init();
+  const threads = number(values.threads as string | undefined, 'threads');
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new UsageError(`--threads must be a positive integer, got '${values.threads}'`);
+  }
+  // The wasm backend takes relaxed SIMD where the runtime has it (under Node 20
+  // init() switches V8's flag on) and as many threads as cores unless told.
+  await init({ backend: oneOf(values.backend, 'backend', ['wasm', 'webgpu', 'reference']) ?? 'wasm', threads });
   switch (command) {
     case 'train': {
       if (!values.out) throw new UsageError('train needs --out runs/NAME (the folder for metrics, checkpoints and plots)');
@@ -128,6 +135,7 @@ export async function main(argv: string[]): Promise<number> {
 export async function run(argv: string[]): Promise<void> {
   try {
     process.exitCode = await main(argv);
+    shutdown();
   } catch (e) {
     const err = e as Error & { code?: string };
     if (e instanceof UsageError || e instanceof ConfigError || err.code?.startsWith('ERR_PARSE_ARGS')) {

@@ -24,9 +24,9 @@ function fromBase64(text: string, length: number, what: string): Float32Array {
   return out;
 }
 
-export function modelTensors(model: Module): Map<string, TensorToSave> {
+export async function modelTensors(model: Module): Promise<Map<string, TensorToSave>> {
   const out = new Map<string, TensorToSave>();
-  for (const [name, t] of model.stateDict()) out.set(name, { shape: t.shape, data: t.toFloat32Array() });
+  for (const [name, t] of model.stateDict()) out.set(name, { shape: t.shape, data: await t.data() });
   return out;
 }
 
@@ -40,12 +40,12 @@ export async function saveCheckpoint(path: string, model: Module, opt: SGD | nul
   if (opt) {
     const names = [...model.namedParameters()].map(([n]) => n);
     const buffers: Record<string, string> = {};
-    opt.momentumBuffers.forEach((b, i) => {
-      if (b) buffers[names[i]] = toBase64(b.toFloat32Array());
-    });
+    for (const [i, b] of opt.momentumBuffers.entries()) {
+      if (b) buffers[names[i]] = toBase64(await b.data());
+    }
     metadata.optimizer = JSON.stringify({ lr: opt.lr, momentum: opt.momentum, weightDecay: opt.weightDecay, nesterov: opt.nesterov, buffers });
   }
-  await saveSafetensorsFile(path, modelTensors(model), metadata);
+  await saveSafetensorsFile(path, await modelTensors(model), metadata);
 }
 
 /** Loads weights (and, given an optimiser, its momentum buffers); returns the metadata. */

@@ -27,7 +27,8 @@ export function shotGroup(trainCount: number): 'many' | 'medium' | 'few' {
   return trainCount > 100 ? 'many' : trainCount >= 20 ? 'medium' : 'few';
 }
 
-export function evaluate(model: CifarResNet, ds: Dataset, opts: { batchSize: number; mean: readonly number[]; std: readonly number[]; trainCounts: number[] }): EvalMetrics {
+export async function evaluate(model: CifarResNet, ds: Dataset,
+  opts: { batchSize: number; mean: readonly number[]; std: readonly number[]; trainCounts: number[] }): Promise<EvalMetrics> {
   const C = ds.numClasses;
   const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
   const normSum = new Array<number>(C).fill(0);
@@ -35,27 +36,25 @@ export function evaluate(model: CifarResNet, ds: Dataset, opts: { batchSize: num
   const k = Math.min(5, C);
   const wasTraining = model.training;
   model.eval();
-  noGrad(() => {
-    for (const b of evalBatches(ds, opts)) {
-      const { logits, features } = model.forward(tensor(b.x, b.shape));
-      const z = logits.toFloat32Array();
-      const f = features.toFloat32Array();
-      const d = features.shape[1];
-      for (let i = 0; i < b.y.length; i++) {
-        const row = z.subarray(i * C, (i + 1) * C);
-        let best = 0;
-        for (let j = 1; j < C; j++) if (row[j] > row[best]) best = j;
-        confusion[b.y[i]][best]++;
-        // Top-k: the true class is among the k largest when fewer than k logits beat it.
-        let above = 0;
-        for (let j = 0; j < C; j++) if (row[j] > row[b.y[i]]) above++;
-        if (above < k) top5Hits++;
-        let norm = 0;
-        for (let j = 0; j < d; j++) norm += f[i * d + j] ** 2;
-        normSum[b.y[i]] += Math.sqrt(norm);
-      }
+  for (const b of evalBatches(ds, opts)) {
+    const { logits, features } = noGrad(() => model.forward(tensor(b.x, b.shape)));
+    // Read before the next forward() ends this step and frees both.
+    const [z, f] = await Promise.all([logits.data(), features.data()]);
+    const d = features.shape[1];
+    for (let i = 0; i < b.y.length; i++) {
+      const row = z.subarray(i * C, (i + 1) * C);
+      let best = 0;
+      for (let j = 1; j < C; j++) if (row[j] > row[best]) best = j;
+      confusion[b.y[i]][best]++;
+      // Top-k: the true class is among the k largest when fewer than k logits beat it.
+      let above = 0;
+      for (let j = 0; j < C; j++) if (row[j] > row[b.y[i]]) above++;
+      if (above < k) top5Hits++;
+      let norm = 0;
+      for (let j = 0; j < d; j++) norm += f[i * d + j] ** 2;
+      normSum[b.y[i]] += Math.sqrt(norm);
     }
-  });
+  }
   model.train(wasTraining);
   const perClassTotal = confusion.map((row) => row.reduce((a, b) => a + b, 0));
   const perClass = confusion.map((row, c) => (perClassTotal[c] ? row[c] / perClassTotal[c] : NaN));

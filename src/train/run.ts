@@ -12,8 +12,9 @@ import { ARCHITECTURES, type CifarResNet } from '../nn/resnet.js';
 import { sgd } from '../optim/sgd.js';
 import { tensor } from '../tensor.js';
 import { sum } from '../ops/reduce.js';
+import { add } from '../ops/elementwise.js';
 import { noGrad } from '../autograd/node.js';
-import { info } from '../init.js';
+import { info, setThreads } from '../init.js';
 import { type TrainConfig, learningRate } from './config.js';
 import { loadRunData, type RunData } from './data.js';
 import { evaluate, type EvalMetrics } from './evaluate.js';
@@ -72,14 +73,18 @@ function withMemoryAdvice<T>(cfg: TrainConfig, fn: () => T): T {
   }
 }
 
-/** The name of the first parameter whose gradient holds a NaN or an infinity (their sum does too), or null. */
-function nonFiniteGradient(model: CifarResNet): string | null {
-  return noGrad(() => {
-    for (const [name, p] of model.namedParameters()) {
-      if (p.grad && !Number.isFinite(sum(p.grad).item())) return name;
-    }
-    return null;
-  });
+/**
+ * The name of the first parameter whose gradient holds a NaN or an infinity
+ * (their sum does too), or null. One read in the common case: the sum of all
+ * the sums, which is finite when every one is.
+ */
+async function nonFiniteGradient(model: CifarResNet): Promise<string | null> {
+  const sums = noGrad(() => [...model.namedParameters()].filter(([, p]) => p.grad).map(([name, p]) => [name, sum(p.grad!)] as const));
+  if (sums.length === 0) return null;
+  const total = noGrad(() => sums.slice(1).reduce((acc, [, s]) => add(acc, s), sums[0][1]));
+  if (Number.isFinite((await total.data())[0])) return null;
+  for (const [name, s] of sums) if (!Number.isFinite((await s.data())[0])) return name;
+  return null;
 }
 
 function buildModel(cfg: TrainConfig, data: RunData): CifarResNet {
@@ -97,6 +102,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   if (!opts.resume && existsSync(lastPath)) {
     throw new Error(`${cfg.out} already holds a run (last.safetensors); pass --resume to continue it or choose another --out`);
   }
+  // --threads N (0 or absent: whatever init() chose, the number of cores by default).
+  if (cfg.threads) await setThreads(cfg.threads);
   const data = loadRunData(cfg);
   const model = buildModel(cfg, data);
   const opt = sgd(model.parameters(), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.wd, nesterov: cfg.nesterov });
@@ -139,20 +146,21 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       opt.zeroGrad();
       const out = withMemoryAdvice(cfg, () => model.forward(tensor(b.x, b.shape)));
       const l = loss.compute(out, b.y, epoch - 1, cfg.epochs);
-      const value = l.item();
+      // One round trip for both (a device backend reads asynchronously).
+      const [lossValues, z] = await Promise.all([l.data(), out.logits.data()]);
+      const value = lossValues[0];
       if (!Number.isFinite(value)) {
         throw new NumericalError(`the loss became ${value} at epoch ${epoch}, step ${k + 1} (lr ${opt.lr}); ` +
           `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr`);
       }
       withMemoryAdvice(cfg, () => l.backward());
-      const bad = nonFiniteGradient(model);
+      const bad = await nonFiniteGradient(model);
       if (bad) {
         throw new NumericalError(`the gradient of ${bad} became non-finite at epoch ${epoch}, step ${k + 1} (loss ${value}, lr ${opt.lr}); ` +
           `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr`);
       }
       opt.step();
       lossSum += value * b.y.length;
-      const z = out.logits.toFloat32Array();
       const C = data.train.numClasses;
       for (let i = 0; i < b.y.length; i++) {
         let best = 0;
@@ -167,7 +175,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
         `${recentRate.toFixed(1)} img/s ETA ${formatDuration(remaining)}`);
     }
     const trainSeconds = (performance.now() - t0) / 1000;
-    const metrics = evaluate(model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
+    const metrics = await evaluate(model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
     confusion = metrics.confusion;
     const { confusion: _c, n: _n, ...rest } = metrics;
     const record: EpochRecord = {

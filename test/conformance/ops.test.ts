@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as wt from '../../src/index.js';
 import { gradcheck, forwardcheck, type GradCase } from '../util/gradcheck.js';
+import { setBackend } from '../../src/backend/current.js';
 import { conformanceBackends, randomValues, type NamedBackend } from '../util/backends.js';
 
 const backends = await conformanceBackends();
@@ -17,96 +18,96 @@ function input(shape: number[], s: number, grad = true, lo = -1, hi = 1) {
   return { values: randomValues(shape.reduce((a, b) => a * b, 1), s, lo, hi), shape, grad };
 }
 
-function check(nb: NamedBackend, c: GradCase, tol: { atol?: number; rtol?: number } = {}): void {
-  const fwd = forwardcheck(nb.backend, c, { atol: 1e-4, rtol: 1e-4, ...tol });
+async function check(nb: NamedBackend, c: GradCase, tol: { atol?: number; rtol?: number } = {}): Promise<void> {
+  const fwd = await forwardcheck(nb.backend, c, { atol: 1e-4, rtol: 1e-4, ...tol });
   assert.ok(fwd.worst <= 1, `forward differs from the float64 reference: ${fwd.where}`);
-  const grad = gradcheck(nb.backend, c, tol);
+  const grad = await gradcheck(nb.backend, c, tol);
   assert.ok(grad.worst <= 1, `gradient differs from finite differences: ${grad.where}`);
 }
 
-function property<T>(arb: fc.Arbitrary<T>, body: (v: T) => void, runs = RUNS): void {
-  fc.assert(fc.property(arb, body), { numRuns: runs });
+function property<T>(arb: fc.Arbitrary<T>, body: (v: T) => Promise<void>, runs = RUNS): Promise<void> {
+  return fc.assert(fc.asyncProperty(arb, body), { numRuns: runs });
 }
 
 for (const nb of backends) {
   describe(`conformance: ${nb.name} backend`, () => {
-    before(() => wt.init({ backend: nb.name as 'wasm' | 'reference' }));
+    before(() => setBackend(nb.backend));
 
-    it('add / sub / mul / div with broadcasting', () => {
+    it('add / sub / mul / div with broadcasting', async () => {
       const shapes = fc.tuple(dim(), dim(), dim(), fc.integer({ min: 0, max: 3 }), seed);
-      property(shapes, ([a, b, c, mode, s]) => {
+      await property(shapes, async ([a, b, c, mode, s]) => {
         const full = [a, b, c];
         // mode picks the second operand's shape: same, row, column, scalar.
         const other = [[a, b, c], [1, b, c], [a, 1, 1], []][mode];
         for (const op of [wt.add, wt.sub, wt.mul] as const) {
-          check(nb, { inputs: [input(full, s), input(other, s + 1)], fn: ([x, y]) => op(x, y) });
-          check(nb, { inputs: [input(other, s + 2), input(full, s + 3)], fn: ([x, y]) => op(x, y) });
+          await check(nb, { inputs: [input(full, s), input(other, s + 1)], fn: ([x, y]) => op(x, y) });
+          await check(nb, { inputs: [input(other, s + 2), input(full, s + 3)], fn: ([x, y]) => op(x, y) });
         }
-        check(nb, { inputs: [input(full, s), input(other, s + 1, true, 0.5, 2)], fn: ([x, y]) => wt.div(x, y) });
+        await check(nb, { inputs: [input(full, s), input(other, s + 1, true, 0.5, 2)], fn: ([x, y]) => wt.div(x, y) });
       });
     });
 
-    it('relu / neg / exp / log / sqrt / scale', () => {
-      property(fc.tuple(dim(), dim(17), seed), ([a, b, s]) => {
+    it('relu / neg / exp / log / sqrt / scale', async () => {
+      await property(fc.tuple(dim(), dim(17), seed), async ([a, b, s]) => {
         const x = input([a, b], s);
         // Keep relu's inputs away from its kink at 0.
         x.values = x.values.map((v) => (Math.abs(v) < 0.01 ? 0.5 : v));
-        check(nb, { inputs: [x], fn: ([t]) => wt.relu(t) });
-        check(nb, { inputs: [input([a, b], s)], fn: ([t]) => wt.neg(t) });
-        check(nb, { inputs: [input([a, b], s)], fn: ([t]) => wt.exp(t) });
-        check(nb, { inputs: [input([a, b], s, true, 0.5, 3)], fn: ([t]) => wt.log(t) });
-        check(nb, { inputs: [input([a, b], s, true, 0.5, 3)], fn: ([t]) => wt.sqrt(t) });
-        check(nb, { inputs: [input([a, b], s)], fn: ([t]) => wt.scale(t, -1.7) });
+        await check(nb, { inputs: [x], fn: ([t]) => wt.relu(t) });
+        await check(nb, { inputs: [input([a, b], s)], fn: ([t]) => wt.neg(t) });
+        await check(nb, { inputs: [input([a, b], s)], fn: ([t]) => wt.exp(t) });
+        await check(nb, { inputs: [input([a, b], s, true, 0.5, 3)], fn: ([t]) => wt.log(t) });
+        await check(nb, { inputs: [input([a, b], s, true, 0.5, 3)], fn: ([t]) => wt.sqrt(t) });
+        await check(nb, { inputs: [input([a, b], s)], fn: ([t]) => wt.scale(t, -1.7) });
       });
     });
 
-    it('sum / mean / reshape', () => {
-      property(fc.tuple(dim(), dim(), dim(), seed), ([a, b, c, s]) => {
-        check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.sum(t) }, { atol: 1e-3 });
-        check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.mean(t) });
-        check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.mul(wt.reshape(t, [a * b, c]), wt.reshape(t, [a * b, -1])) });
+    it('sum / mean / reshape', async () => {
+      await property(fc.tuple(dim(), dim(), dim(), seed), async ([a, b, c, s]) => {
+        await check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.sum(t) }, { atol: 1e-3 });
+        await check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.mean(t) });
+        await check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.mul(wt.reshape(t, [a * b, c]), wt.reshape(t, [a * b, -1])) });
       });
     });
 
-    it('sumTo / broadcastTo', () => {
-      property(fc.tuple(dim(), dim(), dim(), fc.integer({ min: 0, max: 7 }), seed), ([a, b, c, mask, s]) => {
+    it('sumTo / broadcastTo', async () => {
+      await property(fc.tuple(dim(), dim(), dim(), fc.integer({ min: 0, max: 7 }), seed), async ([a, b, c, mask, s]) => {
         const small = [a, b, c].map((d, i) => (mask & (1 << i) ? 1 : d));
-        check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.sumTo(t, small) }, { atol: 1e-3 });
-        check(nb, { inputs: [input(small, s)], fn: ([t]) => wt.broadcastTo(t, [a, b, c]) });
+        await check(nb, { inputs: [input([a, b, c], s)], fn: ([t]) => wt.sumTo(t, small) }, { atol: 1e-3 });
+        await check(nb, { inputs: [input(small, s)], fn: ([t]) => wt.broadcastTo(t, [a, b, c]) });
       });
     });
 
-    it('matmul', () => {
-      property(fc.tuple(dim(9), dim(9), dim(9), seed), ([m, k, n, s]) => {
-        check(nb, { inputs: [input([m, k], s), input([k, n], s + 1)], fn: ([a, b]) => wt.matmul(a, b) });
+    it('matmul', async () => {
+      await property(fc.tuple(dim(9), dim(9), dim(9), seed), async ([m, k, n, s]) => {
+        await check(nb, { inputs: [input([m, k], s), input([k, n], s + 1)], fn: ([a, b]) => wt.matmul(a, b) });
       });
     });
 
-    it('linear with and without bias', () => {
-      property(fc.tuple(dim(7), dim(9), dim(9), seed), ([n, i, o, s]) => {
-        check(nb, { inputs: [input([n, i], s), input([o, i], s + 1), input([o], s + 2)], fn: ([x, w, b]) => wt.linear(x, w, b) });
-        check(nb, { inputs: [input([n, i], s), input([o, i], s + 1)], fn: ([x, w]) => wt.linear(x, w) });
+    it('linear with and without bias', async () => {
+      await property(fc.tuple(dim(7), dim(9), dim(9), seed), async ([n, i, o, s]) => {
+        await check(nb, { inputs: [input([n, i], s), input([o, i], s + 1), input([o], s + 2)], fn: ([x, w, b]) => wt.linear(x, w, b) });
+        await check(nb, { inputs: [input([n, i], s), input([o, i], s + 1)], fn: ([x, w]) => wt.linear(x, w) });
       });
     });
 
-    it('conv2d over random geometries', () => {
+    it('conv2d over random geometries', async () => {
       const geom = fc.record({
         n: dim(2), c: dim(3), oc: dim(3), h: fc.integer({ min: 3, max: 7 }), w: fc.integer({ min: 3, max: 7 }),
         k: fc.constantFrom(1, 3), stride: fc.constantFrom(1, 2), pad: fc.constantFrom(0, 1, 2), s: seed,
       });
-      property(geom, ({ n, c, oc, h, w, k, stride, pad, s }) => {
-        check(nb, {
+      await property(geom, async ({ n, c, oc, h, w, k, stride, pad, s }) => {
+        await check(nb, {
           inputs: [input([n, c, h, w], s), input([oc, c, k, k], s + 1)],
           fn: ([x, wt_]) => wt.conv2d(x, wt_, { stride, padding: pad }),
         }, { atol: 2e-3 });
       }, Math.ceil(RUNS / 2));
     });
 
-    it('batchNorm2d in training and eval mode', () => {
-      property(fc.tuple(dim(3), dim(3), dim(3), dim(3), seed), ([n, c, h, w, s]) => {
+    it('batchNorm2d in training and eval mode', async () => {
+      await property(fc.tuple(dim(3), dim(3), dim(3), dim(3), seed), async ([n, c, h, w, s]) => {
         fc.pre(n * h * w >= 2);
         for (const training of [true, false]) {
-          check(nb, {
+          await check(nb, {
             inputs: [input([n, c, h, w], s), input([c], s + 1, true, 0.5, 1.5), input([c], s + 2),
               input([c], s + 3, false), input([c], s + 4, false, 0.5, 2)],
             fn: ([x, g, b, rm, rv]) => wt.batchNorm2d(x, g, b, rm, rv, { training }),
@@ -115,42 +116,42 @@ for (const nb of backends) {
       });
     });
 
-    it('globalAvgPool2d', () => {
-      property(fc.tuple(dim(3), dim(4), dim(5), dim(5), seed), ([n, c, h, w, s]) => {
-        check(nb, { inputs: [input([n, c, h, w], s)], fn: ([x]) => wt.globalAvgPool2d(x) });
+    it('globalAvgPool2d', async () => {
+      await property(fc.tuple(dim(3), dim(4), dim(5), dim(5), seed), async ([n, c, h, w, s]) => {
+        await check(nb, { inputs: [input([n, c, h, w], s)], fn: ([x]) => wt.globalAvgPool2d(x) });
       });
     });
 
-    it('downsamplePadChannels (option-A shortcut)', () => {
-      property(fc.tuple(dim(2), dim(4), dim(7), dim(7), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 2 }), seed), ([n, c, h, w, stride, padC, s]) => {
-        check(nb, { inputs: [input([n, c, h, w], s)], fn: ([x]) => wt.downsamplePadChannels(x, stride, padC) });
+    it('downsamplePadChannels (option-A shortcut)', async () => {
+      await property(fc.tuple(dim(2), dim(4), dim(7), dim(7), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 2 }), seed), async ([n, c, h, w, stride, padC, s]) => {
+        await check(nb, { inputs: [input([n, c, h, w], s)], fn: ([x]) => wt.downsamplePadChannels(x, stride, padC) });
       });
     });
 
-    it('crossEntropy, plain and class-weighted', () => {
-      property(fc.tuple(dim(6), fc.integer({ min: 2, max: 11 }), seed), ([n, c, s]) => {
+    it('crossEntropy, plain and class-weighted', async () => {
+      await property(fc.tuple(dim(6), fc.integer({ min: 2, max: 11 }), seed), async ([n, c, s]) => {
         const labels = Int32Array.from(randomValues(n, s + 7, 0, c), Math.floor);
         const weights = Array.from(randomValues(c, s + 9, 0.2, 2));
-        check(nb, { inputs: [input([n, c], s, true, -3, 3)], fn: ([z]) => wt.crossEntropy(z, labels) });
-        check(nb, { inputs: [input([n, c], s, true, -3, 3)], fn: ([z]) => wt.crossEntropy(z, labels, { weights }) });
+        await check(nb, { inputs: [input([n, c], s, true, -3, 3)], fn: ([z]) => wt.crossEntropy(z, labels) });
+        await check(nb, { inputs: [input([n, c], s, true, -3, 3)], fn: ([z]) => wt.crossEntropy(z, labels, { weights }) });
       });
     });
 
-    it('featureBalancedLoss: gradient into logits and features', () => {
-      property(fc.tuple(dim(6), fc.integer({ min: 2, max: 11 }), dim(8), seed), ([n, c, d, s]) => {
+    it('featureBalancedLoss: gradient into logits and features', async () => {
+      await property(fc.tuple(dim(6), fc.integer({ min: 2, max: 11 }), dim(8), seed), async ([n, c, d, s]) => {
         const labels = Int32Array.from(randomValues(n, s + 7, 0, c), Math.floor);
         const classCounts = Array.from(randomValues(c, s + 5, 5, 5000), Math.round);
-        check(nb, {
+        await check(nb, {
           inputs: [input([n, c], s, true, -3, 3), input([n, d], s + 1, true, 0.2, 2)],
           fn: ([z, f]) => wt.featureBalancedLoss(z, f, labels, { classCounts, lambda: 6, curr: 0.7 }),
         });
       });
     });
 
-    it('a composite network: conv, batch norm, relu, residual add, pooling, linear, loss', () => {
-      property(fc.tuple(dim(2), seed), ([n, s]) => {
+    it('a composite network: conv, batch norm, relu, residual add, pooling, linear, loss', async () => {
+      await property(fc.tuple(dim(2), seed), async ([n, s]) => {
         const labels = Int32Array.from(randomValues(n, s, 0, 3), Math.floor);
-        check(nb, {
+        await check(nb, {
           inputs: [input([n, 2, 5, 5], s), input([3, 2, 3, 3], s + 1), input([3], s + 2, true, 0.5, 1.5), input([3], s + 3),
             input([3], s + 4, false), input([3], s + 5, false, 0.5, 2), input([3, 3], s + 6), input([3], s + 7)],
           fn: ([x, w, g, b, rm, rv, lw, lb]) => {

@@ -1,8 +1,9 @@
 // assembly/conv.ts against the direct-loop references in float64: random
-// geometries (kernels 1/3/5, strides 1/2, pads 0-2, odd sizes) and ResNet shapes.
+// geometries (kernels 1/3/5, strides 1/2, pads 0-2, odd sizes) and ResNet
+// shapes, on the plain and the relaxed-SIMD (fused multiply-add) builds.
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { loadHarness, type Harness } from './harness.js';
+import { kernelBuilds, loadHarness, type Harness } from './harness.js';
 import { assertWithin, mulberry32, randomFrom } from '../util/close.js';
 import { convGeometry, type ConvGeometry } from '../../src/backend/backend.js';
 import {
@@ -10,7 +11,6 @@ import {
 } from '../../src/backend/reference/kernels/conv.js';
 
 let h: Harness;
-before(async () => { h = await loadHarness(); });
 
 /** |got - want| <= atol + rtol * |want|, atol growing with the length of the sums. */
 function assertClose(what: string, got: Float32Array, want: Float64Array, sumLength: number): void {
@@ -72,7 +72,9 @@ const geometry = fc.record({
 }).filter((r) => r.h + 2 * r.pad >= r.kh && r.w + 2 * r.pad >= r.kw)
   .map((r) => convGeometry([r.n, r.c, r.h, r.w], [r.oc, r.c, r.kh, r.kw], r.stride, r.pad));
 
-describe('conv2d kernels', () => {
+for (const build of await kernelBuilds()) describe(`conv2d kernels (${build})`, () => {
+  before(async () => { h = await loadHarness(build); });
+
   it('match the references on random geometries', () => {
     fc.assert(fc.property(geometry, fc.integer(), checkConv), { numRuns: 120 });
   });
@@ -82,5 +84,10 @@ describe('conv2d kernels', () => {
     checkConv(convGeometry([2, 16, 32, 32], [32, 16, 3, 3], 2, 1), 2);
     checkConv(convGeometry([1, 64, 8, 8], [64, 64, 3, 3], 1, 1), 3);
     checkConv(convGeometry([2, 3, 32, 32], [16, 3, 3, 3], 1, 1), 4);
+  });
+
+  it('sum the backward filter over more images than it has chunks', () => {
+    checkConv(convGeometry([13, 3, 5, 6], [4, 3, 3, 3], 1, 1), 5);
+    checkConv(convGeometry([29, 2, 4, 4], [3, 2, 1, 1], 2, 0), 6);
   });
 });

@@ -3,12 +3,11 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { loadHarness, type Harness } from './harness.js';
+import { kernelBuilds, loadHarness, type Harness } from './harness.js';
 import { assertWithin, mulberry32, randomFrom } from '../util/close.js';
 import { gemmRef } from '../../src/backend/reference/kernels/gemm.js';
 
 let h: Harness;
-before(async () => { h = await loadHarness(); });
 
 /** Runs sgemm in WASM and gemmRef in float64 and compares with |a - b| <= atol + rtol * |b|. */
 function check(transA: boolean, transB: boolean, m: number, n: number, k: number,
@@ -29,7 +28,9 @@ function check(transA: boolean, transB: boolean, m: number, n: number, k: number
 
 const size = fc.oneof(fc.constantFrom(1, 3, 4, 8, 17, 63, 65), fc.integer({ min: 1, max: 40 }));
 
-describe('sgemm', () => {
+for (const build of await kernelBuilds()) describe(`sgemm (${build})`, () => {
+  before(async () => { h = await loadHarness(build); });
+
   it('matches gemmRef on random shapes, transposes, alpha and beta', () => {
     fc.assert(fc.property(
       size, size, size, fc.boolean(), fc.boolean(),
@@ -42,6 +43,18 @@ describe('sgemm', () => {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
       check(ta, tb, 131, 37, 517, 1, 0.5, 7);
       check(ta, tb, 129, 9, 256, -1, 0, 8);
+    }
+  });
+
+  it('sgemmRows (one thread\'s share): any split of the rows gives the same C bit for bit', () => {
+    const m = 37, n = 19, k = 300, rng = mulberry32(11);
+    const a = h.alloc(m * k, randomFrom(m * k, rng)), b = h.alloc(k * n, randomFrom(k * n, rng));
+    const c0 = randomFrom(m * n, rng), work = h.allocBytes(h.k.gemmWorkspaceBytes(m, n, k));
+    for (const [ta, tb] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+      const whole = h.alloc(m * n, c0), split = h.alloc(m * n, c0);
+      h.k.sgemm(ta, tb, m, n, k, 1.5, a, b, 0.5, whole, work);
+      for (const [r0, r1] of [[0, 5], [5, 16], [16, 37]]) h.k.sgemmRows(ta, tb, m, n, k, 1.5, a, b, 0.5, split, work, r0, r1);
+      assert.deepEqual(h.read(split, m * n), h.read(whole, m * n), `transA ${ta}, transB ${tb}`);
     }
   });
 

@@ -1,6 +1,7 @@
-// Loads the built kernels (dist/wasmtail.wasm) for kernel-level tests and
-// benchmarks: raw exports plus helpers to move arrays in and out of memory.
-import { compileKernels, instantiateKernels } from '../../src/backend/wasm/loader.js';
+// Loads a build of the kernels (dist/wasmtail.wasm, or -relaxed) for
+// kernel-level tests and benchmarks: raw exports plus helpers to move arrays
+// in and out of memory.
+import { compileKernels, enableRelaxedSimd, instantiateKernels, wasmFile } from '../../src/backend/wasm/loader.js';
 import { LinearAllocator } from '../../src/backend/wasm/allocator.js';
 
 export interface Harness {
@@ -15,8 +16,17 @@ export interface Harness {
   read(ptr: number, n: number): Float32Array;
 }
 
-export async function loadHarness(): Promise<Harness> {
-  const inst = await instantiateKernels(await compileKernels());
+/** Plain SIMD, or relaxed SIMD (fused multiply-add): the kernels with a madd run on both. */
+export type KernelBuild = 'simd' | 'relaxed';
+
+/** The builds this runtime can run (relaxed SIMD switched on first under Node 20). */
+export async function kernelBuilds(): Promise<KernelBuild[]> {
+  return (await enableRelaxedSimd()) ? ['simd', 'relaxed'] : ['simd'];
+}
+
+export async function loadHarness(build: KernelBuild = 'simd'): Promise<Harness> {
+  if (build === 'relaxed' && !(await enableRelaxedSimd())) throw new Error('relaxed SIMD is not available in this runtime');
+  const inst = await instantiateKernels(await compileKernels(undefined, wasmFile(build === 'relaxed', false)));
   const heap = new LinearAllocator(inst.memory, inst.heapBase, 2 ** 32 - 65536);
   return {
     k: inst.exports,

@@ -29,78 +29,78 @@ function input(shape: number[], seed: number, lo = -3, hi = 3) {
   return { values: randomValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape, grad: true };
 }
 
-function check(c: GradCase, tol: { atol?: number; rtol?: number } = {}): void {
-  const fwd = forwardcheck(wasm.backend, c, { atol: 1e-4, rtol: 1e-4, ...tol });
+async function check(c: GradCase, tol: { atol?: number; rtol?: number } = {}): Promise<void> {
+  const fwd = await forwardcheck(wasm.backend, c, { atol: 1e-4, rtol: 1e-4, ...tol });
   assert.ok(fwd.worst <= 1, `forward differs from the float64 reference: ${fwd.where}`);
-  const grad = gradcheck(wasm.backend, c, tol);
+  const grad = await gradcheck(wasm.backend, c, tol);
   assert.ok(grad.worst <= 1, `gradient differs from finite differences: ${grad.where}`);
 }
 
-function property<T>(arb: fc.Arbitrary<T>, body: (v: T) => void): void {
-  fc.assert(fc.property(arb, body), { numRuns: RUNS });
+function property<T>(arb: fc.Arbitrary<T>, body: (v: T) => Promise<void>): Promise<void> {
+  return fc.assert(fc.asyncProperty(arb, body), { numRuns: RUNS });
 }
 
 describe('losses: gradients against finite differences (wasm backend)', () => {
   before(() => wt.init({ backend: 'wasm' }));
 
-  it('crossEntropy (re-exported op)', () => {
-    property(batch, ({ n, c, seed, labels }) => {
-      check({ inputs: [input([n, c], seed)], fn: ([z]) => losses.crossEntropy(z, labels) });
+  it('crossEntropy (re-exported op)', async () => {
+    await property(batch, async ({ n, c, seed, labels }) => {
+      await check({ inputs: [input([n, c], seed)], fn: ([z]) => losses.crossEntropy(z, labels) });
     });
   });
 
-  it('featureBalanced: into logits and features, both schedules', () => {
-    property(fc.tuple(batch, fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 29 }), fc.boolean()),
-      ([{ n, c, seed, labels, counts }, d, epoch, reference]) => {
+  it('featureBalanced: into logits and features, both schedules', async () => {
+    await property(fc.tuple(batch, fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 29 }), fc.boolean()),
+      async ([{ n, c, seed, labels, counts }, d, epoch, reference]) => {
         const config = { classCounts: counts, lambda: 6, epoch, epochs: 30, schedule: reference ? 'reference' as const : 'relative' as const };
-        check({
+        await check({
           inputs: [input([n, c], seed), input([n, d], seed + 1, 0.2, 2)],
           fn: ([z, f]) => losses.featureBalanced(z, f, labels, config),
         });
       });
   });
 
-  it('focal: integer and fractional gamma, with and without class weights', () => {
-    property(fc.tuple(batch, fc.constantFrom(0, 1, 2, 0.5, 1.7), fc.boolean()), ([{ n, c, seed, labels, counts }, gamma, weighted]) => {
+  it('focal: integer and fractional gamma, with and without class weights', async () => {
+    await property(fc.tuple(batch, fc.constantFrom(0, 1, 2, 0.5, 1.7), fc.boolean()), async ([{ n, c, seed, labels, counts }, gamma, weighted]) => {
       const weights = weighted ? losses.classBalancedWeights(counts, 0.999) : null;
-      check({ inputs: [input([n, c], seed)], fn: ([z]) => losses.focal(z, labels, { gamma, weights }) });
+      await check({ inputs: [input([n, c], seed)], fn: ([z]) => losses.focal(z, labels, { gamma, weights }) });
     });
   });
 
-  it('ldam: margins, scale and DRW weights', () => {
-    property(fc.tuple(batch, fc.double({ min: 1, max: 30, noNaN: true }), fc.boolean()), ([{ n, c, seed, labels, counts }, s, weighted]) => {
+  it('ldam: margins, scale and DRW weights', async () => {
+    await property(fc.tuple(batch, fc.double({ min: 1, max: 30, noNaN: true }), fc.boolean()), async ([{ n, c, seed, labels, counts }, s, weighted]) => {
       const weights = losses.drwWeights(counts, weighted ? 160 : 0, 160);
       // Cosine logits lie in [-1, 1], as from the NormedLinear classifier LDAM is paired with.
-      check({ inputs: [input([n, c], seed, -1, 1)], fn: ([z]) => losses.ldam(z, labels, { classCounts: counts, s, weights }) });
+      await check({ inputs: [input([n, c], seed, -1, 1)], fn: ([z]) => losses.ldam(z, labels, { classCounts: counts, s, weights }) });
     });
   });
 
-  it('classBalanced', () => {
-    property(batch, ({ n, c, seed, labels, counts }) => {
-      check({ inputs: [input([n, c], seed)], fn: ([z]) => losses.classBalanced(z, labels, { classCounts: counts }) });
+  it('classBalanced', async () => {
+    await property(batch, async ({ n, c, seed, labels, counts }) => {
+      await check({ inputs: [input([n, c], seed)], fn: ([z]) => losses.classBalanced(z, labels, { classCounts: counts }) });
     });
   });
 
-  it('logitAdjusted (balanced softmax)', () => {
-    property(fc.tuple(batch, fc.constantFrom(0.5, 1, 2)), ([{ n, c, seed, labels, counts }, tau]) => {
-      check({ inputs: [input([n, c], seed)], fn: ([z]) => losses.logitAdjusted(z, labels, { classCounts: counts, tau }) });
+  it('logitAdjusted (balanced softmax)', async () => {
+    await property(fc.tuple(batch, fc.constantFrom(0.5, 1, 2)), async ([{ n, c, seed, labels, counts }, tau]) => {
+      await check({ inputs: [input([n, c], seed)], fn: ([z]) => losses.logitAdjusted(z, labels, { classCounts: counts, tau }) });
     });
   });
 
-  it('makeLoss: every loss through the factory', () => {
-    property(fc.tuple(batch, fc.constantFrom(...losses.LOSS_NAMES), fc.integer({ min: 0, max: 29 })), ([{ n, c, seed, labels, counts }, name, epoch]) => {
+  it('makeLoss: every loss through the factory', async () => {
+    await property(fc.tuple(batch, fc.constantFrom(...losses.LOSS_NAMES), fc.integer({ min: 0, max: 29 })), async ([{ n, c, seed, labels, counts }, name, epoch]) => {
       const loss = losses.makeLoss(name, { classCounts: counts, lambda: 6 });
-      check({
+      await check({
         inputs: [input([n, c], seed, -1, 1), { ...input([n, 4], seed + 1, 0.2, 2), grad: loss.needsFeatures }],
         fn: ([logits, features]) => loss.compute({ logits, features }, labels, epoch, 30),
       });
     });
   });
 
-  it('normedLinear: into features and weight', () => {
-    property(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 2, max: 11 }), fc.integer({ min: 1, max: 2 ** 31 - 1 })),
-      ([n, d, c, seed]) => {
-        check({
+  it('normedLinear: into features and weight', async () => {
+    await property(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 2, max: 11 }), fc.integer({ min: 1, max: 2 ** 31 - 1 })),
+      async ([n, d, c, seed]) => {
+        await check({
           inputs: [input([n, d], seed, -1, 1), input([d, c], seed + 1, -1, 1)],
           fn: ([x, w]) => wt.nn.normedLinear(x, w),
         });

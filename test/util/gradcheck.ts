@@ -45,7 +45,7 @@ function projectedF64(c: GradCase, values: Float64Array[], r: Float64Array): num
  * Checks |analytic - numeric| <= atol + rtol * |numeric| for every input
  * element; returns the worst ratio of error to tolerance (pass when <= 1).
  */
-export function gradcheck(under: Backend, c: GradCase, opts: { eps?: number; atol?: number; rtol?: number; seed?: number } = {}): GradReport {
+export async function gradcheck(under: Backend, c: GradCase, opts: { eps?: number; atol?: number; rtol?: number; seed?: number } = {}): Promise<GradReport> {
   // float64 differences: a small step keeps truncation error far below the tolerance.
   const eps = opts.eps ?? 1e-4;
   const atol = opts.atol ?? 1e-3;
@@ -58,7 +58,7 @@ export function gradcheck(under: Backend, c: GradCase, opts: { eps?: number; ato
   const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
   const r = Float64Array.from({ length: y.size }, rand);
   y.backward(tensor(Float32Array.from(r), y.shape));
-  const analytic = xs.map((x) => (x.grad ? x.grad.toFloat32Array() : null));
+  const analytic = await Promise.all(xs.map((x) => (x.grad ? x.grad.data() : null)));
   xs.forEach((x) => x.dispose());
   endStep();
 
@@ -88,11 +88,11 @@ export function gradcheck(under: Backend, c: GradCase, opts: { eps?: number; ato
 }
 
 /** Forward values on the backend under test against the float64 reference. */
-export function forwardcheck(under: Backend, c: GradCase, opts: { atol?: number; rtol?: number } = {}): GradReport {
+export async function forwardcheck(under: Backend, c: GradCase, opts: { atol?: number; rtol?: number } = {}): Promise<GradReport> {
   const atol = opts.atol ?? 1e-4;
   const rtol = opts.rtol ?? 1e-4;
   setBackend(under);
-  const got = c.fn(c.inputs.map((inp) => tensor(inp.values, inp.shape))).toFloat32Array();
+  const got = await c.fn(c.inputs.map((inp) => tensor(inp.values, inp.shape))).data();
   endStep();
   setBackend(f64);
   const xs = c.inputs.map((inp) => {

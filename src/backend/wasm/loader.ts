@@ -3,6 +3,11 @@
  * (Cloudflare Workers) forbid compiling from bytes, so an already compiled
  * WebAssembly.Module is accepted first; then bytes; then the .wasm file next
  * to this module, read with fs under Node and fetched elsewhere.
+ *
+ * The kernels come in four builds of one source (assembly/asconfig.json):
+ * plain SIMD or relaxed SIMD (fused multiply-add), each over a private or a
+ * shared memory (the latter for worker threads, src/backend/wasm/threads.ts).
+ * Feature probes below pick the build; nothing Node-only is imported statically.
  */
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string;
 
@@ -11,17 +16,69 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
-export function hasSimd(): boolean {
+/** (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd). */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
+  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
+]);
+
+/** (import "e" "m" (memory 1 1 shared)): validates only where WebAssembly threads exist. */
+const THREADS_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 2, 9, 1, 1, 101, 1, 109, 2, 3, 1, 1]);
+
+function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   try {
-    return WebAssembly.validate(SIMD_PROBE);
+    return WebAssembly.validate(bytes);
   } catch {
     return false;
   }
 }
 
-export const WASM_FILE = 'wasmtail.wasm';
+export function hasSimd(): boolean {
+  return validates(SIMD_PROBE);
+}
+
+export function hasRelaxedSimd(): boolean {
+  return validates(RELAXED_SIMD_PROBE);
+}
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+
+/**
+ * Relaxed SIMD, switching it on first under Node 20 (where V8 still keeps it
+ * behind --experimental-wasm-relaxed-simd; Node 22 has it by default). V8
+ * reads the flag when it compiles, so this must run before the kernels are
+ * compiled, and it is process-wide: worker threads see it too.
+ */
+export async function enableRelaxedSimd(): Promise<boolean> {
+  if (hasRelaxedSimd()) return true;
+  if (!isNode) return false;
+  try {
+    const v8 = await import('node:v8');
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return hasRelaxedSimd();
+}
+
+/**
+ * Whether kernels can run on worker threads over one shared memory: WebAssembly
+ * threads, SharedArrayBuffer, and workers (always under Node; in browsers only
+ * on cross-origin-isolated pages).
+ */
+export function hasThreads(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined' || !validates(THREADS_PROBE)) return false;
+  if (isNode) return true;
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
+  return g.crossOriginIsolated === true && typeof g.Worker === 'function';
+}
+
+/** The .wasm file of a build: wasmtail[-relaxed][-threads].wasm. */
+export function wasmFile(relaxed: boolean, threads: boolean): string {
+  return `wasmtail${relaxed ? '-relaxed' : ''}${threads ? '-threads' : ''}.wasm`;
+}
+
+export const WASM_FILE = wasmFile(false, false);
 
 async function readUrl(url: URL): Promise<ArrayBuffer> {
   if (url.protocol === 'file:' && isNode) {
@@ -34,19 +91,20 @@ async function readUrl(url: URL): Promise<ArrayBuffer> {
   return await res.arrayBuffer();
 }
 
-/** Candidate locations of the .wasm file: beside the bundle, or the build output seen from src/. */
-function defaultUrls(): URL[] {
+/** Candidate locations of a .wasm file: beside the bundle, or the build output seen from src/. */
+function defaultUrls(file: string): URL[] {
   const here = import.meta.url;
-  return [new URL(`./${WASM_FILE}`, here), new URL(`../../../dist/${WASM_FILE}`, here)];
+  return [new URL(`./${file}`, here), new URL(`../../../dist/${file}`, here)];
 }
 
-export async function compileKernels(source?: WasmSource): Promise<WebAssembly.Module> {
+/** Compiles the given module, bytes or URL; without a source, the named build's file (default: plain SIMD, private memory). */
+export async function compileKernels(source?: WasmSource, file = WASM_FILE): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer) return WebAssembly.compile(source);
   if (ArrayBuffer.isView(source)) {
     return WebAssembly.compile(new Uint8Array(source.buffer, source.byteOffset, source.byteLength).slice());
   }
-  const urls = source === undefined ? defaultUrls() : [new URL(String(source), import.meta.url)];
+  const urls = source === undefined ? defaultUrls(file) : [new URL(String(source), import.meta.url)];
   const errors: string[] = [];
   for (const url of urls) {
     try {
@@ -60,22 +118,50 @@ export async function compileKernels(source?: WasmSource): Promise<WebAssembly.M
 }
 
 export interface KernelInstance {
+  module: WebAssembly.Module;
   exports: Record<string, any>;
   memory: WebAssembly.Memory;
   heapBase: number;
+  /** The module's build: relaxed SIMD or not, shared memory (threads) or not. */
+  relaxedSimd: boolean;
+  sharedMemory: boolean;
 }
 
-/** Instantiates the kernels over a fresh linear memory (grown by the allocator on demand). */
-export async function instantiateKernels(module: WebAssembly.Module, maxPages = 65536): Promise<KernelInstance> {
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: maxPages });
-  const instance = await WebAssembly.instantiate(module, {
+/** The imports the kernels expect: the memory and an abort hook (kernels are built with noAssert; it should never fire). */
+export function kernelImports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return {
     env: {
       memory,
       abort(_msg: number, _file: number, line: number, col: number) {
         throw new Error(`wasmtail: kernel aborted at line ${line}:${col}`);
       },
     },
-  });
-  const exports = instance.exports as Record<string, any>;
-  return { exports, memory, heapBase: exports.heapBase() as number };
+  };
+}
+
+/**
+ * Instantiates the kernels over a fresh linear memory (grown by the allocator
+ * on demand): shared when the module imports a shared memory (a -threads
+ * build), private otherwise. A module of unknown build is tried both ways.
+ */
+export async function instantiateKernels(module: WebAssembly.Module, maxPages = 65536): Promise<KernelInstance> {
+  let lastError: unknown;
+  for (const shared of hasThreads() ? [true, false] : [false]) {
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: maxPages, shared } as WebAssembly.MemoryDescriptor);
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(module, kernelImports(memory));
+    } catch (e) {
+      if (!(e instanceof WebAssembly.LinkError)) throw e;
+      lastError = e;
+      continue;
+    }
+    const exports = instance.exports as Record<string, any>;
+    const features = typeof exports.kernelFeatures === 'function' ? exports.kernelFeatures() as number : 0;
+    return {
+      module, exports, memory, heapBase: exports.heapBase() as number,
+      relaxedSimd: (features & 1) !== 0, sharedMemory: shared,
+    };
+  }
+  throw lastError;
 }

@@ -2,12 +2,21 @@
  * The default backend: AssemblyScript kernels compiled to WebAssembly SIMD
  * (assembly/), over one linear memory that this file manages. Storages are
  * byte offsets into it; see allocator.ts for the policy.
+ *
+ * Threads (threads.ts): when the memory is shared, convolutions split their
+ * batch and large GEMMs the rows of C into one contiguous part per thread
+ * (static partitioning, so a given thread count always computes the same
+ * way); batch norm splits its channels. Every image, row of C, channel and
+ * chunk of the backward filter's batch sum is computed exactly as one thread
+ * computes it, so the results are bit-identical for every thread count. Cheap primitives stay on the calling
+ * thread: a barrier costs tens of microseconds.
  */
 import type { Backend, BinaryOp, ConvGeometry, Storage, UnaryOp } from '../backend.js';
 import { broadcastToRef, sumToRef } from '../reference/kernels/broadcast.js';
 import { downsamplePadChannelsRef, downsamplePadChannelsBackwardRef } from '../reference/kernels/shortcut.js';
 import { LinearAllocator } from './allocator.js';
 import { type KernelInstance, hasSimd } from './loader.js';
+import { ThreadPool } from './threads.js';
 
 interface WasmStorage extends Storage {
   readonly ptr: number;
@@ -19,17 +28,40 @@ const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 
 /** 4 GiB, the wasm32 limit, less one page so that byte offsets stay below 2^32. */
 const MAX_BYTES = 2 ** 32 - 65536;
 
+/** The kernels worker threads run: each takes a part of one primitive's work (see the split methods below). */
+const THREADED_KERNELS = [
+  'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardFilterParts', 'sgemmRows',
+  'batchNormForwardTrainChannels', 'batchNormForwardEvalChannels', 'batchNormBackwardChannels',
+  'unary', 'binary', 'axpby', 'reluBackward',
+];
+
+/**
+ * Below this many flops a primitive runs on one thread: about 0.1 ms of work
+ * against a barrier of 10-50 us.
+ */
+const MIN_PARALLEL_FLOPS = 4e6;
+
+interface Scratch {
+  ptr: number;
+  bytes: number;
+}
+
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
   private readonly k: Record<string, any>;
   private readonly memory: WebAssembly.Memory;
   private readonly heap: LinearAllocator;
-  private work = 0;
-  private workBytes = 0;
+  /** Per-thread scratch for packing and im2col (index 0: the calling thread). */
+  private readonly work: Scratch[] = [];
+  /** The backward filter's per-chunk partial sums when it runs on several threads. */
+  private readonly filterParts: Scratch = { ptr: 0, bytes: 0 };
   private labels = 0;
   private labelsCapacity = 0;
+  private pool: ThreadPool | null = null;
+  /** Primitives with fewer flops than this run on one thread (tests lower it to split tiny shapes). */
+  minParallelFlops = MIN_PARALLEL_FLOPS;
 
-  constructor(inst: KernelInstance, private readonly build: string) {
+  constructor(private readonly inst: KernelInstance) {
     this.k = inst.exports;
     this.memory = inst.memory;
     this.heap = new LinearAllocator(inst.memory, inst.heapBase, MAX_BYTES);
@@ -38,11 +70,47 @@ export class WasmBackend implements Backend {
   describe(): Record<string, unknown> {
     return {
       simd: hasSimd(),
-      build: this.build,
-      threads: 1,
+      build: this.inst.relaxedSimd ? 'relaxed-simd' : 'simd128',
+      threads: this.threads,
+      sharedMemory: this.inst.sharedMemory,
       memoryBytes: this.memory.buffer.byteLength,
       heapBytesInUse: this.heap.bytesInUse,
     };
+  }
+
+  /** Threads in use, the calling one included. */
+  get threads(): number {
+    return this.pool?.size ?? 1;
+  }
+
+  /**
+   * Uses n threads in all (the calling one and n - 1 workers); 1 where the
+   * memory is not shared. Returns the number in use.
+   */
+  async setThreads(n: number): Promise<number> {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`wasmtail: threads must be a positive integer, got ${n}`);
+    const want = this.inst.sharedMemory ? n : 1;
+    if (want === this.threads) return want;
+    this.shutdown();
+    if (want > 1) {
+      this.pool = await ThreadPool.create({
+        module: this.inst.module, memory: this.memory, exports: this.k,
+        alloc: (bytes) => this.heap.alloc(bytes), free: (ptr, bytes) => this.heap.free(ptr, bytes),
+      }, want, THREADED_KERNELS);
+    }
+    return this.threads;
+  }
+
+  /** Stops the worker threads (back to one thread). */
+  shutdown(): void {
+    this.pool?.terminate();
+    this.pool = null;
+  }
+
+  /** How many parts to split work of this many flops into, at most `max` (images, chunks, row blocks). */
+  private parts(max: number, flops: number): number {
+    if (!this.pool || flops < this.minParallelFlops) return 1;
+    return Math.max(1, Math.min(this.pool.size, max));
   }
 
   private p(s: Storage): number {
@@ -53,14 +121,20 @@ export class WasmBackend implements Backend {
     return new Float32Array(this.memory.buffer, this.p(s), n);
   }
 
-  /** Scratch space for packing and im2col, grown on demand, kept for reuse. */
-  private workspace(bytes: number): number {
-    if (bytes > this.workBytes) {
-      if (this.workBytes > 0) this.heap.free(this.work, this.workBytes);
-      this.workBytes = Math.ceil(bytes * 1.25 / 65536) * 65536;
-      this.work = this.heap.alloc(this.workBytes);
+  /** Scratch space, grown on demand, kept for reuse. */
+  private grow(s: Scratch, bytes: number): number {
+    if (bytes > s.bytes) {
+      if (s.bytes > 0) this.heap.free(s.ptr, s.bytes);
+      s.bytes = Math.ceil(bytes * 1.25 / 65536) * 65536;
+      s.ptr = this.heap.alloc(s.bytes);
     }
-    return this.work;
+    return s.ptr;
+  }
+
+  /** Thread t's scratch space for packing and im2col. */
+  private workspace(bytes: number, t = 0): number {
+    while (this.work.length <= t) this.work.push({ ptr: 0, bytes: 0 });
+    return this.grow(this.work[t], bytes);
   }
 
   private labelPtr(labels: Int32Array): number {
@@ -103,20 +177,41 @@ export class WasmBackend implements Backend {
     this.k.copy(this.p(x), this.p(y), n);
   }
 
+  /**
+   * Runs an elementwise kernel over ranges of its n elements, one per thread;
+   * args(byteOffset, count) gives a range's arguments. Ranges start at
+   * multiples of 16 elements, so the kernels' 4-lane groups (and the scalar
+   * tail) fall where they fall on one thread. Memory-bound: about 16 flops'
+   * worth of time per element.
+   */
+  private overElements(kernel: string, n: number, args: (byteOffset: number, count: number) => number[]): void {
+    const parts = this.parts(Math.floor(n / 16), 16 * n);
+    if (parts === 1) {
+      this.k[kernel](...args(0, n));
+      return;
+    }
+    const first = (t: number) => (t === parts ? n : 16 * Math.floor(t * n / 16 / parts));
+    this.pool!.run(kernel, Array.from({ length: parts }, (_, t) => args(first(t) * 4, first(t + 1) - first(t))));
+  }
+
   unary(op: UnaryOp, x: Storage, y: Storage, n: number): void {
-    this.k.unary(UNARY_CODES[op], this.p(x), this.p(y), n);
+    const code = UNARY_CODES[op], px = this.p(x), py = this.p(y);
+    this.overElements('unary', n, (o, m) => [code, px + o, py + o, m]);
   }
 
   binary(op: BinaryOp, a: Storage, b: Storage, y: Storage, n: number): void {
-    this.k.binary(BINARY_CODES[op], this.p(a), this.p(b), this.p(y), n);
+    const code = BINARY_CODES[op], pa = this.p(a), pb = this.p(b), py = this.p(y);
+    this.overElements('binary', n, (o, m) => [code, pa + o, pb + o, py + o, m]);
   }
 
   axpby(alpha: number, x: Storage, beta: number, y: Storage, n: number): void {
-    this.k.axpby(alpha, this.p(x), beta, this.p(y), n);
+    const px = this.p(x), py = this.p(y);
+    this.overElements('axpby', n, (o, m) => [alpha, px + o, beta, py + o, m]);
   }
 
   reluBackward(x: Storage, dy: Storage, dx: Storage, n: number): void {
-    this.k.reluBackward(this.p(x), this.p(dy), this.p(dx), n);
+    const px = this.p(x), pdy = this.p(dy), pdx = this.p(dx);
+    this.overElements('reluBackward', n, (o, m) => [px + o, pdy + o, pdx + o, m]);
   }
 
   broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void {
@@ -140,31 +235,71 @@ export class WasmBackend implements Backend {
   }
 
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Storage, b: Storage, beta: number, c: Storage): void {
-    const work = this.workspace(this.k.gemmWorkspaceBytes(m, n, k));
-    this.k.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, this.p(a), this.p(b), beta, this.p(c), work);
+    const bytes = this.k.gemmWorkspaceBytes(m, n, k);
+    const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+    // Rows of C in blocks of 4, the micro-kernel's height.
+    const parts = this.parts(Math.floor(m / 4), 2 * m * n * k);
+    if (parts === 1) {
+      this.k.sgemm(ta, tb, m, n, k, alpha, this.p(a), this.p(b), beta, this.p(c), this.workspace(bytes));
+      return;
+    }
+    const row = (t: number) => (t === parts ? m : 4 * Math.floor(t * m / 4 / parts));
+    this.pool!.run('sgemmRows', Array.from({ length: parts }, (_, t) =>
+      [ta, tb, m, n, k, alpha, this.p(a), this.p(b), beta, this.p(c), this.workspace(bytes, t), row(t), row(t + 1)]));
   }
 
   private convArgs(g: ConvGeometry): number[] {
     return [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow];
   }
 
-  private convWork(g: ConvGeometry): number {
-    return this.workspace(this.k.conv2dWorkspaceBytes(...this.convArgs(g)));
+  private convFlops(g: ConvGeometry): number {
+    return 2 * g.n * g.oc * g.oh * g.ow * g.c * g.kh * g.kw;
+  }
+
+  /**
+   * Runs a conv kernel that takes (a, w, b, n, ...geometry, work) over the
+   * batch: one contiguous run of images per thread, each with its own scratch.
+   */
+  private convOverBatch(kernel: string, a: Storage, aImage: number, w: Storage, b: Storage, bImage: number, g: ConvGeometry): void {
+    const args = this.convArgs(g);
+    const bytes = this.k.conv2dWorkspaceBytes(...args);
+    const parts = this.parts(g.n, this.convFlops(g));
+    if (parts === 1) {
+      this.k[kernel](this.p(a), this.p(w), this.p(b), ...args, this.workspace(bytes));
+      return;
+    }
+    const first = (t: number) => Math.floor(t * g.n / parts);
+    this.pool!.run(kernel, Array.from({ length: parts }, (_, t) => {
+      const b0 = first(t);
+      return [this.p(a) + b0 * aImage * 4, this.p(w), this.p(b) + b0 * bImage * 4, first(t + 1) - b0, ...args.slice(1),
+        this.workspace(bytes, t)];
+    }));
   }
 
   conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void {
-    const work = this.convWork(g);
-    this.k.conv2dForward(this.p(x), this.p(w), this.p(y), ...this.convArgs(g), work);
+    this.convOverBatch('conv2dForward', x, g.c * g.h * g.w, w, y, g.oc * g.oh * g.ow, g);
   }
 
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void {
-    const work = this.convWork(g);
-    this.k.conv2dBackwardInput(this.p(dy), this.p(w), this.p(dx), ...this.convArgs(g), work);
+    this.convOverBatch('conv2dBackwardInput', dy, g.oc * g.oh * g.ow, w, dx, g.c * g.h * g.w, g);
   }
 
+  /** Each thread computes whole chunks of the batch sum (assembly/conv.ts); the chunks are added in order. */
   conv2dBackwardFilter(x: Storage, dy: Storage, dw: Storage, g: ConvGeometry): void {
-    const work = this.convWork(g);
-    this.k.conv2dBackwardFilter(this.p(x), this.p(dy), this.p(dw), ...this.convArgs(g), work);
+    const args = this.convArgs(g);
+    const bytes = this.k.conv2dWorkspaceBytes(...args);
+    const chunks = this.k.conv2dBackwardFilterChunks(g.n) as number;
+    const parts = this.parts(chunks, this.convFlops(g));
+    if (parts === 1) {
+      this.k.conv2dBackwardFilter(this.p(x), this.p(dy), this.p(dw), ...args, this.workspace(bytes));
+      return;
+    }
+    const K = g.c * g.kh * g.kw;
+    const partial = this.grow(this.filterParts, chunks * K * g.oc * 4);
+    const first = (t: number) => Math.floor(t * chunks / parts);
+    this.pool!.run('conv2dBackwardFilterParts', Array.from({ length: parts }, (_, t) =>
+      [this.p(x), this.p(dy), partial, ...args, first(t), first(t + 1), this.workspace(bytes, t)]));
+    this.k.conv2dBackwardFilterReduce(partial, chunks, this.p(dw), g.oc, K);
   }
 
   // Two option-A shortcuts per ResNet: memory-bound and cheap, so plain JS over the views.
@@ -184,21 +319,36 @@ export class WasmBackend implements Backend {
     this.k.globalAvgPoolBackward(this.p(dy), this.p(dx), nc, hw);
   }
 
+  /**
+   * Runs a batch-norm kernel over channel ranges, one per thread. Batch norm
+   * is memory-bound: about 10 flops' worth of time per element and pass.
+   */
+  private overChannels(kernel: string, args: number[], n: number, c: number, hw: number): void {
+    const parts = this.parts(c, 10 * n * c * hw);
+    if (parts === 1) {
+      this.k[kernel](...args, 0, c);
+      return;
+    }
+    const first = (t: number) => Math.floor(t * c / parts);
+    this.pool!.run(kernel, Array.from({ length: parts }, (_, t) => [...args, first(t), first(t + 1)]));
+  }
+
   batchNormForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
     saveMean: Storage, saveInvStd: Storage, n: number, c: number, hw: number, momentum: number, eps: number): void {
-    this.k.batchNormForwardTrain(this.p(x), this.p(gamma), this.p(beta), this.p(y), this.p(runningMean), this.p(runningVar),
-      this.p(saveMean), this.p(saveInvStd), n, c, hw, momentum, eps);
+    this.overChannels('batchNormForwardTrainChannels', [this.p(x), this.p(gamma), this.p(beta), this.p(y), this.p(runningMean),
+      this.p(runningVar), this.p(saveMean), this.p(saveInvStd), n, c, hw, momentum, eps], n, c, hw);
   }
 
   batchNormForwardEval(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
     n: number, c: number, hw: number, eps: number): void {
-    this.k.batchNormForwardEval(this.p(x), this.p(gamma), this.p(beta), this.p(y), this.p(runningMean), this.p(runningVar), n, c, hw, eps);
+    this.overChannels('batchNormForwardEvalChannels', [this.p(x), this.p(gamma), this.p(beta), this.p(y), this.p(runningMean),
+      this.p(runningVar), n, c, hw, eps], n, c, hw);
   }
 
   batchNormBackward(x: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage, dx: Storage, dgamma: Storage,
     dbeta: Storage, n: number, c: number, hw: number, training: boolean): void {
-    this.k.batchNormBackward(this.p(x), this.p(dy), this.p(gamma), this.p(mean), this.p(invStd), this.p(dx), this.p(dgamma),
-      this.p(dbeta), n, c, hw, training ? 1 : 0);
+    this.overChannels('batchNormBackwardChannels', [this.p(x), this.p(dy), this.p(gamma), this.p(mean), this.p(invStd), this.p(dx),
+      this.p(dgamma), this.p(dbeta), n, c, hw, training ? 1 : 0], n, c, hw);
   }
 
   softmaxCrossEntropy(logits: Storage, labels: Int32Array, weights: Storage | null, n: number, c: number, loss: Storage, dlogits: Storage): void {
