@@ -13,6 +13,15 @@ planes // 4 channels on each side; names conv1, bn1, layerK.I.convJ, linear).
   make-fixture DIR       a ResNet-20 (seed 7, random BN statistics) and a batch,
                          saved as DIR/torch-resnet20.safetensors and
                          DIR/torch-resnet20.expected.safetensors (eval logits, features).
+  train-fixture DIR      a ResNet-32 trained by PyTorch on the shipped long-tailed
+                         Fashion-MNIST (data/fashion-mnist-lt): three epochs, batch 64,
+                         SGD momentum 0.9 wd 2e-4, lr 0.1 then 0.01 in the last
+                         epoch, no augmentation, seed 0, one thread (~3 minutes). Saves DIR/torch-resnet32-fashion.safetensors
+                         (the whole state dict, num_batches_tracked included;
+                         metadata {"format": "pt"} only) and
+                         DIR/torch-resnet32-fashion.expected.safetensors: the first
+                         16 test images (pixels "images" and normalised "x"), their
+                         labels, and the eval-mode logits and features.
 
 Run with /usr/bin/python3 (Debian's python3-torch).
 """
@@ -126,10 +135,62 @@ def make_fixture(d):
     st.save(os.path.join(d, "torch-resnet20.expected.safetensors"), {"x": x, "logits": logits, "features": features}, {})
 
 
+def read_idx(path):
+    import gzip
+
+    raw = gzip.open(path, "rb").read()
+    ndims = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndims)]
+    return torch.frombuffer(bytearray(raw[4 + 4 * ndims :]), dtype=torch.uint8).reshape(dims)
+
+
+def normalise(pixels):
+    # As wasmtail's normalize(): (p / 255 - mean) / std, Fashion-MNIST's statistics.
+    return ((pixels.float() / 255 - 0.286) / 0.353).unsqueeze(1)
+
+
+def train_fixture(d):
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    data = os.path.join(os.path.dirname(__file__), "..", "data", "fashion-mnist-lt")
+    images = read_idx(os.path.join(data, "train-images-idx3-ubyte.gz"))
+    labels = read_idx(os.path.join(data, "train-labels-idx1-ubyte.gz")).long()
+    model = ResNet(5, 10, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=2e-4)
+    generator = torch.Generator().manual_seed(0)
+    model.train()
+    for epoch in range(3):
+        for group in opt.param_groups:
+            group["lr"] = 0.01 if epoch == 2 else 0.1
+        order = torch.randperm(len(labels), generator=generator)
+        for step, begin in enumerate(range(0, len(order), 64)):
+            idx = order[begin : begin + 64]
+            logits, _ = model(normalise(images[idx]))
+            loss = F.cross_entropy(logits, labels[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step % 50 == 0:
+                print(f"epoch {epoch} step {step} loss {loss.item():.4f}", file=sys.stderr, flush=True)
+    model.eval()
+    test_images = read_idx(os.path.join(data, "t10k-images-idx3-ubyte.gz"))[:16]
+    test_labels = read_idx(os.path.join(data, "t10k-labels-idx1-ubyte.gz"))[:16]
+    x = normalise(test_images)
+    with torch.no_grad():
+        logits, features = model(x)
+    print("test labels", test_labels.tolist(), "predicted", logits.argmax(1).tolist(), file=sys.stderr)
+    sd = dict(model.state_dict())  # num_batches_tracked (I64) included, as torch.save would keep it
+    st.save(os.path.join(d, "torch-resnet32-fashion.safetensors"), sd, {"format": "pt"})
+    st.save(os.path.join(d, "torch-resnet32-fashion.expected.safetensors"),
+            {"images": test_images.unsqueeze(1).float(), "labels": test_labels.float(), "x": x, "logits": logits, "features": features}, {})
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "step":
         step(*sys.argv[2:5])
     elif sys.argv[1] == "make-fixture":
         make_fixture(sys.argv[2])
+    elif sys.argv[1] == "train-fixture":
+        train_fixture(sys.argv[2])
     else:
         sys.exit(__doc__)

@@ -22,7 +22,13 @@ class SharedStorage {
   }
 }
 
-const collected = new FinalizationRegistry<SharedStorage>((buf) => buf.drop());
+/**
+ * The garbage-collection backstop for persistent tensors. workerd has no
+ * FinalizationRegistry: there persistent tensors are freed by dispose() only.
+ */
+const collected: Pick<FinalizationRegistry<SharedStorage>, 'register' | 'unregister'> = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<SharedStorage>((buf) => buf.drop())
+  : { register: () => undefined, unregister: () => false };
 
 let nextId = 1;
 

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { loadSafetensorsFile } from '../io/files.js';
-import { ARCHITECTURES, type ArchName, type CifarResNet } from '../nn/resnet.js';
-import { CIFAR10_CLASSES, CIFAR100_CLASSES, FASHION_MNIST_CLASSES, CIFAR_MEAN, CIFAR_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD } from '../data/dataset.js';
+import type { CifarResNet } from '../nn/resnet.js';
+import { resnetFromStateDict, type ModelDescription } from '../nn/fromStateDict.js';
 import { decodePng, rgbaToImage } from '../data/png.js';
 import { normalize } from '../data/augment.js';
 import { resolveConfig, type TrainConfig } from '../train/config.js';
@@ -17,31 +17,14 @@ import { UsageError, configFromArgs } from './main.js';
 interface LoadedModel {
   model: CifarResNet;
   config: Partial<TrainConfig>;
-  classNames: readonly string[];
+  description: ModelDescription;
 }
 
 async function loadModel(path: string, archOverride?: string): Promise<LoadedModel> {
   const { tensors, metadata } = await loadSafetensorsFile(path);
   const config = metadata.config ? (JSON.parse(metadata.config) as Partial<TrainConfig>) : {};
-  const conv1 = tensors.get('conv1.weight');
-  const head = tensors.get('linear.weight');
-  if (!conv1 || !head) throw new Error(`${path}: not a CIFAR ResNet checkpoint (no conv1.weight / linear.weight)`);
-  const blocks = new Set([...tensors.keys()].filter((k) => k.startsWith('layer1.')).map((k) => k.split('.')[1])).size;
-  const arch = (archOverride ?? config.arch ?? `resnet${6 * blocks + 2}`) as ArchName;
-  if (!(arch in ARCHITECTURES)) throw new Error(`${path}: ${blocks} blocks a stage is no known architecture (resnet20/32/44/56/110)`);
-  // A cosine classifier (LDAM-DRW) stores its weight as [64, classes] and has no bias.
-  const normed = !tensors.has('linear.bias');
-  const numClasses = normed ? head.shape[1] : head.shape[0];
-  const model = ARCHITECTURES[arch]({ numClasses, inChannels: conv1.shape[1], classifier: normed ? 'normed' : 'linear' });
-  try {
-    model.loadStateDict(tensors);
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message.replace(/^wasmtail: /, '')}`);
-  }
-  model.eval();
-  const dataset = config.dataset ?? (conv1.shape[1] === 1 ? 'fashion-mnist-lt' : numClasses === 100 ? 'cifar100-lt' : 'cifar10-lt');
-  const classNames = dataset.startsWith('fashion') ? FASHION_MNIST_CLASSES : dataset.startsWith('cifar100') ? CIFAR100_CLASSES : CIFAR10_CLASSES;
-  return { model, config: { ...config, dataset }, classNames: classNames.length === numClasses ? classNames : Array.from({ length: numClasses }, (_, i) => `class ${i}`) };
+  const { model, description } = resnetFromStateDict(tensors, path, config, archOverride);
+  return { model, config: { ...config, dataset: description.dataset as TrainConfig['dataset'] }, description };
 }
 
 export async function evalCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
@@ -58,10 +41,8 @@ export async function evalCommand(values: Record<string, string | boolean | unde
 export async function predictCommand(values: Record<string, string | boolean | undefined>, files: string[]): Promise<number> {
   if (!values.checkpoint) throw new UsageError('predict needs --checkpoint FILE');
   if (files.length === 0) throw new UsageError('predict needs at least one image (PNG, or raw CIFAR-format records)');
-  const { model, classNames } = await loadModel(values.checkpoint as string, values.arch as string | undefined);
-  const c = model.opts.inChannels;
-  const [h, w] = c === 1 ? [28, 28] : [32, 32];
-  const [mean, std] = c === 1 ? [FASHION_MNIST_MEAN, FASHION_MNIST_STD] : [CIFAR_MEAN, CIFAR_STD];
+  const { model, description } = await loadModel(values.checkpoint as string, values.arch as string | undefined);
+  const { inChannels: c, height: h, width: w, mean, std, classNames } = description;
   const images: { name: string; pixels: Uint8Array }[] = [];
   for (const file of files) {
     const bytes = new Uint8Array(readFileSync(file));

@@ -4,3 +4,4 @@ export { NormedLinear, normedLinear } from './normedLinear.js';
 export { BasicBlock, CifarResNet, resnet20, resnet32, resnet44, resnet56, resnet110, ARCHITECTURES,
   type ArchName, type ResNetOptions, type ModelOutput } from './resnet.js';
 export { InitRng, kaimingNormal } from './random.js';
+export { describeStateDict, resnetFromStateDict, type ModelDescription, type StateDictTensor } from './fromStateDict.js';

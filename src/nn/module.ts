@@ -78,6 +78,11 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /** Frees the parameters and buffers (and their gradients); the module is unusable afterwards. */
+  dispose(): void {
+    for (const t of this.stateDict().values()) t.dispose();
+  }
+
   /** Parameters and buffers by PyTorch name (the tensors themselves, not copies). */
   stateDict(): Map<string, Tensor> {
     return new Map([...this.namedParameters(), ...this.namedBuffers()]);

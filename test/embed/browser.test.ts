@@ -1,0 +1,110 @@
+// The demo page (web/, built into dist/web/) in headless Chromium (Debian's
+// chromium, driven by playwright-core): it loads the PyTorch-made checkpoint
+// and classifies a dropped test image; the page and a Web Worker give
+// PyTorch's logits; the training demo runs CE and FBL a few steps in two
+// workers with the loss falling; a screenshot is saved.
+//
+// WASMTAIL_SCREENSHOT=docs/screenshot.png WASMTAIL_DEMO_STEPS=240 makes the README's picture.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { serveStatic } from '../../scripts/serve-web.js';
+import { encodePng } from '../util/png.js';
+import { X, PIXELS, SNEAKER, assertMatchesTorch, assertBuilt } from './fixture.js';
+
+const CHROMIUM = process.env.WASMTAIL_CHROMIUM ?? '/usr/bin/chromium';
+// The flags that keep Chromium off the (closed) network and runnable as root.
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync'];
+
+type Playwright = typeof import('playwright-core');
+let playwright: Playwright | null = null;
+try {
+  playwright = await import('playwright-core');
+} catch { /* reported below */ }
+const missing = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium)`
+  : !playwright ? 'playwright-core is not installed (npm ci)' : null;
+if (missing && process.env.CI) throw new Error(`browser tests: ${missing}; .ci/run installs both`);
+
+const STEPS = Number(process.env.WASMTAIL_DEMO_STEPS ?? 20);
+
+interface PlainPrediction { top1: number; name: string; probability: number; logits: number[] }
+interface Training { losses: [number, number][]; evals: { step: number; accuracy: number[]; featureNorm: number[] }[]; done: boolean; error?: string }
+interface Demo {
+  ready: Promise<void>;
+  predict(x: number[]): Promise<PlainPrediction[]>;
+  predictInWorker(x: number[]): Promise<PlainPrediction[]>;
+  startTraining(o: object): void;
+  training(): Record<'ce' | 'fbl', Training>;
+}
+declare const wasmtailDemo: Demo;
+
+describe('the demo page in headless Chromium', { skip: missing ?? false }, () => {
+  let server: Server;
+  let browser: Awaited<ReturnType<Playwright['chromium']['launch']>>;
+  let page: Awaited<ReturnType<typeof browser.newPage>>;
+  const errors: string[] = [];
+
+  before(async () => {
+    assertBuilt(['dist/web/index.html', 'dist/web/app.js', 'dist/web/wasmtail.wasm', 'dist/web/model.safetensors']);
+    const served = await serveStatic('dist/web');
+    server = served.server;
+    browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 });
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.setDefaultTimeout(30_000);
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(served.url);
+    await page.waitForFunction(() => 'wasmtailDemo' in window);
+    await page.evaluate(() => wasmtailDemo.ready);
+  });
+
+  after(async () => {
+    await browser?.close();
+    server?.close();
+    server?.closeAllConnections();
+  });
+
+  it('classifies a dropped test image (a Sneaker, a tail class) and shows the probabilities as bars', async () => {
+    const png = Array.from(encodePng(PIXELS.subarray(SNEAKER * 784, (SNEAKER + 1) * 784), 28, 28, 1));
+    await page.evaluate((bytes) => {
+      const drop = new DataTransfer();
+      drop.items.add(new File([new Uint8Array(bytes)], 'sneaker.png', { type: 'image/png' }));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+    }, png);
+    await page.waitForSelector('#result[data-name]');
+    assert.equal(await page.getAttribute('#result', 'data-name'), 'Sneaker');
+    assert.equal(await page.locator('#result .bar').count(), 10);
+    assert.match(await page.textContent('#result .bar.top') ?? '', /Sneaker\s*9\d\.\d%/);
+  });
+
+  it('gives PyTorch\'s top-1 and logits within 1e-4 on the page and in a Web Worker', async () => {
+    const x = Array.from(X);
+    const onPage = await page.evaluate((v) => wasmtailDemo.predict(v), x);
+    const inWorker = await page.evaluate((v) => wasmtailDemo.predictInWorker(v), x);
+    assertMatchesTorch(onPage.flatMap((p) => p.logits), 'Chromium page');
+    assertMatchesTorch(inWorker.flatMap((p) => p.logits), 'Chromium Web Worker');
+  });
+
+  it(`trains CE and FBL side by side in two workers for ${STEPS} steps, the loss falling, and takes a screenshot`, async (t) => {
+    await page.evaluate((steps) => wasmtailDemo.startTraining({ steps, batch: steps > 50 ? 64 : 32, evalEvery: Math.max(10, steps / 4), evalPerClass: steps > 50 ? 100 : 20 }), STEPS);
+    await page.waitForFunction(() => { const r = wasmtailDemo.training(); return r.ce.done && r.fbl.done; }, null, { timeout: 60_000 + STEPS * 2000, polling: 250 });
+    const runs = await page.evaluate(() => wasmtailDemo.training());
+    for (const [loss, r] of Object.entries(runs)) {
+      assert.equal(r.error, undefined, `${loss}: ${r.error}`);
+      assert.equal(r.losses.length, STEPS, `${loss}: steps`);
+      const mean = (v: [number, number][]) => v.reduce((s, [, y]) => s + y, 0) / v.length;
+      const first = mean(r.losses.slice(0, 3)), last = mean(r.losses.slice(-3));
+      assert.ok(last < first, `${loss}: the loss did not fall (${first.toFixed(3)} -> ${last.toFixed(3)})`);
+      assert.ok(r.evals.length >= 2 && r.evals.every((e) => e.accuracy.length === 10 && e.featureNorm.every((v) => v > 0)));
+      t.diagnostic(`${loss}: loss ${first.toFixed(3)} -> ${last.toFixed(3)} over ${STEPS} steps; per-class accuracy ${r.evals.at(-1)!.accuracy.map((a) => a.toFixed(2)).join(' ')}`);
+    }
+    assert.equal(await page.locator('#chart-accuracy svg').count(), 1);
+    const shot = process.env.WASMTAIL_SCREENSHOT ?? join(mkdtempSync(join(tmpdir(), 'wasmtail-page-')), 'screenshot.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    t.diagnostic(`screenshot: ${shot}`);
+    assert.deepEqual(errors, [], 'errors on the page');
+  });
+});
