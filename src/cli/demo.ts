@@ -5,6 +5,7 @@
  * runs train side by side in two processes, one core each.
  */
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunSummary } from '../train/run.js';
@@ -43,10 +44,13 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const epochs = opts.epochs ?? 4;
   const arch = opts.arch ?? 'resnet20';
   process.stderr.write(`CE vs FBL: ${arch} on the shipped Fashion-MNIST-LT (rho=100), ${epochs} epochs each, in two processes\n`);
+  // Two runs at once: each gets half the cores unless told otherwise.
+  const extra = opts.extraArgs ?? [];
+  const threads = extra.includes('--threads') ? [] : ['--threads', String(Math.max(1, Math.floor(availableParallelism() / 2)))];
   await Promise.all(LOSSES.map(({ name, args }) => {
     const out = join(opts.out, name);
     rmSync(out, { recursive: true, force: true });
-    return trainChild(name, ['--dataset', 'fashion-mnist-lt', '--arch', arch, '--epochs', String(epochs), '--warmup', '1', ...args, ...(opts.extraArgs ?? []), '--out', out]);
+    return trainChild(name, ['--dataset', 'fashion-mnist-lt', '--arch', arch, '--epochs', String(epochs), '--warmup', '1', ...args, ...threads, ...extra, '--out', out]);
   }));
   const results = LOSSES.map(({ name }) => [name, JSON.parse(readFileSync(join(opts.out, name, 'summary.json'), 'utf8')) as RunSummary] as const);
   const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);

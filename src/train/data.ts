@@ -1,5 +1,6 @@
 // The data of a run: the chosen data set's train (long-tailed) and test splits.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dataset } from '../data/dataset.js';
 import { CIFAR_MEAN, CIFAR_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD, takeSubset } from '../data/dataset.js';
@@ -27,6 +28,21 @@ export function shippedDataDir(): string {
   throw new Error('the shipped data set data/fashion-mnist-lt was not found next to the package');
 }
 
+/**
+ * The shipped subset's fingerprint as the reference computes it: over the kept
+ * indices into the original 60,000 images (recorded in manifest.json when the
+ * subset was made), not over the shipped file's own 0..n-1.
+ */
+function shippedFingerprint(dir: string, own: SubsetFingerprint): SubsetFingerprint {
+  const file = join(dir, 'manifest.json');
+  if (!existsSync(file)) return own;
+  const recorded = (JSON.parse(readFileSync(file, 'utf8')) as { fingerprint?: SubsetFingerprint }).fingerprint;
+  if (!recorded || JSON.stringify(recorded.perClassCounts) !== JSON.stringify(own.perClassCounts)) {
+    throw new Error(`${file}: its per-class counts do not match the shipped images (${own.perClassCounts.join(', ')})`);
+  }
+  return recorded;
+}
+
 export function loadRunData(cfg: TrainConfig): RunData {
   const base = cfg.dataset.replace(/-lt$/, '') as DatasetName;
   const longTailed = cfg.dataset.endsWith('-lt');
@@ -51,7 +67,8 @@ export function loadRunData(cfg: TrainConfig): RunData {
     const step = indices.length / cfg.limitTrain;
     indices = Int32Array.from({ length: cfg.limitTrain }, (_, i) => indices[Math.floor(i * step)]);
   }
-  const fingerprint = subsetFingerprint(indices, train.labels, train.numClasses);
+  let fingerprint = subsetFingerprint(indices, train.labels, train.numClasses);
+  if (shipped && longTailed && cfg.limitTrain === 0) fingerprint = shippedFingerprint(dir, fingerprint);
   train = takeSubset(train, indices);
   if (cfg.limitTest > 0 && cfg.limitTest < test.n) {
     const step = test.n / cfg.limitTest;

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as wt from '../../src/index.js';
-import { train, resolveConfig, learningRate, type TrainConfig } from '../../src/train/index.js';
+import { train, resolveConfig, learningRate, loadRunData, type TrainConfig } from '../../src/train/index.js';
 import { loadSafetensorsFile } from '../../src/io/files.js';
 import { Progress } from '../../src/train/progress.js';
 
@@ -31,6 +31,12 @@ describe('training', () => {
     assert.equal(learningRate(cfg, 160), 0.1);
     assert.ok(Math.abs(learningRate(cfg, 161) - 0.001) < 1e-12);
     assert.ok(Math.abs(learningRate(cfg, 181) - 0.00001) < 1e-12);
+  });
+
+  it('the shipped subset reports the reference fingerprint (a hash of its indices into the original 60,000 images)', () => {
+    const data = loadRunData(resolveConfig({ dataset: 'fashion-mnist-lt', out: 'x' }));
+    assert.deepEqual(data.fingerprint.perClassCounts, [6000, 3596, 2156, 1292, 774, 464, 278, 166, 100, 60]);
+    assert.equal(data.fingerprint.hash, '82188cb62e2989f1');
   });
 
   it('a tiny run: the loss falls and the output folder holds metrics, checkpoints, summary and plots', async () => {
