@@ -18,7 +18,7 @@
 //
 // References: src/backend/reference/kernels/conv.ts.
 import { gemmPacked, gemmWorkspaceBytes, sgemm, TILE_BYTES } from './gemm';
-import { madd, USE_6X8 } from './simd';
+import { madd } from './simd';
 
 @inline function roundUp64(bytes: i32): i32 {
   return (bytes + 63) & ~63;
@@ -259,40 +259,6 @@ function im2colPanel(xp: usize, c: i32, hp: i32, wp: i32, kh: i32, kw: i32, stri
   v128.store(y, c30); v128.store(y, c31, 16);
 }
 
-/** convKernel4x8 with 6 rows, for the relaxed-SIMD build (see USE_6X8 in assembly/simd.ts). */
-@inline function convKernel6x8(kc: i32, a: usize, lda: usize, p: usize, off: usize, y: usize, ldy: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  let a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
-  for (let kk = 0; kk < kc; kk++) {
-    const q = p + load<u32>(off);
-    const b0 = v128.load(q), b1 = v128.load(q, 16);
-    let s = v128.load32_splat(a0);
-    c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(a1);
-    c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(a2);
-    c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(a3);
-    c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(a4);
-    c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(a5);
-    c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
-    a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4; off += 4;
-  }
-  v128.store(y, c00); v128.store(y, c01, 16); y += ldy;
-  v128.store(y, c10); v128.store(y, c11, 16); y += ldy;
-  v128.store(y, c20); v128.store(y, c21, 16); y += ldy;
-  v128.store(y, c30); v128.store(y, c31, 16); y += ldy;
-  v128.store(y, c40); v128.store(y, c41, 16); y += ldy;
-  v128.store(y, c50); v128.store(y, c51, 16);
-}
-
 /** The oc % 4 leftover rows of convKernel4x8, one at a time. */
 function convKernel1x8(kc: i32, a: usize, p: usize, off: usize, y: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
@@ -335,7 +301,6 @@ function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, 
       if (stride == 1 && ox0 + 8 <= ow) {
         const origin = src + <usize>(oy * wp + ox0) * 4;
         let o = 0;
-        if (USE_6X8) for (; o + 6 <= oc; o += 6) convKernel6x8(K, wt + <usize>o * lda, lda, origin, off, yp + <usize>o * ldy, ldy);
         for (; o + 4 <= oc; o += 4) convKernel4x8(K, wt + <usize>o * lda, lda, origin, off, yp + <usize>o * ldy, ldy);
         for (; o < oc; o++) convKernel1x8(K, wt + <usize>o * lda, origin, off, yp + <usize>o * ldy);
       } else {

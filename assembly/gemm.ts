@@ -8,14 +8,15 @@
 // Why a 4 x 8 tile: V8 gives WebAssembly only 16 XMM registers and plain
 // SIMD has no fused multiply-add, so the tile needs 8 f32x4 accumulators,
 // 2 B vectors and 1 broadcast A value (11 registers); 6 x 8 spills. The
-// relaxed-SIMD build fuses each multiply-add (assembly/simd.ts, madd).
+// relaxed-SIMD build fuses each multiply-add (assembly/simd.ts, madd); its
+// 6 x 8 tile (12 accumulators) spilled too under V8 and lost (bench/RESULTS.md).
 // Why A is not packed: rows of A are read in place with a broadcast load
 // (v128.load32_splat). For the small n of convolutions (16-64 output
 // channels) a packing pass over A costs more than it saves. A transposed A
 // is transposed block by block into row-major scratch first.
 //
 // Reference: src/backend/reference/kernels/gemm.ts (gemmRef).
-import { madd, USE_6X8 } from './simd';
+import { madd } from './simd';
 
 /** Depth of a packed B block: a kc x 8 panel (8 KiB) fits L1 beside 4 rows of A. */
 const KC: i32 = 256;
@@ -112,55 +113,6 @@ function storeRowPartial(c: usize, x0: v128, x1: v128, alpha: v128, beta: f32, n
   }
 }
 
-/**
- * kernel4x8 with 6 rows, for the relaxed-SIMD build only: with a fused
- * multiply-add the product needs no register of its own, so 12 accumulators,
- * 2 B vectors and 1 A value fit the 16 registers, and each B load feeds 12
- * FMAs instead of 8.
- */
-@inline function kernel6x8(kc: i32, a: usize, lda: usize, p: usize, c: usize, ldc: usize,
-  nr: i32, alpha: f32, beta: f32, tile: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  let a0 = a, a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
-  for (let kk = 0; kk < kc; kk++) {
-    const b0 = v128.load(p), b1 = v128.load(p, 16);
-    let s = v128.load32_splat(a0);
-    c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
-    s = v128.load32_splat(a1);
-    c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
-    s = v128.load32_splat(a2);
-    c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
-    s = v128.load32_splat(a3);
-    c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
-    s = v128.load32_splat(a4);
-    c40 = madd(s, b0, c40); c41 = madd(s, b1, c41);
-    s = v128.load32_splat(a5);
-    c50 = madd(s, b0, c50); c51 = madd(s, b1, c51);
-    a0 += 4; a1 += 4; a2 += 4; a3 += 4; a4 += 4; a5 += 4; p += 32;
-  }
-  const av = f32x4.splat(alpha);
-  if (nr == 8) {
-    storeRow8(c, c00, c01, av, beta);
-    storeRow8(c + ldc, c10, c11, av, beta);
-    storeRow8(c + 2 * ldc, c20, c21, av, beta);
-    storeRow8(c + 3 * ldc, c30, c31, av, beta);
-    storeRow8(c + 4 * ldc, c40, c41, av, beta);
-    storeRow8(c + 5 * ldc, c50, c51, av, beta);
-  } else {
-    storeRowPartial(c, c00, c01, av, beta, nr, tile);
-    storeRowPartial(c + ldc, c10, c11, av, beta, nr, tile);
-    storeRowPartial(c + 2 * ldc, c20, c21, av, beta, nr, tile);
-    storeRowPartial(c + 3 * ldc, c30, c31, av, beta, nr, tile);
-    storeRowPartial(c + 4 * ldc, c40, c41, av, beta, nr, tile);
-    storeRowPartial(c + 5 * ldc, c50, c51, av, beta, nr, tile);
-  }
-}
-
 /** The m % 4 leftover rows, one at a time: C[0, 0..nr) = alpha * A[0, 0..kc) * P + beta * C. */
 function kernel1x8(kc: i32, a: usize, p: usize, c: usize, nr: i32, alpha: f32, beta: f32, tile: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
@@ -188,11 +140,6 @@ export function gemmPacked(mc: i32, nc: i32, kc: i32, a: usize, lda: usize, bp: 
     const p = bp + (<usize>(j0 >> 3)) * panelBytes;
     const cj = c + (<usize>j0 << 2);
     let i = 0;
-    if (USE_6X8) {
-      for (; i + 6 <= mc; i += 6) {
-        kernel6x8(kc, a + <usize>i * lda, lda, p, cj + <usize>i * ldc, ldc, nr, alpha, beta, tile);
-      }
-    }
     for (; i + 4 <= mc; i += 4) {
       kernel4x8(kc, a + <usize>i * lda, lda, p, cj + <usize>i * ldc, ldc, nr, alpha, beta, tile);
     }

@@ -8,10 +8,3 @@
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
 }
-
-/**
- * Whether the micro-kernels take 6-row tiles first: with a fused multiply-add
- * the product needs no register of its own, so 12 accumulators, 2 B vectors
- * and 1 A value fit V8's 16 XMM registers; with mul + add a 6 x 8 tile spills.
- */
-export const USE_6X8: bool = ASC_FEATURE_RELAXED_SIMD;
