@@ -22,7 +22,6 @@ await build({
   minify: true,
   sourcemap: true,
   // The kernel loader imports Node built-ins dynamically, only under Node.
-  external: ['node:*'],
   logLevel: 'warning',
 });
 

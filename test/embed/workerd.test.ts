@@ -44,7 +44,7 @@ describe('wasmtail/infer in workerd', { skip: BIN ? false : 'the workerd package
     // What wrangler does: bundle the worker, leaving the .wasm and data imports to the runtime's module registry.
     await build({
       entryPoints: ['test/embed/workerd/worker.ts'], outfile: join(dir, 'worker.js'), bundle: true, format: 'esm',
-      platform: 'browser', target: 'es2022', external: ['node:*', './wasmtail.wasm', './model.safetensors'], logLevel: 'silent',
+      platform: 'browser', target: 'es2022', external: ['./wasmtail.wasm', './model.safetensors'], logLevel: 'silent',
     });
     copyFileSync('dist/wasmtail.wasm', join(dir, 'wasmtail.wasm'));
     copyFileSync(CHECKPOINT, join(dir, 'model.safetensors'));

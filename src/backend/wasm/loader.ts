@@ -9,6 +9,7 @@
  * shared memory (the latter for worker threads, src/backend/wasm/threads.ts).
  * Feature probes below pick the build; nothing Node-only is imported statically.
  */
+import { importNode } from './nodeImport.js';
 export type WasmSource = WebAssembly.Module | ArrayBuffer | ArrayBufferView | URL | string;
 
 /** (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt): validates only where SIMD exists. */
@@ -53,7 +54,7 @@ export async function enableRelaxedSimd(): Promise<boolean> {
   if (hasRelaxedSimd()) return true;
   if (!isNode) return false;
   try {
-    const v8 = await import('node:v8');
+    const v8 = await importNode<typeof import('node:v8')>('v8');
     v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   } catch {
     return false;
@@ -82,7 +83,7 @@ export const WASM_FILE = wasmFile(false, false);
 
 async function readUrl(url: URL): Promise<ArrayBuffer> {
   if (url.protocol === 'file:' && isNode) {
-    const fs = await import('node:fs/promises');
+    const fs = await importNode<typeof import('node:fs/promises')>('fs/promises');
     const bytes = await fs.readFile(url);
     return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   }

@@ -15,6 +15,7 @@
  * the same source. They never keep Node alive (unref), and terminate() (or
  * wt.shutdown()) ends them.
  */
+import { importNode } from './nodeImport.js';
 
 /** Bytes of one worker's slot in the control block (two cache lines apart from the next). */
 const SLOT_BYTES = 256;
@@ -90,7 +91,7 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 /** The number of cores: os.availableParallelism() under Node, navigator.hardwareConcurrency elsewhere. */
 export async function defaultThreadCount(): Promise<number> {
   if (isNode) {
-    const os = await import('node:os');
+    const os = await importNode<typeof import('node:os')>('os');
     return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
   }
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
@@ -100,7 +101,7 @@ export async function defaultThreadCount(): Promise<number> {
 /** Starts one worker and resolves once it has instantiated the kernels. */
 async function startWorker(init: { module: WebAssembly.Module; memory: WebAssembly.Memory; slot: number; names: string[] }): Promise<WorkerHandle> {
   if (isNode) {
-    const { Worker } = await import('node:worker_threads');
+    const { Worker } = await importNode<typeof import('node:worker_threads')>('worker_threads');
     const w = new Worker(WORKER_SOURCE, { eval: true });
     w.unref();
     await new Promise<void>((resolve, reject) => {
