@@ -11,6 +11,7 @@
  * error scopes whose results the next read() awaits and throws, and
  * shaders' compilation messages are checked when the backend starts.
  */
+import { stridesOf } from '../reference/kernels/broadcast.js';
 import type { Backend, BinaryOp, ConvGeometry, Storage, UnaryOp } from '../backend.js';
 import { requestGpuDevice, type GpuDevice } from './device.js';
 import { WG } from './kernels/common.js';
@@ -52,16 +53,6 @@ function words(u32s: number[], f32s: number[] = []): ArrayBuffer {
   new Uint32Array(out, 0, u32s.length).set(u32s);
   new Float32Array(out, 4 * u32s.length, f32s.length).set(f32s);
   return out;
-}
-
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
 }
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -3,7 +3,8 @@
 // in CPU memory, and as the reference for those that do not.
 import type { FArray } from './types.js';
 
-function stridesOf(shape: readonly number[]): number[] {
+/** Row-major strides of a shape, in elements. */
+export function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
   let acc = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
