@@ -10,16 +10,7 @@
 // near-f32 accuracy. Per-channel scalars are formed in f64, stored as f32.
 import { sumF64 } from './reduce';
 
-const BLOCK: i32 = 1024;
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
-
-@inline function lanesToF64(v: v128): f64 {
-  return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) +
-    (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
-}
+import { BLOCK, at, lanesToF64 } from './simd';
 
 /** Sum of (x[k] - mean)^2 over k < n. */
 function sumSquaredDeviations(x: usize, n: i32, mean: f32): f64 {

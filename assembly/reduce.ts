@@ -4,17 +4,7 @@
 // covers at most BLOCK / 8 values, so the error stays near that of a short
 // f32 sum however long the input is (batch-norm channels hold 65,536 values).
 
-/** Elements summed in f32 lanes before they are flushed into the f64 total. */
-const BLOCK: i32 = 1024;
-
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
-
-@inline function lanesToF64(v: v128): f64 {
-  return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) +
-    (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
-}
+import { BLOCK, at, lanesToF64 } from './simd';
 
 /**
  * Sum of the n f32 values at x, in f64 (blockwise as described above).
