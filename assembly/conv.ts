@@ -272,9 +272,45 @@ function convKernel1x8(kc: i32, a: usize, p: usize, off: usize, y: usize): void 
   v128.store(y, c0); v128.store(y, c1, 16);
 }
 
-/** Forward with separate vertical and horizontal padding (the flipped backward-input pass needs that). */
+/**
+ * The inference epilogue, on one image's output [oc, P] while it is still in
+ * cache: y = y * scale[o] + shift[o] (eval batch norm folded to an affine
+ * map), + res (the residual, same layout) where res != 0, then max(y, 0)
+ * where relu. Saves the three passes over memory (and the tensors) that
+ * separate batch-norm, add and ReLU kernels would take.
+ */
+function affineEpilogue(y: usize, oc: i32, P: i32, scale: usize, shift: usize, res: usize, relu: bool): void {
+  const zero = f32x4.splat(0);
+  for (let o = 0; o < oc; o++) {
+    const s = load<f32>(scale + (<usize>o << 2)), t = load<f32>(shift + (<usize>o << 2));
+    const sv = f32x4.splat(s), tv = f32x4.splat(t);
+    const row = y + <usize>(o * P) * 4, rrow = res + <usize>(o * P) * 4;
+    let i = 0;
+    for (; i + 4 <= P; i += 4) {
+      const q = <usize>i << 2;
+      let v = madd(v128.load(row + q), sv, tv);
+      if (res != 0) v = f32x4.add(v, v128.load(rrow + q));
+      if (relu) v = f32x4.max(v, zero);
+      v128.store(row + q, v);
+    }
+    for (; i < P; i++) {
+      const q = <usize>i << 2;
+      let v = load<f32>(row + q) * s + t;
+      if (res != 0) v += load<f32>(rrow + q);
+      if (relu) v = max<f32>(v, 0);
+      store<f32>(row + q, v);
+    }
+  }
+}
+
+/**
+ * Forward with separate vertical and horizontal padding (the flipped
+ * backward-input pass needs that); scale != 0 applies affineEpilogue to
+ * each image (residual and relu as there).
+ */
 function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
-  stride: i32, padH: i32, padW: i32, oh: i32, ow: i32, work: usize): void {
+  stride: i32, padH: i32, padW: i32, oh: i32, ow: i32, work: usize,
+  scale: usize = 0, shift: usize = 0, res: usize = 0, relu: bool = false): void {
   const K = c * kh * kw, P = oh * ow;
   const hp = h + 2 * padH, wp = w + 2 * padW;
   const tile = work, panel = tile + TILE_BYTES;
@@ -308,6 +344,7 @@ function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, 
         gemmPacked(oc, min(8, P - p0), K, wt, lda, panel, yp, ldy, 1, 0, tile);
       }
     }
+    if (scale != 0) affineEpilogue(yb, oc, P, scale, shift, res != 0 ? res + <usize>(b * oc * P) * 4 : 0, relu);
   }
 }
 
@@ -321,6 +358,16 @@ function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, 
 export function conv2dForward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize): void {
   forward(x, wt, y, n, c, h, w, oc, kh, kw, stride, pad, pad, oh, ow, work);
+}
+
+/**
+ * Inference: y = act(conv(x, wt) * scale[o] + shift[o] + residual), act = ReLU
+ * where relu != 0, residual [n, oc, oh, ow] or 0 for none. Overwrites y.
+ */
+export function conv2dForwardAffine(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+  kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize,
+  scale: usize, shift: usize, residual: usize, relu: i32): void {
+  forward(x, wt, y, n, c, h, w, oc, kh, kw, stride, pad, pad, oh, ow, work, scale, shift, residual, relu != 0);
 }
 
 /** dx [n, c, h, w] from dy [n, oc, oh, ow] and wt. Overwrites dx. */

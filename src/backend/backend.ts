@@ -94,6 +94,15 @@ export interface Backend {
 
   // --- convolution (no bias) -------------------------------------------------------
   conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void;
+  /**
+   * Optional, inference only: y = act(conv(x, w) * scale[o] + shift[o] + residual),
+   * per output channel o (an eval-mode batch norm folded into an affine map),
+   * residual of y's shape or null, act = ReLU where relu. Fused so that the
+   * output is touched once while in cache; backends without it get the
+   * separate conv, batch-norm, add and ReLU primitives (src/ops/fused.ts).
+   */
+  conv2dForwardAffine?(x: Storage, w: Storage, y: Storage, g: ConvGeometry, scale: Storage, shift: Storage,
+    residual: Storage | null, relu: boolean): void;
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void;
   conv2dBackwardFilter(x: Storage, dy: Storage, dw: Storage, g: ConvGeometry): void;
 

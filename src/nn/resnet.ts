@@ -6,11 +6,23 @@
  * linear) that the FBL and LDAM-DRW reference code builds on.
  */
 import { Tensor } from '../tensor.js';
-import { add, relu, globalAvgPool2d, downsamplePadChannels } from '../ops/index.js';
+import { add, relu, globalAvgPool2d, downsamplePadChannels, conv2dBatchNormEval } from '../ops/index.js';
 import { Module } from './module.js';
 import { BatchNorm2d, Conv2d, Linear } from './layers.js';
 import { InitRng } from './random.js';
 import { NormedLinear } from './normedLinear.js';
+
+/**
+ * ReLU(bn(conv(x)) + residual): the separate modules in training mode; in
+ * eval mode one op that a backend may fuse into the convolution (src/ops/fused.ts).
+ */
+function convBnRelu(conv: Conv2d, bn: BatchNorm2d, x: Tensor, residual: Tensor | null = null): Tensor {
+  if (bn.training) {
+    const y = bn.forward(conv.forward(x));
+    return relu(residual ? add(y, residual) : y);
+  }
+  return conv2dBatchNormEval(x, conv.weight, bn, { stride: conv.opts.stride ?? 1, padding: conv.opts.padding ?? 0, residual, relu: true });
+}
 
 export class BasicBlock extends Module {
   readonly conv1: Conv2d;
@@ -30,10 +42,9 @@ export class BasicBlock extends Module {
   }
 
   protected compute(x: Tensor): Tensor {
-    const h = relu(this.bn1.forward(this.conv1.forward(x)));
-    const out = this.bn2.forward(this.conv2.forward(h));
+    const h = convBnRelu(this.conv1, this.bn1, x);
     const shortcut = this.downsample ? downsamplePadChannels(x, this.downsample.stride, this.downsample.padC) : x;
-    return relu(add(out, shortcut));
+    return convBnRelu(this.conv2, this.bn2, h, shortcut);
   }
 }
 
@@ -93,7 +104,7 @@ export class CifarResNet extends Module {
     if (x.ndim !== 4 || x.shape[1] !== this.opts.inChannels) {
       throw new Error(`wasmtail: ResNet-${6 * this.blocksPerStage + 2} expects NCHW input with ${this.opts.inChannels} channels, got shape [${x.shape.join(', ')}]`);
     }
-    let h = relu(this.bn1.forward(this.conv1.forward(x)));
+    let h = convBnRelu(this.conv1, this.bn1, x);
     for (const layer of this.layers) h = layer.forward(h);
     const features = globalAvgPool2d(h);
     return { logits: this.linear.forward(features) as Tensor, features };

@@ -1,5 +1,5 @@
 // 2-D convolution, NCHW, no bias (the CIFAR ResNets have none).
-import { convGeometry } from '../backend/backend.js';
+import { convGeometry, type ConvGeometry } from '../backend/backend.js';
 import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
 import { Tensor, empty } from '../tensor.js';
@@ -10,7 +10,8 @@ export interface Conv2dOptions {
   padding?: number;
 }
 
-export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
+/** The geometry of conv(x, w), after the checks that name what is wrong with the arguments. */
+export function checkedConvGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions): ConvGeometry {
   const stride = opts.stride ?? 1;
   const pad = opts.padding ?? 0;
   assertTensor(x, 'conv2d', 'x');
@@ -26,6 +27,11 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   if (g.oh < 1 || g.ow < 1) {
     throw new Error(`wasmtail: conv2d(): kernel ${w.shape[2]}x${w.shape[3]} does not fit input ${x.shape[2]}x${x.shape[3]} with padding ${pad}`);
   }
+  return g;
+}
+
+export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const g = checkedConvGeometry(x, w, opts);
   const be = backend();
   const y = empty([g.n, g.oc, g.oh, g.ow]);
   be.conv2dForward(x.storage, w.storage, y.storage, g);

@@ -116,6 +116,26 @@ for (const nb of backends) {
       });
     });
 
+    it('conv2dBatchNormEval (inference fusion: conv, eval batch norm, residual, ReLU)', async () => {
+      const geom = fc.record({
+        n: dim(2), c: dim(3), oc: dim(4), h: fc.integer({ min: 3, max: 7 }), w: fc.integer({ min: 3, max: 7 }),
+        stride: fc.constantFrom(1, 2), withResidual: fc.boolean(), s: seed,
+      });
+      await property(geom, async ({ n, c, oc, h, w, stride, withResidual, s }) => {
+        const oh = Math.floor((h - 1) / stride) + 1, ow = Math.floor((w - 1) / stride) + 1;
+        const inputs = [input([n, c, h, w], s), input([oc, c, 3, 3], s + 1), input([oc], s + 2, true, 0.5, 1.5), input([oc], s + 3),
+          input([oc], s + 4, false), input([oc], s + 5, false, 0.5, 2), input([n, oc, oh, ow], s + 6, withResidual)];
+        const fn = (relu: boolean) => ([x, w_, g, b, rm, rv, r]: wt.Tensor[]) =>
+          wt.conv2dBatchNormEval(x, w_, { weight: g, bias: b, runningMean: rm, runningVar: rv, eps: 1e-5 },
+            { stride, padding: 1, residual: withResidual ? r : null, relu });
+        // Without ReLU the gradient too (it runs as the separate ops); with it, the fused forward
+        // only (finite differences across ReLU's kink would not test anything of ours).
+        await check(nb, { inputs, fn: fn(false) }, { atol: 2e-3, rtol: 2e-3 });
+        const fwd = await forwardcheck(nb.backend, { inputs, fn: fn(true) }, { atol: 2e-3, rtol: 2e-3 });
+        assert.ok(fwd.worst <= 1, `fused forward with ReLU differs from the float64 reference: ${fwd.where}`);
+      }, Math.ceil(RUNS / 2));
+    });
+
     it('globalAvgPool2d', async () => {
       await property(fc.tuple(dim(3), dim(4), dim(5), dim(5), seed), async ([n, c, h, w, s]) => {
         await check(nb, { inputs: [input([n, c, h, w], s)], fn: ([x]) => wt.globalAvgPool2d(x) });

@@ -8,7 +8,7 @@ import type { Backend, BinaryOp, ConvGeometry, Storage, UnaryOp } from '../backe
 import type { FArray } from './kernels/types.js';
 import { broadcastToRef, sumToRef } from './kernels/broadcast.js';
 import { gemmRef } from './kernels/gemm.js';
-import { conv2dForwardRef, conv2dBackwardInputRef, conv2dBackwardFilterRef } from './kernels/conv.js';
+import { conv2dForwardRef, conv2dForwardAffineRef, conv2dBackwardInputRef, conv2dBackwardFilterRef } from './kernels/conv.js';
 import { fillRef, copyRef, unaryRef, binaryRef, axpbyRef, reluBackwardRef } from './kernels/elementwise.js';
 import { sumRef, sumRowsRef, addRowVectorRef } from './kernels/reduce.js';
 import { globalAvgPoolForwardRef, globalAvgPoolBackwardRef } from './kernels/pool.js';
@@ -78,6 +78,9 @@ export class ReferenceBackend implements Backend {
     gemmRef(transA, transB, m, n, k, alpha, a(x), a(w), beta, a(c));
   }
   conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void { conv2dForwardRef(a(x), a(w), a(y), g); }
+  conv2dForwardAffine(x: Storage, w: Storage, y: Storage, g: ConvGeometry, scale: Storage, shift: Storage, residual: Storage | null, relu: boolean): void {
+    conv2dForwardAffineRef(a(x), a(w), a(y), g, a(scale), a(shift), residual ? a(residual) : null, relu);
+  }
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void { conv2dBackwardInputRef(a(dy), a(w), a(dx), g); }
   conv2dBackwardFilter(x: Storage, dy: Storage, dw: Storage, g: ConvGeometry): void { conv2dBackwardFilterRef(a(x), a(dy), a(dw), g); }
 

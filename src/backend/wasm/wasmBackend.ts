@@ -30,7 +30,7 @@ const MAX_BYTES = 2 ** 32 - 65536;
 
 /** The kernels worker threads run: each takes a part of one primitive's work (see the split methods below). */
 const THREADED_KERNELS = [
-  'conv2dForward', 'conv2dBackwardInput', 'conv2dBackwardFilterParts', 'sgemmRows',
+  'conv2dForward', 'conv2dForwardAffine', 'conv2dBackwardInput', 'conv2dBackwardFilterParts', 'sgemmRows',
   'batchNormForwardTrainChannels', 'batchNormForwardEvalChannels', 'batchNormBackwardChannels',
   'unary', 'binary', 'axpby', 'reluBackward',
 ];
@@ -260,24 +260,32 @@ export class WasmBackend implements Backend {
    * Runs a conv kernel that takes (a, w, b, n, ...geometry, work) over the
    * batch: one contiguous run of images per thread, each with its own scratch.
    */
-  private convOverBatch(kernel: string, a: Storage, aImage: number, w: Storage, b: Storage, bImage: number, g: ConvGeometry): void {
+  private convOverBatch(kernel: string, a: Storage, aImage: number, w: Storage, b: Storage, bImage: number, g: ConvGeometry,
+    extra: (firstImage: number) => number[] = () => []): void {
     const args = this.convArgs(g);
     const bytes = this.k.conv2dWorkspaceBytes(...args);
     const parts = this.parts(g.n, this.convFlops(g));
     if (parts === 1) {
-      this.k[kernel](this.p(a), this.p(w), this.p(b), ...args, this.workspace(bytes));
+      this.k[kernel](this.p(a), this.p(w), this.p(b), ...args, this.workspace(bytes), ...extra(0));
       return;
     }
     const first = (t: number) => Math.floor(t * g.n / parts);
     this.pool!.run(kernel, Array.from({ length: parts }, (_, t) => {
       const b0 = first(t);
       return [this.p(a) + b0 * aImage * 4, this.p(w), this.p(b) + b0 * bImage * 4, first(t + 1) - b0, ...args.slice(1),
-        this.workspace(bytes, t)];
+        this.workspace(bytes, t), ...extra(b0)];
     }));
   }
 
   conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void {
     this.convOverBatch('conv2dForward', x, g.c * g.h * g.w, w, y, g.oc * g.oh * g.ow, g);
+  }
+
+  conv2dForwardAffine(x: Storage, w: Storage, y: Storage, g: ConvGeometry, scale: Storage, shift: Storage,
+    residual: Storage | null, relu: boolean): void {
+    const yImage = g.oc * g.oh * g.ow;
+    this.convOverBatch('conv2dForwardAffine', x, g.c * g.h * g.w, w, y, yImage, g, (b0) =>
+      [this.p(scale), this.p(shift), residual ? this.p(residual) + b0 * yImage * 4 : 0, relu ? 1 : 0]);
   }
 
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void {

@@ -39,6 +39,22 @@ export function conv2dForwardRef(x: FArray, w: FArray, y: FArray, g: ConvGeometr
   y.set(sum);
 }
 
+/** The inference fusion: y = act(conv(x, w) * scale[o] + shift[o] + residual), act = ReLU where relu (NaN stays NaN). */
+export function conv2dForwardAffineRef(x: FArray, w: FArray, y: FArray, g: ConvGeometry, scale: FArray, shift: FArray,
+  residual: FArray | null, relu: boolean): void {
+  conv2dForwardRef(x, w, y, g);
+  const P = g.oh * g.ow;
+  for (let b = 0; b < g.n; b++) {
+    for (let o = 0; o < g.oc; o++) {
+      for (let p = 0; p < P; p++) {
+        const i = (b * g.oc + o) * P + p;
+        const v = y[i] * scale[o] + shift[o] + (residual ? residual[i] : 0);
+        y[i] = relu ? Math.max(v, 0) : v;
+      }
+    }
+  }
+}
+
 /** dx = d(sum dy * y) / dx: every product of the forward sends dy * w back to its input pixel. Overwrites dx. */
 export function conv2dBackwardInputRef(dy: FArray, w: FArray, dx: FArray, g: ConvGeometry): void {
   dx.fill(0, 0, g.n * g.c * g.h * g.w);

@@ -1,0 +1,42 @@
+// In eval mode the ResNets run conv -> batch norm -> (+ shortcut) -> ReLU as
+// one fused op (src/ops/fused.ts) when no gradient is wanted; with gradients
+// on, the same chain runs as the separate differentiable ops. Both must give
+// the same logits and features, and the gradient path must still work.
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as wt from '../../src/index.js';
+import { mulberry32, randomFrom } from '../util/close.js';
+
+before(() => wt.init({ threads: 1 }));
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1e-3 + Math.abs(b[i])));
+  return worst;
+}
+
+describe('fused eval forward', () => {
+  it('ResNet-20 in eval mode: the fused forward (no grad) matches the separate ops (grad on) and trained statistics are used', () => {
+    const model = wt.nn.resnet20({ numClasses: 10, seed: 3 });
+    const rng = mulberry32(11);
+    // Non-trivial running statistics and affine parameters, as after training.
+    const state = new Map([...model.stateDict()].map(([name, t]) => {
+      let data = t.toFloat32Array();
+      if (name.endsWith('running_mean')) data = randomFrom(t.size, rng);
+      if (name.endsWith('running_var')) data = randomFrom(t.size, rng).map((v) => 0.5 + Math.abs(v));
+      if (/bn\d\.weight$/.test(name)) data = randomFrom(t.size, rng).map((v) => 1 + 0.3 * v);
+      if (/bn\d\.bias$/.test(name)) data = randomFrom(t.size, rng).map((v) => 0.2 * v);
+      return [name, { shape: t.shape, data }] as const;
+    }));
+    model.loadStateDict(state);
+    model.eval();
+    const x = randomFrom(3 * 3 * 17 * 17, rng);
+    const fused = wt.noGrad(() => model.forward(wt.tensor(x, [3, 3, 17, 17])));
+    const fusedLogits = fused.logits.toFloat32Array(), fusedFeatures = fused.features.toFloat32Array();
+    const separate = model.forward(wt.tensor(x, [3, 3, 17, 17]));
+    assert.ok(maxRelDiff(fusedLogits, separate.logits.toFloat32Array()) < 1e-4, 'logits differ');
+    assert.ok(maxRelDiff(fusedFeatures, separate.features.toFloat32Array()) < 1e-4, 'features differ');
+    wt.sum(separate.logits).backward();
+    assert.ok(model.conv1.weight.grad, 'the grad-on path records a backward');
+  });
+});
