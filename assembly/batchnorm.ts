@@ -99,6 +99,25 @@ export function batchNormForwardTrain(x: usize, gamma: usize, beta: usize, y: us
 export function batchNormForwardTrainChannels(x: usize, gamma: usize, beta: usize, y: usize,
   runningMean: usize, runningVar: usize, saveMean: usize, saveInvStd: usize,
   n: i32, c: i32, hw: i32, momentum: f32, eps: f32, c0: i32, c1: i32): void {
+  forwardTrain(x, gamma, beta, y, runningMean, runningVar, saveMean, saveInvStd, n, c, hw, momentum, eps, 0, false, c0, c1);
+}
+
+/**
+ * The training forward fused with what follows it in a ResNet block:
+ * y = act(batchNorm(x) + residual), residual of x's shape or 0 for none,
+ * act = ReLU where relu != 0. One pass over y instead of three (normalise,
+ * add, ReLU), the same float operations in the same order, so the result
+ * is bit-identical to the separate kernels. Channels c0 .. c1-1.
+ */
+export function batchNormActForwardTrainChannels(x: usize, gamma: usize, beta: usize, y: usize,
+  runningMean: usize, runningVar: usize, saveMean: usize, saveInvStd: usize,
+  n: i32, c: i32, hw: i32, momentum: f32, eps: f32, residual: usize, relu: i32, c0: i32, c1: i32): void {
+  forwardTrain(x, gamma, beta, y, runningMean, runningVar, saveMean, saveInvStd, n, c, hw, momentum, eps, residual, relu != 0, c0, c1);
+}
+
+function forwardTrain(x: usize, gamma: usize, beta: usize, y: usize,
+  runningMean: usize, runningVar: usize, saveMean: usize, saveInvStd: usize,
+  n: i32, c: i32, hw: i32, momentum: f32, eps: f32, residual: usize, relu: bool, c0: i32, c1: i32): void {
   const count = <f64>n * <f64>hw;
   const sampleStride = <usize>c * <usize>hw << 2;
   const m = <f64>momentum;
@@ -121,8 +140,34 @@ export function batchNormForwardTrainChannels(x: usize, gamma: usize, beta: usiz
     const b = load<f32>(at(beta, ch));
     const yBase = at(y, ch * hw);
     for (let i = 0; i < n; i++) {
-      normalisePlane(base + <usize>i * sampleStride, yBase + <usize>i * sampleStride, hw, meanF, scale, b);
+      const p = <usize>i * sampleStride;
+      if (residual == 0 && !relu) normalisePlane(base + p, yBase + p, hw, meanF, scale, b);
+      else normaliseActPlane(base + p, yBase + p, residual == 0 ? 0 : at(residual, ch * hw) + p, hw, meanF, scale, b, relu);
     }
+  }
+}
+
+/** normalisePlane, then + res[k] (res != 0), then max(., 0) (relu): NaN stays NaN as in the ReLU kernel. */
+function normaliseActPlane(x: usize, y: usize, res: usize, n: i32, shift: f32, scale: f32, offset: f32, relu: bool): void {
+  const vs = f32x4.splat(shift);
+  const vk = f32x4.splat(scale);
+  const vo = f32x4.splat(offset);
+  // max(v, -inf) is v: one loop serves both, no branch inside it.
+  const floor: f32 = relu ? 0 : -Infinity;
+  const vf = f32x4.splat(floor);
+  const n4 = n & ~3;
+  let i = 0;
+  if (res != 0) {
+    for (; i < n4; i += 4) {
+      const v = f32x4.add(f32x4.add(f32x4.mul(f32x4.sub(v128.load(at(x, i)), vs), vk), vo), v128.load(at(res, i)));
+      v128.store(at(y, i), f32x4.max(v, vf));
+    }
+    for (; i < n; i++) store<f32>(at(y, i), max<f32>((load<f32>(at(x, i)) - shift) * scale + offset + load<f32>(at(res, i)), floor));
+  } else {
+    for (; i < n4; i += 4) {
+      v128.store(at(y, i), f32x4.max(f32x4.add(f32x4.mul(f32x4.sub(v128.load(at(x, i)), vs), vk), vo), vf));
+    }
+    for (; i < n; i++) store<f32>(at(y, i), max<f32>((load<f32>(at(x, i)) - shift) * scale + offset, floor));
   }
 }
 
@@ -196,6 +241,79 @@ export function batchNormBackwardChannels(x: usize, dy: usize, gamma: usize, mea
       }
     }
   }
+}
+
+/**
+ * The training backward of batchNormActForwardTrainChannels from its output
+ * y: g = dy where y > 0 (relu != 0; else g = dy), written to dres (the
+ * residual's gradient) when dres != 0, otherwise into dx; then the batch-norm
+ * backward of g. The mask is applied inside the first pass of the batch-norm
+ * backward, so the ReLU backward costs no pass of its own. Bit-identical to
+ * the ReLU backward followed by batchNormBackward. Channels c0 .. c1-1.
+ */
+export function batchNormActBackwardChannels(x: usize, y: usize, dy: usize, gamma: usize, mean: usize, invStd: usize,
+  dx: usize, dgamma: usize, dbeta: usize, dres: usize, n: i32, c: i32, hw: i32, relu: i32, c0: i32, c1: i32): void {
+  const count = <f64>n * <f64>hw;
+  const sampleStride = <usize>c * <usize>hw << 2;
+  const g = dres != 0 ? dres : dx;
+  for (let ch = c0; ch < c1; ch++) {
+    const off = <usize>(ch * hw) << 2;
+    const mu = load<f32>(at(mean, ch));
+    const is = <f64>load<f32>(at(invStd, ch));
+    let sdy: f64 = 0;
+    let sdyx: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      const p = off + <usize>i * sampleStride;
+      sdyx += sumMaskedDyCentred(x + p, y + p, dy + p, g + p, hw, mu, relu != 0);
+      sdy += dySum;
+    }
+    store<f32>(at(dbeta, ch), <f32>sdy);
+    store<f32>(at(dgamma, ch), <f32>(sdyx * is));
+    const a = <f64>load<f32>(at(gamma, ch)) * is;
+    const b = <f32>(a * is * is * sdyx / count);
+    const k = <f32>(a * sdy / count);
+    for (let i = 0; i < n; i++) {
+      const p = off + <usize>i * sampleStride;
+      backwardPlane(x + p, g + p, dx + p, hw, <f32>a, b, k, mu);
+    }
+  }
+}
+
+/**
+ * sumDyCentred of g = (y > 0 ? dy : 0) (or g = dy without relu), storing g
+ * as it goes. The mask keeps +0 / -0 exactly as the ReLU backward does.
+ */
+function sumMaskedDyCentred(x: usize, y: usize, dy: usize, g: usize, n: i32, mean: f32, relu: bool): f64 {
+  const vm = f32x4.splat(mean);
+  const zero = f32x4.splat(0);
+  // Without relu every lane passes: all-ones compares true for any y, NaN included.
+  const all = i32x4.splat(-1);
+  let total: f64 = 0;
+  let totalDy: f64 = 0;
+  const n4 = n & ~3;
+  let i = 0;
+  while (i < n4) {
+    const stop = min(n4, i + BLOCK);
+    let acc = f32x4.splat(0);
+    let accDy = f32x4.splat(0);
+    for (; i < stop; i += 4) {
+      const mask = relu ? f32x4.gt(v128.load(at(y, i)), zero) : all;
+      const gv = v128.and(v128.load(at(dy, i)), mask);
+      v128.store(at(g, i), gv);
+      acc = f32x4.add(acc, f32x4.mul(gv, f32x4.sub(v128.load(at(x, i)), vm)));
+      accDy = f32x4.add(accDy, gv);
+    }
+    total += lanesToF64(acc);
+    totalDy += lanesToF64(accDy);
+  }
+  for (; i < n; i++) {
+    const gs: f32 = !relu || load<f32>(at(y, i)) > 0 ? load<f32>(at(dy, i)) : 0;
+    store<f32>(at(g, i), gs);
+    total += <f64>gs * (<f64>load<f32>(at(x, i)) - <f64>mean);
+    totalDy += <f64>gs;
+  }
+  dySum = totalDy;
+  return total;
 }
 
 function backwardPlane(x: usize, dy: usize, dx: usize, n: i32, a: f32, b: f32, k: f32, mean: f32): void {

@@ -142,6 +142,23 @@ export interface Backend {
     dx: Storage, dgamma: Storage, dbeta: Storage, n: number, c: number, hw: number,
     training: boolean): void;
 
+  /**
+   * Optional, training mode: batchNormForwardTrain, then + residual (x's
+   * shape; null for none), then ReLU where relu, in one pass over y: what a
+   * ResNet block does after each convolution. Backends without it get the
+   * separate primitives (src/ops/batchnorm.ts).
+   */
+  batchNormActForwardTrain?(x: Storage, gamma: Storage, beta: Storage, y: Storage,
+    runningMean: Storage, runningVar: Storage, saveMean: Storage, saveInvStd: Storage,
+    n: number, c: number, hw: number, momentum: number, eps: number, residual: Storage | null, relu: boolean): void;
+  /**
+   * Optional, its backward from the output y: g = (y > 0 ? dy : 0) where relu
+   * (else dy); dres = g unless null; dx, dgamma, dbeta = the training-mode
+   * batchNormBackward of g. dx may be dy.
+   */
+  batchNormActBackward?(x: Storage, y: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage,
+    dx: Storage, dgamma: Storage, dbeta: Storage, dres: Storage | null, n: number, c: number, hw: number, relu: boolean): void;
+
   // --- fused losses ------------------------------------------------------------------------
   /**
    * Softmax cross-entropy over logits [n, c]: loss[0] = sum_i w_{y_i} * l_i / sum_i w_{y_i}

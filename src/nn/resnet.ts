@@ -6,20 +6,21 @@
  * linear) that the FBL and LDAM-DRW reference code builds on.
  */
 import { Tensor } from '../tensor.js';
-import { add, relu, globalAvgPool2d, downsamplePadChannels, conv2dBatchNormEval } from '../ops/index.js';
+import { globalAvgPool2d, downsamplePadChannels, conv2dBatchNormEval, batchNormAct } from '../ops/index.js';
 import { Module } from './module.js';
 import { BatchNorm2d, Conv2d, Linear } from './layers.js';
 import { InitRng } from './random.js';
 import { NormedLinear } from './normedLinear.js';
 
 /**
- * ReLU(bn(conv(x)) + residual): the separate modules in training mode; in
- * eval mode one op that a backend may fuse into the convolution (src/ops/fused.ts).
+ * ReLU(bn(conv(x)) + residual). Training: the convolution, then batch norm,
+ * residual and ReLU as one op (src/ops/batchnorm.ts); eval: all of it as one
+ * op that a backend may fuse into the convolution (src/ops/fused.ts).
  */
 function convBnRelu(conv: Conv2d, bn: BatchNorm2d, x: Tensor, residual: Tensor | null = null): Tensor {
   if (bn.training) {
-    const y = bn.forward(conv.forward(x));
-    return relu(residual ? add(y, residual) : y);
+    return batchNormAct(conv.forward(x), bn.weight, bn.bias, bn.runningMean, bn.runningVar,
+      { training: true, momentum: bn.momentum, eps: bn.eps, residual, relu: true });
   }
   return conv2dBatchNormEval(x, conv.weight, bn, { stride: conv.opts.stride ?? 1, padding: conv.opts.padding ?? 0, residual, relu: true });
 }

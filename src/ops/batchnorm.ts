@@ -5,6 +5,7 @@ import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
 import { Tensor, empty } from '../tensor.js';
 import { assertShape, assertTensor, shapeStr } from './util.js';
+import { add, relu as reluOp } from './elementwise.js';
 
 export interface BatchNormOptions {
   training: boolean;
@@ -57,5 +58,59 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
       dx.storage, dgamma.storage, dbeta.storage, n, c, hw, training);
     return [x.requiresGrad ? dx : (dx.dispose(), null), gamma.requiresGrad ? dgamma : (dgamma.dispose(), null),
       beta.requiresGrad ? dbeta : (dbeta.dispose(), null)];
+  });
+}
+
+export interface BatchNormActOptions extends BatchNormOptions {
+  /** Added after the normalisation, before the ReLU: x's shape. */
+  residual?: Tensor | null;
+  relu?: boolean;
+}
+
+/**
+ * act(batchNorm2d(x) + residual), act = ReLU where relu: what a ResNet block
+ * does after each convolution. In training mode on a backend with the fused
+ * kernels it is one forward pass over the output and, backward, the ReLU's
+ * mask is applied inside batch norm's own passes (one node on the tape, no
+ * intermediate tensors); the result is bit-identical to the separate ops,
+ * which run everywhere else (eval mode: src/ops/fused.ts fuses into the conv).
+ */
+export function batchNormAct(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormActOptions): Tensor {
+  const residual = opts.residual ?? null;
+  const relu = opts.relu ?? false;
+  const be = backend();
+  if (!opts.training || !be.batchNormActForwardTrain || !be.batchNormActBackward || x.ndim !== 4) {
+    let y = batchNorm2d(x, gamma, beta, runningMean, runningVar, opts);
+    if (residual) y = add(y, residual);
+    return relu ? reluOp(y) : y;
+  }
+  assertTensor(x, 'batchNormAct', 'x');
+  const [n, c, h, w] = x.shape;
+  const hw = h * w;
+  for (const [t, name] of [[gamma, 'weight'], [beta, 'bias'], [runningMean, 'running_mean'], [runningVar, 'running_var']] as const) {
+    assertTensor(t, 'batchNormAct', name);
+    assertShape(t, [c], 'batchNormAct', name);
+  }
+  if (residual) {
+    assertTensor(residual, 'batchNormAct', 'residual');
+    assertShape(residual, x.shape, 'batchNormAct', 'residual');
+  }
+  if (n * hw < 2) throw new Error(`wasmtail: batchNormAct(): training needs more than one value per channel, got input ${shapeStr(x.shape)}`);
+  const y = empty(x.shape);
+  const mean = empty([c]);
+  const invStd = empty([c]);
+  be.batchNormActForwardTrain(x.storage, gamma.storage, beta.storage, y.storage, runningMean.storage, runningVar.storage,
+    mean.storage, invStd.storage, n, c, hw, opts.momentum ?? 0.1, opts.eps ?? 1e-5, residual?.storage ?? null, relu);
+  const inputs = residual ? [x, gamma, beta, residual] : [x, gamma, beta];
+  return record(y, 'batchNormAct', inputs, (g) => {
+    const dx = empty(x.shape);
+    const dgamma = empty([c]);
+    const dbeta = empty([c]);
+    const dres = residual ? empty(x.shape) : null;
+    be.batchNormActBackward!(x.storage, y.storage, g.storage, gamma.storage, mean.storage, invStd.storage,
+      dx.storage, dgamma.storage, dbeta.storage, dres?.storage ?? null, n, c, hw, relu);
+    const keep = (t: Tensor, wanted: boolean) => (wanted ? t : (t.dispose(), null));
+    const grads = [keep(dx, x.requiresGrad), keep(dgamma, gamma.requiresGrad), keep(dbeta, beta.requiresGrad)];
+    return dres ? [...grads, keep(dres, residual!.requiresGrad)] : grads;
   });
 }

@@ -4,7 +4,7 @@ export { sum, mean, reshape, flatten, sumTo, broadcastTo } from './reduce.js';
 export { matmul, linear } from './matmul.js';
 export { conv2d, type Conv2dOptions } from './conv.js';
 export { conv2dBatchNormEval, type BatchNormParams, type ConvBatchNormEvalOptions } from './fused.js';
-export { batchNorm2d, type BatchNormOptions } from './batchnorm.js';
+export { batchNorm2d, batchNormAct, type BatchNormOptions, type BatchNormActOptions } from './batchnorm.js';
 export { globalAvgPool2d } from './pool.js';
 export { downsamplePadChannels } from './shortcut.js';
 export { crossEntropy, featureBalancedLoss, featureBalanceWeights, type CrossEntropyOptions, type FeatureBalancedOptions } from './loss.js';

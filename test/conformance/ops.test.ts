@@ -116,6 +116,21 @@ for (const nb of backends) {
       });
     });
 
+    it('batchNormAct (training: batch norm, residual, ReLU as one op)', async () => {
+      await property(fc.tuple(dim(3), dim(3), dim(3), dim(3), fc.boolean(), seed), async ([n, c, h, w, withResidual, s]) => {
+        fc.pre(n * h * w >= 2);
+        const inputs = [input([n, c, h, w], s), input([c], s + 1, true, 0.5, 1.5), input([c], s + 2),
+          input([c], s + 3, false), input([c], s + 4, false, 0.5, 2), input([n, c, h, w], s + 5, withResidual)];
+        const fn = (relu: boolean) => ([x, g, b, rm, rv, r]: wt.Tensor[]) =>
+          wt.batchNormAct(x, g, b, rm, rv, { training: true, residual: withResidual ? r : null, relu });
+        // The gradient without ReLU (finite differences across its kink test nothing of ours;
+        // test/kernels/batchnorm-act.test.ts checks the masked backward), the forward with it.
+        await check(nb, { inputs, fn: fn(false) }, { atol: 2e-3, rtol: 2e-3 });
+        const fwd = await forwardcheck(nb.backend, { inputs, fn: fn(true) }, { atol: 2e-3, rtol: 2e-3 });
+        assert.ok(fwd.worst <= 1, `fused forward with ReLU differs from the float64 reference: ${fwd.where}`);
+      });
+    });
+
     it('conv2dBatchNormEval (inference fusion: conv, eval batch norm, residual, ReLU)', async () => {
       const geom = fc.record({
         n: dim(2), c: dim(3), oc: dim(4), h: fc.integer({ min: 3, max: 7 }), w: fc.integer({ min: 3, max: 7 }),

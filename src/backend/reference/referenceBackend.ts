@@ -12,7 +12,9 @@ import { conv2dForwardRef, conv2dForwardAffineRef, conv2dBackwardInputRef, conv2
 import { fillRef, copyRef, unaryRef, binaryRef, axpbyRef, reluBackwardRef } from './kernels/elementwise.js';
 import { sumRef, sumRowsRef, addRowVectorRef } from './kernels/reduce.js';
 import { globalAvgPoolForwardRef, globalAvgPoolBackwardRef } from './kernels/pool.js';
-import { batchNormForwardTrainRef, batchNormForwardEvalRef, batchNormBackwardRef } from './kernels/batchnorm.js';
+import {
+  batchNormForwardTrainRef, batchNormForwardEvalRef, batchNormBackwardRef, batchNormActForwardTrainRef, batchNormActBackwardRef,
+} from './kernels/batchnorm.js';
 import { softmaxCrossEntropyRef, featureBalancedLossRef } from './kernels/loss.js';
 import { sgdStepRef } from './kernels/optim.js';
 import { downsamplePadChannelsRef, downsamplePadChannelsBackwardRef } from './kernels/shortcut.js';
@@ -104,6 +106,14 @@ export class ReferenceBackend implements Backend {
   batchNormBackward(x: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage, dx: Storage, dgamma: Storage, dbeta: Storage,
     n: number, c: number, hw: number, training: boolean): void {
     batchNormBackwardRef(a(x), a(dy), a(gamma), a(mean), a(invStd), a(dx), a(dgamma), a(dbeta), n, c, hw, training);
+  }
+  batchNormActForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage, rm: Storage, rv: Storage, sm: Storage, si: Storage,
+    n: number, c: number, hw: number, momentum: number, eps: number, residual: Storage | null, relu: boolean): void {
+    batchNormActForwardTrainRef(a(x), a(gamma), a(beta), a(y), a(rm), a(rv), a(sm), a(si), n, c, hw, momentum, eps, residual ? a(residual) : null, relu);
+  }
+  batchNormActBackward(x: Storage, y: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage, dx: Storage, dgamma: Storage,
+    dbeta: Storage, dres: Storage | null, n: number, c: number, hw: number, relu: boolean): void {
+    batchNormActBackwardRef(a(x), a(y), a(dy), a(gamma), a(mean), a(invStd), a(dx), a(dgamma), a(dbeta), dres ? a(dres) : null, n, c, hw, relu);
   }
 
   softmaxCrossEntropy(logits: Storage, labels: Int32Array, weights: Storage | null, n: number, c: number, loss: Storage, dlogits: Storage): void {

@@ -32,6 +32,7 @@ const MAX_BYTES = 2 ** 32 - 65536;
 const THREADED_KERNELS = [
   'conv2dForward', 'conv2dForwardAffine', 'conv2dBackwardInput', 'conv2dBackwardFilterParts', 'sgemmRows',
   'batchNormForwardTrainChannels', 'batchNormForwardEvalChannels', 'batchNormBackwardChannels',
+  'batchNormActForwardTrainChannels', 'batchNormActBackwardChannels',
   'unary', 'binary', 'axpby', 'reluBackward',
 ];
 
@@ -357,6 +358,19 @@ export class WasmBackend implements Backend {
     dbeta: Storage, n: number, c: number, hw: number, training: boolean): void {
     this.overChannels('batchNormBackwardChannels', [this.p(x), this.p(dy), this.p(gamma), this.p(mean), this.p(invStd), this.p(dx),
       this.p(dgamma), this.p(dbeta), n, c, hw, training ? 1 : 0], n, c, hw);
+  }
+
+  batchNormActForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
+    saveMean: Storage, saveInvStd: Storage, n: number, c: number, hw: number, momentum: number, eps: number,
+    residual: Storage | null, relu: boolean): void {
+    this.overChannels('batchNormActForwardTrainChannels', [this.p(x), this.p(gamma), this.p(beta), this.p(y), this.p(runningMean),
+      this.p(runningVar), this.p(saveMean), this.p(saveInvStd), n, c, hw, momentum, eps, residual ? this.p(residual) : 0, relu ? 1 : 0], n, c, hw);
+  }
+
+  batchNormActBackward(x: Storage, y: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage, dx: Storage,
+    dgamma: Storage, dbeta: Storage, dres: Storage | null, n: number, c: number, hw: number, relu: boolean): void {
+    this.overChannels('batchNormActBackwardChannels', [this.p(x), this.p(y), this.p(dy), this.p(gamma), this.p(mean), this.p(invStd),
+      this.p(dx), this.p(dgamma), this.p(dbeta), dres ? this.p(dres) : 0, n, c, hw, relu ? 1 : 0], n, c, hw);
   }
 
   softmaxCrossEntropy(logits: Storage, labels: Int32Array, weights: Storage | null, n: number, c: number, loss: Storage, dlogits: Storage): void {

@@ -76,3 +76,23 @@ export function batchNormBackwardRef(x: FArray, dy: FArray, gamma: FArray, mean:
     });
   }
 }
+
+/** The fused training forward: y = act(batchNorm(x) + residual), act = ReLU where relu (NaN stays NaN). */
+export function batchNormActForwardTrainRef(x: FArray, gamma: FArray, beta: FArray, y: FArray,
+  runningMean: FArray, runningVar: FArray, saveMean: FArray, saveInvStd: FArray,
+  n: number, c: number, hw: number, momentum: number, eps: number, residual: FArray | null, relu: boolean): void {
+  batchNormForwardTrainRef(x, gamma, beta, y, runningMean, runningVar, saveMean, saveInvStd, n, c, hw, momentum, eps);
+  for (let i = 0; i < n * c * hw; i++) {
+    const v = y[i] + (residual ? residual[i] : 0);
+    y[i] = relu ? Math.max(v, 0) : v;
+  }
+}
+
+/** Its backward from the output y: g = (y > 0 ? dy : 0) where relu, else dy; dres = g; then the training batch-norm backward of g. */
+export function batchNormActBackwardRef(x: FArray, y: FArray, dy: FArray, gamma: FArray, mean: FArray, invStd: FArray,
+  dx: FArray, dgamma: FArray, dbeta: FArray, dres: FArray | null, n: number, c: number, hw: number, relu: boolean): void {
+  const g = dy.slice(0, n * c * hw);
+  if (relu) for (let i = 0; i < g.length; i++) if (!(y[i] > 0)) g[i] = 0;
+  if (dres) dres.set(g);
+  batchNormBackwardRef(x, g, gamma, mean, invStd, dx, dgamma, dbeta, n, c, hw, true);
+}

@@ -1,11 +1,13 @@
-// In eval mode the ResNets run conv -> batch norm -> (+ shortcut) -> ReLU as
-// one fused op (src/ops/fused.ts) when no gradient is wanted; with gradients
-// on, the same chain runs as the separate differentiable ops. Both must give
-// the same logits and features, and the gradient path must still work.
+// The ResNets' fusions. Eval mode: conv -> batch norm -> (+ shortcut) -> ReLU
+// as one op (src/ops/fused.ts) when no gradient is wanted; with gradients on,
+// the same chain runs as the separate differentiable ops: both must give the
+// same logits and features. Training mode: batch norm -> (+ shortcut) -> ReLU
+// as one op (batchNormAct), which must train bit for bit as the separate ops.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as wt from '../../src/index.js';
 import { mulberry32, randomFrom } from '../util/close.js';
+import { backend } from '../../src/backend/current.js';
 
 before(() => wt.init({ threads: 1 }));
 
@@ -38,5 +40,31 @@ describe('fused eval forward', () => {
     assert.ok(maxRelDiff(fusedFeatures, separate.features.toFloat32Array()) < 1e-4, 'features differ');
     wt.sum(separate.logits).backward();
     assert.ok(model.conv1.weight.grad, 'the grad-on path records a backward');
+  });
+
+  it('ResNet-20 training steps with the fused batch norm + residual + ReLU are bit-identical to the separate ops', () => {
+    const steps = () => {
+      const model = wt.nn.resnet20({ numClasses: 10, seed: 5 });
+      const opt = wt.optim.sgd(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
+      const rng = mulberry32(2);
+      const x = randomFrom(6 * 3 * 12 * 12, rng);
+      for (let step = 0; step < 2; step++) {
+        opt.zeroGrad();
+        wt.crossEntropy(model.forward(wt.tensor(x, [6, 3, 12, 12])).logits, [0, 3, 1, 9, 3, 7]).backward();
+        opt.step();
+      }
+      return [...model.stateDict().values()].map((t) => Array.from(new Uint32Array(t.toFloat32Array().buffer)));
+    };
+    const fused = steps();
+    const be = backend() as unknown as Record<string, unknown>;
+    // Instance properties shadow the prototype's methods: the op falls back to the separate ones.
+    be.batchNormActForwardTrain = undefined;
+    be.batchNormActBackward = undefined;
+    try {
+      assert.deepEqual(steps(), fused);
+    } finally {
+      delete be.batchNormActForwardTrain;
+      delete be.batchNormActBackward;
+    }
   });
 });
