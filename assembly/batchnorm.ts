@@ -39,30 +39,7 @@ let dySum: f64 = 0;
 
 /** Returns the sum of dy[k] * (x[k] - mean) and leaves the sum of dy[k] in dySum. */
 function sumDyCentred(x: usize, dy: usize, n: i32, mean: f32): f64 {
-  const vm = f32x4.splat(mean);
-  let total: f64 = 0;
-  let totalDy: f64 = 0;
-  const n4 = n & ~3;
-  let i = 0;
-  while (i < n4) {
-    const stop = min(n4, i + BLOCK);
-    let acc = f32x4.splat(0);
-    let accDy = f32x4.splat(0);
-    for (; i < stop; i += 4) {
-      const g = v128.load(at(dy, i));
-      acc = f32x4.add(acc, f32x4.mul(g, f32x4.sub(v128.load(at(x, i)), vm)));
-      accDy = f32x4.add(accDy, g);
-    }
-    total += lanesToF64(acc);
-    totalDy += lanesToF64(accDy);
-  }
-  for (; i < n; i++) {
-    const g = <f64>load<f32>(at(dy, i));
-    total += g * (<f64>load<f32>(at(x, i)) - <f64>mean);
-    totalDy += g;
-  }
-  dySum = totalDy;
-  return total;
+  return sumGradCentred(x, 0, dy, 0, n, mean, false, false);
 }
 
 /** y[k] = (x[k] - shift) * scale + offset over one plane. */
@@ -284,10 +261,18 @@ export function batchNormActBackwardChannels(x: usize, y: usize, dy: usize, gamm
  * as it goes. The mask keeps +0 / -0 exactly as the ReLU backward does.
  */
 function sumMaskedDyCentred(x: usize, y: usize, dy: usize, g: usize, n: i32, mean: f32, relu: bool): f64 {
+  return relu ? sumGradCentred(x, y, dy, g, n, mean, true, true) : sumGradCentred(x, y, dy, g, n, mean, false, true);
+}
+
+/**
+ * Both sums of the batch-norm backward over one plane: returns sum g (x - mean)
+ * and leaves sum g in dySum, where g = dy, masked by y > 0 where relu, and
+ * stored to g where keep. Inlined with constant flags, so each caller gets
+ * its own loop with no branch inside.
+ */
+@inline function sumGradCentred(x: usize, y: usize, dy: usize, g: usize, n: i32, mean: f32, relu: bool, keep: bool): f64 {
   const vm = f32x4.splat(mean);
   const zero = f32x4.splat(0);
-  // Without relu every lane passes: all-ones compares true for any y, NaN included.
-  const all = i32x4.splat(-1);
   let total: f64 = 0;
   let totalDy: f64 = 0;
   const n4 = n & ~3;
@@ -297,9 +282,9 @@ function sumMaskedDyCentred(x: usize, y: usize, dy: usize, g: usize, n: i32, mea
     let acc = f32x4.splat(0);
     let accDy = f32x4.splat(0);
     for (; i < stop; i += 4) {
-      const mask = relu ? f32x4.gt(v128.load(at(y, i)), zero) : all;
-      const gv = v128.and(v128.load(at(dy, i)), mask);
-      v128.store(at(g, i), gv);
+      let gv = v128.load(at(dy, i));
+      if (relu) gv = v128.and(gv, f32x4.gt(v128.load(at(y, i)), zero));
+      if (keep) v128.store(at(g, i), gv);
       acc = f32x4.add(acc, f32x4.mul(gv, f32x4.sub(v128.load(at(x, i)), vm)));
       accDy = f32x4.add(accDy, gv);
     }
@@ -308,7 +293,7 @@ function sumMaskedDyCentred(x: usize, y: usize, dy: usize, g: usize, n: i32, mea
   }
   for (; i < n; i++) {
     const gs: f32 = !relu || load<f32>(at(y, i)) > 0 ? load<f32>(at(dy, i)) : 0;
-    store<f32>(at(g, i), gs);
+    if (keep) store<f32>(at(g, i), gs);
     total += <f64>gs * (<f64>load<f32>(at(x, i)) - <f64>mean);
     totalDy += <f64>gs;
   }
