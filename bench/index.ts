@@ -1,7 +1,13 @@
 // `npm run bench`: every benchmark, each against a peer measured in the same run.
+// `npm run bench -- --quick` (or WASMTAIL_BENCH_QUICK=1): a few iterations of
+// each, to check that everything runs end to end; its numbers are not results.
 import { gemmSummary, runGemmBench } from './gemm.bench.js';
+import { inferSummary, runInferBench } from './infer.bench.js';
+import { memorySummary, runMemoryBench } from './memory.bench.js';
 import { runTrainBench } from './train.bench.js';
 import { execSync } from 'node:child_process';
+
+const quick = process.argv.includes('--quick') || process.env.WASMTAIL_BENCH_QUICK === '1';
 
 const cpu = (() => {
   try {
@@ -10,16 +16,16 @@ const cpu = (() => {
     return 'unknown CPU';
   }
 })();
-console.log(`machine: ${cpu}, Node ${process.version}\n`);
+console.log(`machine: ${cpu}, Node ${process.version}${quick ? ' (--quick: smoke run, numbers are not results)' : ''}\n`);
 
 console.log('GEMM and convolution, WASM plain and relaxed SIMD, 1 and 2 threads (the peak-FMA probe as the ceiling, plain-JS matmul as the baseline):');
-const gemm = await runGemmBench();
+const gemm = await runGemmBench(quick ? { time: 100 } : {});
 console.table(gemm);
 for (const line of gemmSummary(gemm)) console.log(line);
 console.log();
 
 console.log('ResNet-32 (CIFAR, 10 classes), images/s, against PyTorch CPU where installed:');
-const { rows, notes } = await runTrainBench();
+const { rows, notes } = await runTrainBench(quick ? { batches: [64], steps: 2 } : {});
 console.table(rows);
 for (const n of notes) console.log(n);
 for (const batch of [...new Set(rows.map((r) => r.batch))]) {
@@ -29,3 +35,17 @@ for (const batch of [...new Set(rows.map((r) => r.batch))]) {
     if (our && peer) console.log(`train step, batch ${batch}, ${threads} thread${threads > 1 ? 's' : ''}: wasmtail / PyTorch = ${(our.imagesPerSec / peer.imagesPerSec).toFixed(2)}`);
   }
 }
+console.log();
+
+console.log('ResNet-32 inference (eval mode, same weights everywhere), images/s at batch 64 and latency at batch 1, against TF.js WASM, onnxruntime-node and PyTorch:');
+const infer = await runInferBench(quick ? { runs: 3 } : {});
+console.table(infer.rows);
+for (const n of infer.notes) console.log(n);
+for (const line of inferSummary(infer.rows)) console.log(line);
+console.log();
+
+console.log('Peak RSS of a ResNet-32 training run (batch 128, 1 thread), against PyTorch CPU where installed:');
+const memory = await runMemoryBench(quick ? { steps: 2 } : {});
+console.table(memory.rows);
+for (const n of memory.notes) console.log(n);
+for (const line of memorySummary(memory.rows)) console.log(line);
