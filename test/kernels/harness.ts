@@ -26,7 +26,12 @@ export async function kernelBuilds(): Promise<KernelBuild[]> {
 
 export async function loadHarness(build: KernelBuild = 'simd'): Promise<Harness> {
   if (build === 'relaxed' && !(await enableRelaxedSimd())) throw new Error('relaxed SIMD is not available in this runtime');
-  const inst = await instantiateKernels(await compileKernels(undefined, wasmFile(build === 'relaxed', false)));
+  return harnessFor(await compileKernels(undefined, wasmFile(build === 'relaxed', false)));
+}
+
+/** The Harness over an instance of any compiled build of the kernels (tests compile their own variants too). */
+export async function harnessFor(module: WebAssembly.Module): Promise<Harness> {
+  const inst = await instantiateKernels(module);
   const heap = new LinearAllocator(inst.memory, inst.heapBase, 2 ** 32 - 65536);
   return {
     k: inst.exports,

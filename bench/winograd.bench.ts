@@ -1,0 +1,178 @@
+// A/B of the direct and the Winograd F(2x2, 3x3) forward (assembly/winograd.ts)
+// through the same kernel exports (conv2dForward, conv2dForwardAffine,
+// conv2dBackwardInput), in one process, interleaved. The kernels are
+// compiled here with asc twice per build: --use WINOGRAD_MODE=0 (direct
+// only) and =2 (Winograd wherever it applies), so both sides run the
+// production code and only the dispatch differs.
+//
+// Each round times a burst of calls (about BURST_MS of work) of A then B, or
+// B then A on odd rounds; the report is the median ms per call of each side,
+// GFLOPS-equivalent at the direct conv's flop count (2 n oc oh ow c 9), and
+// the median of the per-round ratios direct / Winograd (> 1: Winograd wins),
+// which cancels most of the drift of a loaded machine.
+//
+// Run: npx tsx bench/winograd.bench.ts [--plain | --both] [--rounds N] [--quick]
+// (default: the relaxed-SIMD build, the one init() picks under Node; 15 rounds).
+import asc from 'assemblyscript/asc';
+import { fileURLToPath } from 'node:url';
+import { enableRelaxedSimd, instantiateKernels } from '../src/backend/wasm/loader.js';
+import { LinearAllocator } from '../src/backend/wasm/allocator.js';
+import { convGeometry, type ConvGeometry } from '../src/backend/backend.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BURST_MS = 30;
+
+interface Side {
+  k: Record<string, any>;
+  mem: WebAssembly.Memory;
+  heap: LinearAllocator;
+}
+
+async function compileVariant(target: string, mode: number): Promise<Uint8Array> {
+  let wasm: Uint8Array | null = null;
+  const { error, stderr } = await asc.main([
+    '--config', 'assembly/asconfig.json', '--target', target, '--use', `WINOGRAD_MODE=${mode}`, '-o', 'variant.wasm',
+  ], {
+    writeFile(name: string, contents: Uint8Array | string) {
+      if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
+    },
+  } as Parameters<typeof asc.main>[1]);
+  if (error || !wasm) throw new Error(`asc ${target} WINOGRAD_MODE=${mode}: ${error}\n${stderr}`);
+  return wasm;
+}
+
+async function load(bytes: Uint8Array): Promise<Side> {
+  const inst = await instantiateKernels(await WebAssembly.compile(bytes.slice()));
+  return { k: inst.exports, mem: inst.memory, heap: new LinearAllocator(inst.memory, inst.heapBase, 2 ** 32 - 65536) };
+}
+
+function put(s: Side, data: Float32Array): number {
+  const p = s.heap.alloc(data.length * 4);
+  new Float32Array(s.mem.buffer, p, data.length).set(data);
+  return p;
+}
+
+function random(n: number, seed: number): Float32Array {
+  let x = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x / 2 ** 31 - 1;
+  });
+}
+
+type Op = 'forward' | 'affine' | 'backward input';
+
+/** A closure that runs op once on side s for geometry g, and one that reads its output. */
+function setup(s: Side, g: ConvGeometry, op: Op): { run: () => void; out: () => Float32Array } {
+  const xLen = g.n * g.c * g.h * g.w, wLen = g.oc * g.c * 9, yLen = g.n * g.oc * g.oh * g.ow;
+  const args = [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow];
+  const work = s.heap.alloc(s.k.conv2dWorkspaceBytes(...args));
+  const x = put(s, random(xLen, 1)), w = put(s, random(wLen, 2)), dy = put(s, random(yLen, 3));
+  const y = put(s, new Float32Array(yLen)), dx = put(s, new Float32Array(xLen));
+  const scale = put(s, random(g.oc, 4)), shift = put(s, random(g.oc, 5)), res = put(s, random(yLen, 6));
+  if (op === 'forward') {
+    return { run: () => s.k.conv2dForward(x, w, y, ...args, work), out: () => new Float32Array(s.mem.buffer, y, yLen).slice() };
+  }
+  if (op === 'affine') {
+    return {
+      run: () => s.k.conv2dForwardAffine(x, w, y, ...args, work, scale, shift, res, 1),
+      out: () => new Float32Array(s.mem.buffer, y, yLen).slice(),
+    };
+  }
+  return { run: () => s.k.conv2dBackwardInput(dy, w, dx, ...args, work), out: () => new Float32Array(s.mem.buffer, dx, xLen).slice() };
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** ms per call of a burst of `iters` calls. */
+function burst(run: () => void, iters: number): number {
+  const t0 = performance.now();
+  for (let i = 0; i < iters; i++) run();
+  return (performance.now() - t0) / iters;
+}
+
+interface Row {
+  build: string; shape: string; op: Op; directMs: number; winoMs: number;
+  /** At the direct conv's flop count, 2 n oc oh ow c 9, for both paths. */
+  directGflops: number; winoGflops: number; ratio: number; maxRelDiff: number;
+}
+
+async function abShape(build: string, direct: Side, wino: Side, g: ConvGeometry, op: Op, rounds: number): Promise<Row> {
+  const a = setup(direct, g, op), b = setup(wino, g, op);
+  a.run(); b.run();
+  const ya = a.out(), yb = b.out();
+  let maxAbs = 0, maxDiff = 0;
+  for (let i = 0; i < ya.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs(ya[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(ya[i] - yb[i]));
+  }
+  // Warm-up and burst size from the direct side's speed.
+  burst(a.run, 3); burst(b.run, 3);
+  const iters = Math.max(1, Math.round(BURST_MS / burst(a.run, 3)));
+  const ta: number[] = [], tb: number[] = [], ratio: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let ma: number, mb: number;
+    if (r % 2 === 0) { ma = burst(a.run, iters); mb = burst(b.run, iters); } else { mb = burst(b.run, iters); ma = burst(a.run, iters); }
+    ta.push(ma); tb.push(mb); ratio.push(ma / mb);
+  }
+  const flops = 2 * g.n * g.oc * g.oh * g.ow * g.c * g.kh * g.kw;
+  const dm = median(ta), wm = median(tb);
+  return {
+    build, shape: `n${g.n} ${g.c}->${g.oc} @${g.h}x${g.w}`, op,
+    directMs: +dm.toFixed(4), winoMs: +wm.toFixed(4),
+    directGflops: +(flops / dm / 1e6).toFixed(1), winoGflops: +(flops / wm / 1e6).toFixed(1),
+    ratio: +median(ratio).toFixed(3), maxRelDiff: +(maxDiff / maxAbs).toExponential(1),
+  };
+}
+
+interface Case { g: ConvGeometry; ops: Op[] }
+
+const conv3x3 = (n: number, c: number, oc: number, h: number, w = h) => convGeometry([n, c, h, w], [oc, c, 3, 3], 1, 1);
+
+/**
+ * ResNet-32's three stages at batch 64 (training) and 1 (inference), every
+ * op; then, forward only at batch 16, the channel counts and image sizes
+ * around the dispatch threshold (assembly/winograd.ts, winogradApplies; the
+ * backward input dispatches on the channel-swapped shape, so the forward
+ * covers it).
+ */
+function cases(quick: boolean): Case[] {
+  const all: Op[] = ['forward', 'backward input', 'affine'];
+  const resnet = [32, 16, 8].flatMap((hw) => [64, 1].map((n) => ({ g: conv3x3(n, 512 / hw, 512 / hw, hw), ops: all })));
+  if (quick) return resnet;
+  const fwd = (g: ConvGeometry): Case => ({ g, ops: ['forward'] });
+  const channels = [[3, 16], [16, 3], [1, 16], [16, 1], [4, 4], [4, 8], [8, 4], [4, 16], [16, 4], [8, 8], [8, 16], [16, 8]]
+    .map(([c, oc]) => fwd(conv3x3(16, c, oc, 32)));
+  const sizes = [[1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [7, 7], [17, 17], [1, 32], [32, 1], [2, 32], [3, 32]]
+    .map(([h, w]) => fwd(conv3x3(16, 16, 16, h, w)));
+  return [...resnet, ...channels, ...sizes, fwd(conv3x3(16, 64, 64, 2)), fwd(conv3x3(16, 64, 64, 4))];
+}
+
+const argv = process.argv.slice(2);
+const roundsAt = argv.indexOf('--rounds');
+const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : 15;
+const quick = argv.includes('--quick');
+const targets = argv.includes('--plain') ? ['simd'] : argv.includes('--both') ? ['relaxed', 'simd'] : ['relaxed'];
+if (targets.includes('relaxed') && !(await enableRelaxedSimd())) throw new Error('relaxed SIMD is not available');
+process.chdir(ROOT);
+const rows: Row[] = [];
+for (const target of targets) {
+  const direct = await load(await compileVariant(target, 0));
+  const wino = await load(await compileVariant(target, 2));
+  for (const { g, ops } of cases(quick)) {
+    for (const op of ops) {
+      const row = await abShape(target, direct, wino, g, op, rounds);
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  }
+}
+console.log('| build | shape | op | direct ms | Winograd ms | direct GFLOPS | Winograd GFLOPS (equiv.) | direct / Winograd |');
+console.log('|---|---|---|---:|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(`| ${r.build} | ${r.shape} | ${r.op} | ${r.directMs} | ${r.winoMs} | ${r.directGflops} | ${r.winoGflops} | ${r.ratio.toFixed(2)} |`);
+}

@@ -1,0 +1,164 @@
+// assembly/winograd.ts (Winograd F(2x2, 3x3), used by assembly/conv.ts's
+// forward for 3x3 / stride 1 / padding 1) against the float64 direct-loop
+// references, with the conv kernel test's tolerance: the forward, the
+// inference fusion (scale, shift, residual, ReLU) and the stride-1 backward
+// input (a forward with the flipped filter), on odd image sizes (partial
+// tiles at the right and bottom edges) and odd channel counts.
+//
+// The shipped builds take Winograd only where it measured faster (c, oc >= 8,
+// at least two tiles). To check the transforms at every size, this file also
+// compiles each build with asc --use WINOGRAD_MODE=2 (Winograd wherever it
+// applies) and checks that build on all geometries; the shipped build is
+// checked on shapes above the threshold, bit for bit against the forced one
+// (so the dispatch is seen to take the Winograd path there).
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import asc from 'assemblyscript/asc';
+import fc from 'fast-check';
+import { harnessFor, kernelBuilds, loadHarness, type Harness, type KernelBuild } from './harness.js';
+import { assertWithin, mulberry32, randomFrom } from '../util/close.js';
+import { convGeometry, type ConvGeometry } from '../../src/backend/backend.js';
+import {
+  conv2dBackwardInputRef, conv2dForwardAffineRef, conv2dForwardRef,
+} from '../../src/backend/reference/kernels/conv.js';
+
+const CONFIG = fileURLToPath(new URL('../../assembly/asconfig.json', import.meta.url));
+
+/** The kernels of one build compiled with Winograd wherever it applies, behind the Harness interface. */
+async function loadForcedWinograd(build: KernelBuild): Promise<Harness> {
+  let wasm: Uint8Array | null = null;
+  const { error, stderr } = await asc.main([
+    '--config', CONFIG, '--target', build, '--use', 'WINOGRAD_MODE=2', '-o', 'forced.wasm',
+  ], {
+    writeFile(name: string, contents: Uint8Array | string) {
+      if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
+    },
+  } as Parameters<typeof asc.main>[1]);
+  if (error || !wasm) throw new Error(`asc --target ${build} --use WINOGRAD_MODE=2: ${error}\n${stderr}`);
+  return harnessFor(await WebAssembly.compile((wasm as Uint8Array).slice()));
+}
+
+/** The conv kernel test's tolerance: |got - want| <= atol + rtol * |want|, atol growing with the length of the sums. */
+function assertClose(what: string, got: Float32Array, want: Float64Array, sumLength: number): void {
+  assertWithin(got, want, 1e-5 + 2e-6 * sumLength, 1e-4, (i) => `${what}: [${i}]`);
+}
+
+const dims = (g: ConvGeometry) => [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow] as const;
+
+const conv3x3 = (n: number, c: number, oc: number, h: number, w: number) => convGeometry([n, c, h, w], [oc, c, 3, 3], 1, 1);
+
+interface Outputs { y: Float32Array; affine: Float32Array; affinePlain: Float32Array; dx: Float32Array }
+
+/**
+ * Forward, affine (residual + ReLU, and scale/shift alone), and backward
+ * input of h's kernels on random inputs from seed, each against its
+ * reference; returns the outputs for bitwise comparisons.
+ */
+function checkGeometry(h: Harness, g: ConvGeometry, seed: number): Outputs {
+  const rng = mulberry32(seed);
+  const xLen = g.n * g.c * g.h * g.w, wLen = g.oc * g.c * 9, yLen = g.n * g.oc * g.oh * g.ow;
+  const x = randomFrom(xLen, rng), w = randomFrom(wLen, rng), dy = randomFrom(yLen, rng);
+  const scale = randomFrom(g.oc, rng), shift = randomFrom(g.oc, rng), res = randomFrom(yLen, rng);
+  const px = h.alloc(xLen, x), pw = h.alloc(wLen, w), pdy = h.alloc(yLen, dy);
+  const pscale = h.alloc(g.oc, scale), pshift = h.alloc(g.oc, shift), pres = h.alloc(yLen, res);
+  const work = h.allocBytes(h.k.conv2dWorkspaceBytes(...dims(g)));
+  const x64 = Float64Array.from(x), w64 = Float64Array.from(w);
+  const label = JSON.stringify(g);
+  const K = g.c * 9;
+
+  // Outputs start as NaN: every output pixel, partial tiles included, must be written.
+  const fresh = (len: number) => h.alloc(len, new Float32Array(len).fill(NaN));
+  const py = fresh(yLen);
+  h.k.conv2dForward(px, pw, py, ...dims(g), work);
+  const want = new Float64Array(yLen);
+  conv2dForwardRef(x64, w64, want, g);
+  const y = h.read(py, yLen);
+  assertClose(`forward ${label}`, y, want, K);
+
+  const pa = fresh(yLen);
+  h.k.conv2dForwardAffine(px, pw, pa, ...dims(g), work, pscale, pshift, pres, 1);
+  const wantA = new Float64Array(yLen);
+  conv2dForwardAffineRef(x64, w64, wantA, g, Float64Array.from(scale), Float64Array.from(shift), Float64Array.from(res), true);
+  const affine = h.read(pa, yLen);
+  assertClose(`affine + residual + relu ${label}`, affine, wantA, K);
+
+  const pp = fresh(yLen);
+  h.k.conv2dForwardAffine(px, pw, pp, ...dims(g), work, pscale, pshift, 0, 0);
+  const wantP = new Float64Array(yLen);
+  conv2dForwardAffineRef(x64, w64, wantP, g, Float64Array.from(scale), Float64Array.from(shift), null, false);
+  const affinePlain = h.read(pp, yLen);
+  assertClose(`affine ${label}`, affinePlain, wantP, K);
+
+  const pdx = fresh(xLen);
+  h.k.conv2dBackwardInput(pdy, pw, pdx, ...dims(g), work);
+  const wantDx = new Float64Array(xLen);
+  conv2dBackwardInputRef(Float64Array.from(dy), w64, wantDx, g);
+  const dx = h.read(pdx, xLen);
+  assertClose(`backward input ${label}`, dx, wantDx, g.oc * 9);
+  return { y, affine, affinePlain, dx };
+}
+
+/** Odd image sizes (partial tiles) and odd channel counts, 1 to 2 images. */
+const geometry = fc.record({
+  n: fc.integer({ min: 1, max: 2 }),
+  c: fc.constantFrom(1, 2, 3, 5, 8, 16, 17), oc: fc.constantFrom(1, 3, 4, 8, 16, 17),
+  h: fc.constantFrom(1, 2, 3, 4, 5, 7, 8, 9, 17), w: fc.constantFrom(1, 2, 3, 5, 6, 7, 9, 16, 17, 19),
+}).map((r) => conv3x3(r.n, r.c, r.oc, r.h, r.w));
+
+/** Sizes the brief names, on both sides of the dispatch threshold. */
+const LISTED: ConvGeometry[] = [
+  conv3x3(1, 1, 1, 1, 1), conv3x3(2, 3, 3, 3, 3), conv3x3(1, 16, 16, 5, 7), conv3x3(1, 17, 17, 17, 17),
+  conv3x3(2, 3, 16, 17, 17), conv3x3(1, 16, 3, 7, 5), conv3x3(1, 17, 1, 1, 17), conv3x3(1, 1, 17, 17, 1),
+];
+
+/** Shapes the shipped builds run with Winograd: ResNet-32's three stages, odd sizes, the threshold's edges. */
+const ABOVE_THRESHOLD: ConvGeometry[] = [
+  conv3x3(2, 16, 16, 32, 32), conv3x3(1, 32, 32, 16, 16), conv3x3(2, 64, 64, 8, 8),
+  conv3x3(1, 17, 17, 17, 17), conv3x3(2, 16, 16, 5, 7), conv3x3(1, 8, 8, 3, 3), conv3x3(1, 8, 9, 2, 3),
+  conv3x3(3, 24, 8, 9, 4),
+];
+
+for (const build of await kernelBuilds()) describe(`Winograd F(2x2, 3x3) (${build})`, () => {
+  let forced: Harness;
+  let shipped: Harness;
+  before(async () => {
+    forced = await loadForcedWinograd(build);
+    shipped = await loadHarness(build);
+  });
+
+  it('matches the references on random odd geometries (Winograd forced)', () => {
+    fc.assert(fc.property(geometry, fc.integer(), (g, seed) => { checkGeometry(forced, g, seed); }), { numRuns: 60 });
+  });
+
+  it('matches the references on 1x1, 3x3, 5x7 and 17x17 images, 1 to 17 channels (Winograd forced)', () => {
+    LISTED.forEach((g, i) => checkGeometry(forced, g, 100 + i));
+  });
+
+  it('is what the shipped build runs above its threshold, bit for bit', () => {
+    ABOVE_THRESHOLD.forEach((g, i) => {
+      const a = checkGeometry(shipped, g, 200 + i), b = checkGeometry(forced, g, 200 + i);
+      const label = JSON.stringify(g);
+      assert.deepEqual(a.y, b.y, `forward ${label}`);
+      assert.deepEqual(a.affine, b.affine, `affine ${label}`);
+      assert.deepEqual(a.affinePlain, b.affinePlain, `affine without residual ${label}`);
+      assert.deepEqual(a.dx, b.dx, `backward input ${label}`);
+    });
+  });
+
+  it('gives each image the same bits whatever the batch it is computed in', () => {
+    // Threads split the batch at any image (src/backend/wasm/wasmBackend.ts, convOverBatch).
+    const g = conv3x3(3, 17, 16, 9, 11), one = conv3x3(1, 17, 16, 9, 11);
+    const rng = mulberry32(7);
+    const x = randomFrom(g.n * g.c * g.h * g.w, rng), w = randomFrom(g.oc * g.c * 9, rng);
+    const px = forced.alloc(x.length, x), pw = forced.alloc(w.length, w);
+    const yLen = g.oc * g.h * g.w, py = forced.alloc(g.n * yLen), p1 = forced.alloc(yLen);
+    const work = forced.allocBytes(forced.k.conv2dWorkspaceBytes(...dims(g)));
+    forced.k.conv2dForward(px, pw, py, ...dims(g), work);
+    const all = forced.read(py, g.n * yLen);
+    for (let b = 0; b < g.n; b++) {
+      forced.k.conv2dForward(px + b * g.c * g.h * g.w * 4, pw, p1, ...dims(one), work);
+      assert.deepEqual(forced.read(p1, yLen), all.subarray(b * yLen, (b + 1) * yLen), `image ${b}`);
+    }
+  });
+});
