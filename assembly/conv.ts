@@ -19,12 +19,15 @@
 // 3x3 stride-1 convolutions with one pixel of padding and at least 8 channels
 // in and out (every ResNet-32 conv but the stem and the stride-2 ones, in the
 // forward and the flipped backward input) take Winograd F(2x2, 3x3) instead:
-// assembly/winograd.ts, 1.5-2x faster where it applies.
+// assembly/winograd.ts, 1.5-2x faster where it applies. Their backward
+// filter (at least 4 input channels and 8 tiles per image) takes Winograd
+// F(3x3, 2x2) per batch chunk: assembly/winograd-filter.ts, 1.7-2.2x.
 //
 // References: src/backend/reference/kernels/conv.ts.
 import { gemmPacked, gemmWorkspaceBytes, sgemm, TILE_BYTES } from './gemm';
 import { madd } from './simd';
 import { winogradApplies, winogradBytes, winogradForward } from './winograd';
+import { winogradFilterApplies, winogradFilterBytes, winogradFilterChunk, winogradFilterPrepare } from './winograd-filter';
 
 @inline function roundUp64(bytes: i32): i32 {
   return (bytes + 63) & ~63;
@@ -37,7 +40,7 @@ export function conv2dWorkspaceBytes(n: i32, c: i32, h: i32, w: i32, oc: i32, kh
   const fwd = forwardBytes(c, h, w, oc, kh, kw, stride, pad, pad);
   const inputFlipped = roundUp64(oc * K * 4) + forwardBytes(oc, oh, ow, c, kh, kw, 1, max(0, kh - 1 - pad), max(0, kw - 1 - pad));
   const inputCol2im = roundUp64(K * P * 4) + gemmWorkspaceBytes(K, P, oc);
-  const filter = filterBytes(c, h, w, oc, kh, kw, pad, oh, ow) + roundUp64(conv2dBackwardFilterChunks(n) * K * oc * 4);
+  const filter = filterBytes(c, h, w, oc, kh, kw, stride, pad, oh, ow) + roundUp64(conv2dBackwardFilterChunks(n) * K * oc * 4);
   return max(max(fwd, inputFlipped), max(inputCol2im, filter));
 }
 
@@ -426,8 +429,9 @@ export function conv2dBackwardFilterChunks(n: i32): i32 {
   return max(1, min(n, FILTER_CHUNKS));
 }
 
-/** Scratch bytes of filterChunk. */
-@inline function filterBytes(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, pad: i32, oh: i32, ow: i32): i32 {
+/** Scratch bytes of filterChunk, or of winogradFilterChunk where that is taken. */
+@inline function filterBytes(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32): i32 {
+  if (winogradFilterApplies(c, h, w, oc, kh, kw, stride, pad)) return winogradFilterBytes(c, h, w, oc);
   const K = c * kh * kw, P = oh * ow;
   return roundUp64(K * P * 4) + roundUp64(c * (h + 2 * pad) * (w + 2 * pad) * 4) + gemmWorkspaceBytes(K, oc, P);
 }
@@ -457,8 +461,15 @@ function filterChunk(x: usize, dy: usize, dwT: usize, n: i32, c: i32, h: i32, w:
 export function conv2dBackwardFilterParts(x: usize, dy: usize, parts: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, g0: i32, g1: i32, work: usize): void {
   const chunks = conv2dBackwardFilterChunks(n), K = c * kh * kw;
+  const wino = winogradFilterApplies(c, h, w, oc, kh, kw, stride, pad);
+  if (wino) winogradFilterPrepare(c, h, w, oc, work);
   for (let g = g0; g < g1; g++) {
     const b0 = <i32>(<i64>g * n / chunks), b1 = <i32>(<i64>(g + 1) * n / chunks);
+    if (wino) {
+      winogradFilterChunk(x + <usize>(b0 * c * h * w) * 4, dy + <usize>(b0 * oc * oh * ow) * 4, parts + <usize>(g * K * oc) * 4,
+        b1 - b0, c, h, w, oc, work);
+      continue;
+    }
     filterChunk(x + <usize>(b0 * c * h * w) * 4, dy + <usize>(b0 * oc * oh * ow) * 4, parts + <usize>(g * K * oc) * 4,
       b1 - b0, c, h, w, oc, kh, kw, stride, pad, oh, ow, work);
   }
@@ -480,7 +491,7 @@ export function conv2dBackwardFilterReduce(parts: usize, count: i32, dw: usize, 
 export function conv2dBackwardFilter(x: usize, dy: usize, dw: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize): void {
   const chunks = conv2dBackwardFilterChunks(n);
-  const parts = work + <usize>filterBytes(c, h, w, oc, kh, kw, pad, oh, ow);
+  const parts = work + <usize>filterBytes(c, h, w, oc, kh, kw, stride, pad, oh, ow);
   conv2dBackwardFilterParts(x, dy, parts, n, c, h, w, oc, kh, kw, stride, pad, oh, ow, 0, chunks, work);
   conv2dBackwardFilterReduce(parts, chunks, dw, oc, c * kh * kw);
 }

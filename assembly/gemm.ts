@@ -16,7 +16,7 @@
 // is transposed block by block into row-major scratch first.
 //
 // Reference: src/backend/reference/kernels/gemm.ts (gemmRef).
-import { madd } from './simd';
+import { madd, transpose4x4Store } from './simd';
 
 /** Depth of a packed B block: a kc x 8 panel (8 KiB) fits L1 beside 4 rows of A. */
 const KC: i32 = 256;
@@ -150,18 +150,6 @@ export function gemmPacked(mc: i32, nc: i32, kc: i32, a: usize, lda: usize, bp: 
 }
 
 // --- packing ----------------------------------------------------------------------
-
-/** Transposes the 4 x 4 block of rows r0..r3 and stores its columns at dst, dst + step, ... */
-@inline function transpose4x4Store(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
-  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
-  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
-  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
-  v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
-  v128.store(dst + step, i32x4.shuffle(t0, t1, 2, 3, 6, 7));
-  v128.store(dst + 2 * step, i32x4.shuffle(t2, t3, 0, 1, 4, 5));
-  v128.store(dst + 3 * step, i32x4.shuffle(t2, t3, 2, 3, 6, 7));
-}
 
 /**
  * Packs B[0..kc, 0..nc) (row-major, rows ldb bytes apart) into kc x 8 panels;

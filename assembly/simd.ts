@@ -22,3 +22,15 @@ export const BLOCK: i32 = 1024;
   return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) +
     (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
 }
+
+/** Transposes the 4 x 4 block of rows r0..r3 and stores its columns at dst, dst + step, ... */
+@inline export function transpose4x4Store(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, step: usize): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t1, 0, 1, 4, 5));
+  v128.store(dst + step, i32x4.shuffle(t0, t1, 2, 3, 6, 7));
+  v128.store(dst + 2 * step, i32x4.shuffle(t2, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * step, i32x4.shuffle(t2, t3, 2, 3, 6, 7));
+}

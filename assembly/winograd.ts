@@ -59,6 +59,9 @@
 // Everything is per image, and each output depends only on its own image, so
 // any split of the batch over threads gives the same bits.
 //
+// assembly/winograd-filter.ts reuses the input transform (and padImage) for
+// the backward filter, Winograd F(3x3, 2x2) with the same points.
+//
 // Reference: src/backend/reference/kernels/conv.ts (conv2dForwardRef,
 // conv2dForwardAffineRef); test/kernels/winograd.test.ts.
 import { madd } from './simd';
@@ -75,15 +78,15 @@ const TILES_PER_BLOCK: i32 = 16;
  * loads) of one tile group all fall in one L1 set; padding V and M made
  * 64->64 @8x8 (batch 64) 17 % faster, padding U the batch-1 call 1.7x faster.
  */
-const PLANE_PAD: i32 = 64;
+export const PLANE_PAD: i32 = 64;
 /** Bytes of the spill area: 16 vectors. */
-const SPILL_BYTES: i32 = 256;
+export const SPILL_BYTES: i32 = 256;
 
-@inline function roundUp64(bytes: i32): i32 {
+@inline export function roundUp64(bytes: i32): i32 {
   return (bytes + 63) & ~63;
 }
 
-@inline function roundUp8(x: i32): i32 {
+@inline export function roundUp8(x: i32): i32 {
   return (x + 7) & ~7;
 }
 
@@ -99,7 +102,7 @@ const SPILL_BYTES: i32 = 256;
  * same exports.
  */
 // @ts-ignore: an optional compile-time constant
-const MODE: i32 = isDefined(WINOGRAD_MODE) ? WINOGRAD_MODE : 1;
+export const MODE: i32 = isDefined(WINOGRAD_MODE) ? WINOGRAD_MODE : 1;
 
 /**
  * Whether forward() takes the Winograd path for this geometry: 3x3, stride
@@ -271,14 +274,14 @@ function gemmU(oc: i32, nc: i32, c: i32, u: usize, v: usize, m: usize, ldm: usiz
 // --- input transform -----------------------------------------------------------
 
 /** Zeroes count floats at dst. */
-function zeroF32(dst: usize, count: i32): void {
+export function zeroF32(dst: usize, count: i32): void {
   let i = 0;
   for (; i + 4 <= count; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
   for (; i < count; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
 
 /** Copies image x [c, h, w] into the interior (from row 1, column 1) of xp [c, hp, wp]. */
-function padImage(x: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, xp: usize): void {
+export function padImage(x: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, xp: usize): void {
   for (let ci = 0; ci < c; ci++) {
     for (let iy = 0; iy < h; iy++) {
       const dst = xp + <usize>((ci * hp + iy + 1) * wp + 1) * 4;
@@ -302,19 +305,24 @@ function padImage(x: usize, c: i32, h: i32, w: i32, hp: i32, wp: i32, xp: usize)
 
 /**
  * V = B^T d B for tile rows ty0 .. ty0+rows-1 of the padded image xp, all c
- * channels, into the block's packed panels at v (xi planes vxi bytes apart).
+ * channels, into the block's packed panels at v (xi planes vxi bytes apart),
+ * as tiles t0, t0 + 1, ... of the block (the forward starts each block at
+ * 0; the backward filter packs the tiles of several images densely).
+ * Where overrun, a row's last group of fewer than 4 tiles is stored whole
+ * when it fits in its panel: its extra lanes (finite values of xp) belong
+ * to later tiles, which overwrite them, or are zeroed by the caller.
  */
-function inputTransform(xp: usize, c: i32, hp: i32, wp: i32, tilesX: i32, ty0: i32, rows: i32,
-  v: usize, vxi: usize, spill: usize): void {
+export function inputTransform(xp: usize, c: i32, hp: i32, wp: i32, tilesX: i32, ty0: i32, rows: i32,
+  v: usize, vxi: usize, spill: usize, t0: i32 = 0, overrun: bool = false): void {
   const ldx = <usize>wp << 2;
   const panelBytes = <usize>c << 5;
   for (let ci = 0; ci < c; ci++) {
     for (let r = 0; r < rows; r++) {
       const rowBase = xp + <usize>((ci * hp + 2 * (ty0 + r)) * wp) * 4;
       for (let x = 0; x < tilesX; x += 4) {
-        const j = r * tilesX + x;
+        const j = t0 + r * tilesX + x;
         const q0 = rowBase + (<usize>x << 3), q1 = q0 + ldx, q2 = q1 + ldx, q3 = q2 + ldx;
-        const inPlace = x + 4 <= tilesX && (j & 7) <= 4;
+        const inPlace = (overrun || x + 4 <= tilesX) && (j & 7) <= 4;
         const dst = inPlace ? v + <usize>(j >> 3) * panelBytes + (<usize>ci << 5) + (<usize>(j & 7) << 2) : spill;
         const step = inPlace ? vxi : 16;
         // Each row of d times B (d B: columns c0 - c2, c1 + c2, c2 - c1, c1 - c3), then B^T

@@ -1,9 +1,11 @@
-// A/B of the direct and the Winograd F(2x2, 3x3) forward (assembly/winograd.ts)
-// through the same kernel exports (conv2dForward, conv2dForwardAffine,
-// conv2dBackwardInput), in one process, interleaved. The kernels are
-// compiled here with asc twice per build: --use WINOGRAD_MODE=0 (direct
-// only) and =2 (Winograd wherever it applies), so both sides run the
-// production code and only the dispatch differs.
+// A/B of the direct convolution and Winograd (assembly/winograd.ts: F(2x2, 3x3)
+// forward; assembly/winograd-filter.ts: F(3x3, 2x2) backward filter) through
+// the same kernel exports (conv2dForward, conv2dForwardAffine,
+// conv2dBackwardInput, conv2dBackwardFilter), in one process, interleaved.
+// The kernels are compiled here with asc twice per build: --use
+// WINOGRAD_MODE=0 (direct only) and =2 (Winograd wherever it applies; the
+// filter's switch follows it), so both sides run the production code and
+// only the dispatch differs.
 //
 // Each round times a burst of calls (about BURST_MS of work) of A then B, or
 // B then A on odd rounds; the report is the median ms per call of each side,
@@ -11,8 +13,9 @@
 // the median of the per-round ratios direct / Winograd (> 1: Winograd wins),
 // which cancels most of the drift of a loaded machine.
 //
-// Run: npx tsx bench/winograd.bench.ts [--plain | --both] [--rounds N] [--quick]
-// (default: the relaxed-SIMD build, the one init() picks under Node; 15 rounds).
+// Run: npx tsx bench/winograd.bench.ts [--plain | --both] [--rounds N] [--quick | --filter]
+// (default: the relaxed-SIMD build, the one init() picks under Node; 15
+// rounds; --filter: the backward-filter cases only).
 import asc from 'assemblyscript/asc';
 import { fileURLToPath } from 'node:url';
 import { enableRelaxedSimd, instantiateKernels } from '../src/backend/wasm/loader.js';
@@ -60,7 +63,7 @@ function random(n: number, seed: number): Float32Array {
   });
 }
 
-type Op = 'forward' | 'affine' | 'backward input';
+type Op = 'forward' | 'affine' | 'backward input' | 'backward filter';
 
 /** A closure that runs op once on side s for geometry g, and one that reads its output. */
 function setup(s: Side, g: ConvGeometry, op: Op): { run: () => void; out: () => Float32Array } {
@@ -68,7 +71,7 @@ function setup(s: Side, g: ConvGeometry, op: Op): { run: () => void; out: () => 
   const args = [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow];
   const work = s.heap.alloc(s.k.conv2dWorkspaceBytes(...args));
   const x = put(s, random(xLen, 1)), w = put(s, random(wLen, 2)), dy = put(s, random(yLen, 3));
-  const y = put(s, new Float32Array(yLen)), dx = put(s, new Float32Array(xLen));
+  const y = put(s, new Float32Array(yLen)), dx = put(s, new Float32Array(xLen)), dw = put(s, new Float32Array(wLen));
   const scale = put(s, random(g.oc, 4)), shift = put(s, random(g.oc, 5)), res = put(s, random(yLen, 6));
   if (op === 'forward') {
     return { run: () => s.k.conv2dForward(x, w, y, ...args, work), out: () => new Float32Array(s.mem.buffer, y, yLen).slice() };
@@ -78,6 +81,10 @@ function setup(s: Side, g: ConvGeometry, op: Op): { run: () => void; out: () => 
       run: () => s.k.conv2dForwardAffine(x, w, y, ...args, work, scale, shift, res, 1),
       out: () => new Float32Array(s.mem.buffer, y, yLen).slice(),
     };
+  }
+  if (op === 'backward filter') {
+    // One thread: every fixed batch chunk in turn, then their in-order sum (assembly/conv.ts).
+    return { run: () => s.k.conv2dBackwardFilter(x, dy, dw, ...args, work), out: () => new Float32Array(s.mem.buffer, dw, wLen).slice() };
   }
   return { run: () => s.k.conv2dBackwardInput(dy, w, dx, ...args, work), out: () => new Float32Array(s.mem.buffer, dx, xLen).slice() };
 }
@@ -134,15 +141,35 @@ interface Case { g: ConvGeometry; ops: Op[] }
 const conv3x3 = (n: number, c: number, oc: number, h: number, w = h) => convGeometry([n, c, h, w], [oc, c, 3, 3], 1, 1);
 
 /**
- * ResNet-32's three stages at batch 64 (training) and 1 (inference), every
- * op; then, forward only at batch 16, the channel counts and image sizes
- * around the dispatch threshold (assembly/winograd.ts, winogradApplies; the
- * backward input dispatches on the channel-swapped shape, so the forward
- * covers it).
+ * The backward filter (a training-only op): ResNet-32's three stages at
+ * batch 64 and 128, then at batch 16 the channel counts and image sizes
+ * around its dispatch threshold (assembly/winograd-filter.ts,
+ * winogradFilterApplies).
  */
-function cases(quick: boolean): Case[] {
+function filterCases(): Case[] {
+  const bwf = (g: ConvGeometry): Case => ({ g, ops: ['backward filter'] });
+  const resnet = [32, 16, 8].flatMap((hw) => [64, 128].map((n) => bwf(conv3x3(n, 512 / hw, 512 / hw, hw))));
+  const channels = [[1, 16], [2, 16], [3, 16], [16, 1], [16, 2], [16, 3], [4, 4], [4, 8], [8, 4], [4, 16], [16, 4], [8, 8],
+    [8, 16], [16, 8]].map(([c, oc]) => bwf(conv3x3(16, c, oc, 32)));
+  const sizes = [[1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 6], [7, 7], [8, 8], [17, 17], [1, 32], [32, 1], [2, 32], [3, 32]]
+    .map(([h, w]) => bwf(conv3x3(16, 16, 16, h, w)));
+  const deep = [2, 3, 4, 5].map((hw) => bwf(conv3x3(16, 64, 64, hw)));
+  return [...resnet, ...channels, ...sizes, ...deep];
+}
+
+/**
+ * ResNet-32's three stages at batch 64 (training) and 1 (inference), every
+ * op (the backward filter at batch 64 only); then, forward only at batch 16,
+ * the channel counts and image sizes around the dispatch threshold
+ * (assembly/winograd.ts, winogradApplies; the backward input dispatches on
+ * the channel-swapped shape, so the forward covers it).
+ */
+function cases(quick: boolean, filter: boolean): Case[] {
+  if (filter) return filterCases();
   const all: Op[] = ['forward', 'backward input', 'affine'];
-  const resnet = [32, 16, 8].flatMap((hw) => [64, 1].map((n) => ({ g: conv3x3(n, 512 / hw, 512 / hw, hw), ops: all })));
+  const resnet = [32, 16, 8].flatMap((hw) => [64, 1].map((n) => ({
+    g: conv3x3(n, 512 / hw, 512 / hw, hw), ops: n > 1 ? [...all, 'backward filter' as Op] : all,
+  })));
   if (quick) return resnet;
   const fwd = (g: ConvGeometry): Case => ({ g, ops: ['forward'] });
   const channels = [[3, 16], [16, 3], [1, 16], [16, 1], [4, 4], [4, 8], [8, 4], [4, 16], [16, 4], [8, 8], [8, 16], [16, 8]]
@@ -156,6 +183,7 @@ const argv = process.argv.slice(2);
 const roundsAt = argv.indexOf('--rounds');
 const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : 15;
 const quick = argv.includes('--quick');
+const filterOnly = argv.includes('--filter');
 const targets = argv.includes('--plain') ? ['simd'] : argv.includes('--both') ? ['relaxed', 'simd'] : ['relaxed'];
 if (targets.includes('relaxed') && !(await enableRelaxedSimd())) throw new Error('relaxed SIMD is not available');
 process.chdir(ROOT);
@@ -163,7 +191,7 @@ const rows: Row[] = [];
 for (const target of targets) {
   const direct = await load(await compileVariant(target, 0));
   const wino = await load(await compileVariant(target, 2));
-  for (const { g, ops } of cases(quick)) {
+  for (const { g, ops } of cases(quick, filterOnly)) {
     for (const op of ops) {
       const row = await abShape(target, direct, wino, g, op, rounds);
       rows.push(row);

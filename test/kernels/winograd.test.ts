@@ -1,16 +1,21 @@
 // assembly/winograd.ts (Winograd F(2x2, 3x3), used by assembly/conv.ts's
-// forward for 3x3 / stride 1 / padding 1) against the float64 direct-loop
-// references, with the conv kernel test's tolerance: the forward, the
-// inference fusion (scale, shift, residual, ReLU) and the stride-1 backward
-// input (a forward with the flipped filter), on odd image sizes (partial
-// tiles at the right and bottom edges) and odd channel counts.
+// forward for 3x3 / stride 1 / padding 1) and assembly/winograd-filter.ts
+// (Winograd F(3x3, 2x2) for the backward filter) against the float64
+// direct-loop references, with the conv kernel test's tolerances: the
+// forward, the inference fusion (scale, shift, residual, ReLU), the stride-1
+// backward input (a forward with the flipped filter) and the backward
+// filter, on odd image sizes (partial tiles at the right and bottom edges),
+// odd channel counts and, for the filter, batches of more images than it
+// has chunks.
 //
-// The shipped builds take Winograd only where it measured faster (c, oc >= 8,
-// at least two tiles). To check the transforms at every size, this file also
-// compiles each build with asc --use WINOGRAD_MODE=2 (Winograd wherever it
-// applies) and checks that build on all geometries; the shipped build is
-// checked on shapes above the threshold, bit for bit against the forced one
-// (so the dispatch is seen to take the Winograd path there).
+// The shipped builds take Winograd only where it measured faster (forward:
+// c, oc >= 8, at least two tiles; filter: c >= 4, at least 8 tiles, odd
+// edges wasting at most a quarter of the tiles). To check the transforms at
+// every size, this file also compiles each build with asc --use
+// WINOGRAD_MODE=2 (Winograd wherever it applies, the filter's switch
+// following it) and checks that build on all geometries; the shipped build
+// is checked on shapes above the thresholds, bit for bit against the forced
+// one (so the dispatch is seen to take the Winograd path there).
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +25,7 @@ import { harnessFor, kernelBuilds, loadHarness, type Harness, type KernelBuild }
 import { assertWithin, mulberry32, randomFrom } from '../util/close.js';
 import { convGeometry, type ConvGeometry } from '../../src/backend/backend.js';
 import {
-  conv2dBackwardInputRef, conv2dForwardAffineRef, conv2dForwardRef,
+  conv2dBackwardFilterRef, conv2dBackwardInputRef, conv2dForwardAffineRef, conv2dForwardRef,
 } from '../../src/backend/reference/kernels/conv.js';
 
 const CONFIG = fileURLToPath(new URL('../../assembly/asconfig.json', import.meta.url));
@@ -99,6 +104,29 @@ function checkGeometry(h: Harness, g: ConvGeometry, seed: number): Outputs {
   return { y, affine, affinePlain, dx };
 }
 
+/**
+ * The backward filter of h's kernels on random inputs from seed against its
+ * reference (conv.test.ts's tolerance: the sums run over n * h * w products).
+ * The workspace starts as NaN: no stale lane of a block may reach the sums.
+ * Returns dW for bitwise comparisons.
+ */
+function checkFilter(h: Harness, g: ConvGeometry, seed: number): Float32Array {
+  const rng = mulberry32(seed);
+  const xLen = g.n * g.c * g.h * g.w, wLen = g.oc * g.c * 9, yLen = g.n * g.oc * g.oh * g.ow;
+  const x = randomFrom(xLen, rng), dy = randomFrom(yLen, rng);
+  const px = h.alloc(xLen, x), pdy = h.alloc(yLen, dy);
+  const bytes = h.k.conv2dWorkspaceBytes(...dims(g));
+  const work = h.allocBytes(bytes);
+  new Uint8Array(h.memory.buffer, work, bytes).fill(0xff);
+  const pdw = h.alloc(wLen, new Float32Array(wLen).fill(NaN));
+  h.k.conv2dBackwardFilter(px, pdy, pdw, ...dims(g), work);
+  const want = new Float64Array(wLen);
+  conv2dBackwardFilterRef(Float64Array.from(x), Float64Array.from(dy), want, g);
+  const dw = h.read(pdw, wLen);
+  assertClose(`backward filter ${JSON.stringify(g)}`, dw, want, g.n * g.oh * g.ow);
+  return dw;
+}
+
 /** Odd image sizes (partial tiles) and odd channel counts, 1 to 2 images. */
 const geometry = fc.record({
   n: fc.integer({ min: 1, max: 2 }),
@@ -117,6 +145,24 @@ const ABOVE_THRESHOLD: ConvGeometry[] = [
   conv3x3(2, 16, 16, 32, 32), conv3x3(1, 32, 32, 16, 16), conv3x3(2, 64, 64, 8, 8),
   conv3x3(1, 17, 17, 17, 17), conv3x3(2, 16, 16, 5, 7), conv3x3(1, 8, 8, 3, 3), conv3x3(1, 8, 9, 2, 3),
   conv3x3(3, 24, 8, 9, 4),
+];
+
+/** The filter's sums run over the batch in 12 fixed chunks: 1 to 20 images, so that chunks of 1 and of 2 images occur. */
+const filterGeometry = fc.record({
+  n: fc.integer({ min: 1, max: 20 }),
+  c: fc.constantFrom(1, 2, 3, 4, 5, 8, 16, 17), oc: fc.constantFrom(1, 3, 4, 8, 9, 16, 17),
+  h: fc.integer({ min: 1, max: 17 }), w: fc.integer({ min: 1, max: 17 }),
+}).map((r) => conv3x3(r.n, r.c, r.oc, r.h, r.w));
+
+const FILTER_LISTED: ConvGeometry[] = [
+  conv3x3(1, 1, 1, 1, 1), conv3x3(13, 3, 3, 3, 3), conv3x3(2, 17, 17, 17, 17), conv3x3(14, 1, 17, 17, 1),
+  conv3x3(13, 17, 1, 1, 17), conv3x3(25, 16, 16, 5, 7), conv3x3(12, 3, 17, 16, 16), conv3x3(3, 64, 64, 8, 8),
+];
+
+/** Shapes the shipped builds run with the Winograd filter: ResNet-32's stages, odd sizes, the threshold's edges. */
+const FILTER_ABOVE_THRESHOLD: ConvGeometry[] = [
+  conv3x3(2, 16, 16, 32, 32), conv3x3(13, 32, 32, 16, 16), conv3x3(14, 64, 64, 8, 8), conv3x3(3, 17, 17, 17, 17),
+  conv3x3(5, 4, 1, 7, 7), conv3x3(13, 4, 17, 6, 6), conv3x3(2, 16, 3, 3, 32), conv3x3(1, 5, 9, 4, 8),
 ];
 
 for (const build of await kernelBuilds()) describe(`Winograd F(2x2, 3x3) (${build})`, () => {
@@ -144,6 +190,38 @@ for (const build of await kernelBuilds()) describe(`Winograd F(2x2, 3x3) (${buil
       assert.deepEqual(a.affinePlain, b.affinePlain, `affine without residual ${label}`);
       assert.deepEqual(a.dx, b.dx, `backward input ${label}`);
     });
+  });
+
+  it('backward filter (F(3x3, 2x2)) matches the reference on random odd geometries, 1 to 20 images (Winograd forced)', () => {
+    fc.assert(fc.property(filterGeometry, fc.integer(), (g, seed) => { checkFilter(forced, g, seed); }), { numRuns: 60 });
+  });
+
+  it('backward filter matches the reference on 1x1 ... 17x17 images, 1 to 64 channels (Winograd forced)', () => {
+    FILTER_LISTED.forEach((g, i) => checkFilter(forced, g, 300 + i));
+  });
+
+  it('backward filter: is what the shipped build runs above its threshold, bit for bit', () => {
+    FILTER_ABOVE_THRESHOLD.forEach((g, i) => {
+      assert.deepEqual(checkFilter(shipped, g, 400 + i), checkFilter(forced, g, 400 + i), `backward filter ${JSON.stringify(g)}`);
+    });
+  });
+
+  it('backward filter: chunks computed by separate calls and workspaces add up to the same bits', () => {
+    // Threads take whole chunks (src/backend/wasm/wasmBackend.ts, conv2dBackwardFilter), each in its own workspace.
+    for (const g of [conv3x3(13, 17, 9, 9, 11), conv3x3(29, 16, 16, 8, 8)]) {
+      const rng = mulberry32(11);
+      const x = randomFrom(g.n * g.c * g.h * g.w, rng), dy = randomFrom(g.n * g.oc * g.oh * g.ow, rng);
+      const px = forced.alloc(x.length, x), pdy = forced.alloc(dy.length, dy);
+      const bytes = forced.k.conv2dWorkspaceBytes(...dims(g));
+      const wLen = g.oc * g.c * 9, chunks = forced.k.conv2dBackwardFilterChunks(g.n) as number;
+      const whole = forced.alloc(wLen), split = forced.alloc(wLen), parts = forced.alloc(chunks * wLen);
+      forced.k.conv2dBackwardFilter(px, pdy, whole, ...dims(g), forced.allocBytes(bytes));
+      for (const [g0, g1] of [[0, 5], [5, 7], [7, chunks]]) {
+        forced.k.conv2dBackwardFilterParts(px, pdy, parts, ...dims(g), g0, g1, forced.allocBytes(bytes));
+      }
+      forced.k.conv2dBackwardFilterReduce(parts, chunks, split, g.oc, g.c * 9);
+      assert.deepEqual(forced.read(split, wLen), forced.read(whole, wLen), JSON.stringify(g));
+    }
   });
 
   it('gives each image the same bits whatever the batch it is computed in', () => {
