@@ -44,7 +44,7 @@ for (const n of infer.notes) console.log(n);
 for (const line of inferSummary(infer.rows)) console.log(line);
 console.log();
 
-console.log('Peak RSS of a ResNet-32 training run (batch 128, 1 thread), against PyTorch CPU where installed:');
+console.log('Peak RSS of a ResNet-32 training run (batch 128, 1 and 2 threads), against PyTorch CPU where installed:');
 const memory = await runMemoryBench(quick ? { steps: 2 } : {});
 console.table(memory.rows);
 for (const n of memory.notes) console.log(n);

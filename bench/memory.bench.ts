@@ -1,6 +1,7 @@
 // Peak resident memory of a ResNet-32 (CIFAR, 10 classes) training run:
-// batch 128, SGD with momentum, one thread, a few steps, for wasmtail and for
-// PyTorch CPU (Debian's python3-torch, skipped with a message where absent).
+// batch 128, SGD with momentum, a few steps, on 1 and on 2 threads (threads add
+// their own scratch), for wasmtail and for PyTorch CPU (Debian's python3-torch,
+// skipped with a message where absent).
 // Each engine runs in a child process of its own, so that the peak is that
 // run's alone and not this process's (or another engine's) high-water mark.
 // The peak is VmHWM from /proc/self/status, not getrusage's ru_maxrss: Linux
@@ -15,6 +16,7 @@ import { dirname, resolve } from 'node:path';
 
 export interface MemoryBenchRow {
   engine: string;
+  threads: number;
   /** Peak RSS of the whole process over the run (VmHWM). */
   peakRssMiB: number;
   /** Peak RSS once the engine is imported, before any model exists: the runtime's own share of the peak (Node + tsx, or Python + torch). */
@@ -28,6 +30,7 @@ export interface MemoryBenchRow {
 export interface MemoryBenchOptions {
   batch?: number;
   steps?: number;
+  threads?: number[];
 }
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -46,13 +49,13 @@ function peakKiB(): number {
   return process.resourceUsage().maxRSS;
 }
 
-interface ChildResult { engine: string; startKiB: number; peakKiB: number; wasmBytes?: number; msPerStep: number }
+interface ChildResult { engine: string; threads: number; startKiB: number; peakKiB: number; wasmBytes?: number; msPerStep: number }
 
-/** The wasmtail side, run as `node --import tsx bench/memory.bench.ts --child BATCH STEPS`. */
-async function child(batch: number, steps: number): Promise<void> {
+/** The wasmtail side, run as `node --import tsx bench/memory.bench.ts --child BATCH STEPS THREADS`. */
+async function child(batch: number, steps: number, threads: number): Promise<void> {
   const wt = await import('../src/index.js');
   const startKiB = peakKiB();
-  await wt.init({ threads: 1 });
+  await wt.init({ threads });
   const model = wt.nn.resnet32({ numClasses: 10 });
   const opt = wt.optim.sgd(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 2e-4 });
   const x = Float32Array.from({ length: batch * 3 * 32 * 32 }, () => Math.random() * 2 - 1);
@@ -67,7 +70,7 @@ async function child(batch: number, steps: number): Promise<void> {
   const msPerStep = (performance.now() - t0) / steps;
   const info = wt.info();
   const result: ChildResult = {
-    engine: `wasmtail (WASM ${info.build}, Node ${process.version})`,
+    engine: `wasmtail (WASM ${info.build}, Node ${process.version})`, threads,
     startKiB, peakKiB: peakKiB(), wasmBytes: info.memoryBytes as number, msPerStep,
   };
   wt.shutdown();
@@ -79,14 +82,14 @@ import json, resource, sys, time
 import torch, torch.nn.functional as F
 sys.path.insert(0, sys.argv[1])
 from torch_resnet import ResNet
-batch, steps = int(sys.argv[2]), int(sys.argv[3])
+batch, steps, threads = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 def peak_kib():
     try:
         return int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1])
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = peak_kib()
-torch.set_num_threads(1)
+torch.set_num_threads(threads)
 m = ResNet(5)
 opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9, weight_decay=2e-4)
 x = torch.rand(batch, 3, 32, 32) * 2 - 1; y = torch.arange(batch) % 10
@@ -94,7 +97,7 @@ t0 = time.perf_counter()
 for i in range(steps):
     opt.zero_grad(); F.cross_entropy(m(x)[0], y).backward(); opt.step()
 ms = (time.perf_counter() - t0) / steps * 1000
-print(json.dumps({'engine': 'PyTorch %s CPU (Python %d.%d)' % ((torch.__version__,) + sys.version_info[:2]),
+print(json.dumps({'engine': 'PyTorch %s CPU (Python %d.%d)' % ((torch.__version__,) + sys.version_info[:2]), 'threads': threads,
                   'startKiB': start, 'peakKiB': peak_kib(), 'msPerStep': ms}))
 `;
 
@@ -104,39 +107,52 @@ function parse(r: ReturnType<typeof spawnSync>): ChildResult {
 
 function toRow(c: ChildResult): MemoryBenchRow {
   return {
-    engine: c.engine, peakRssMiB: mib(c.peakKiB), startRssMiB: mib(c.startKiB),
+    engine: c.engine, threads: c.threads, peakRssMiB: mib(c.peakKiB), startRssMiB: mib(c.startKiB),
     ...(c.wasmBytes !== undefined ? { wasmMemoryMiB: mib(c.wasmBytes / 1024) } : {}), msPerStep: +c.msPerStep.toFixed(1),
   };
 }
 
 export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<{ rows: MemoryBenchRow[]; notes: string[] }> {
-  const batch = opts.batch ?? 128, steps = opts.steps ?? 6;
+  const batch = opts.batch ?? 128, steps = opts.steps ?? 6, threadCounts = opts.threads ?? [1, 2];
   const rows: MemoryBenchRow[] = [];
-  const notes: string[] = [`training ResNet-32, batch ${batch}, ${steps} SGD steps, 1 thread, each engine in a fresh process; peak = its VmHWM (/proc/self/status)`];
-  // tsx's loader runs in the child too, so startRssMiB shows what Node + tsx cost before wasmtail allocates anything.
-  const ours = spawnSync(process.execPath, ['--import', 'tsx', THIS_FILE, '--child', String(batch), String(steps)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (ours.status !== 0) throw new Error(`wasmtail memory child failed:\n${ours.stderr}`);
-  rows.push(toRow(parse(ours)));
+  const notes: string[] = [`training ResNet-32, batch ${batch}, ${steps} SGD steps, each engine and thread count in a fresh process; peak = its VmHWM (/proc/self/status)`];
   const python = process.env.WASMTAIL_PYTHON ?? '/usr/bin/python3';
-  const pt = spawnSync(python, ['-c', TORCH, SCRIPTS, String(batch), String(steps)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (pt.status !== 0) notes.push(`PyTorch skipped: ${python} with torch not available (${(pt.stderr || String(pt.error)).trim().split('\n').pop()})`);
-  else rows.push(toRow(parse(pt)));
+  let torchMissing = false;
+  for (const threads of threadCounts) {
+    // tsx's loader runs in the child too, so startRssMiB shows what Node + tsx cost before wasmtail allocates anything.
+    const ours = spawnSync(process.execPath, ['--import', 'tsx', THIS_FILE, '--child', String(batch), String(steps), String(threads)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (ours.status !== 0) throw new Error(`wasmtail memory child failed:\n${ours.stderr}`);
+    rows.push(toRow(parse(ours)));
+    if (torchMissing) continue;
+    const pt = spawnSync(python, ['-c', TORCH, SCRIPTS, String(batch), String(steps), String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (pt.status !== 0) {
+      torchMissing = true;
+      notes.push(`PyTorch skipped: ${python} with torch not available (${(pt.stderr || String(pt.error)).trim().split('\n').pop()})`);
+    } else rows.push(toRow(parse(pt)));
+  }
   return { rows, notes };
 }
 
 export function memorySummary(rows: MemoryBenchRow[]): string[] {
-  const our = rows.find((r) => r.engine.startsWith('wasmtail'));
-  const torch = rows.find((r) => r.engine.startsWith('PyTorch'));
-  if (!our || !torch) return [];
-  return [
-    `peak RSS, training: wasmtail / PyTorch = ${(our.peakRssMiB / torch.peakRssMiB).toFixed(2)} (${our.peakRssMiB} vs ${torch.peakRssMiB} MiB); ` +
-    `above each runtime's start: ${(our.peakRssMiB - our.startRssMiB).toFixed(1)} vs ${(torch.peakRssMiB - torch.startRssMiB).toFixed(1)} MiB`,
-  ];
+  const lines: string[] = [];
+  for (const threads of [...new Set(rows.map((r) => r.threads))]) {
+    const our = rows.find((r) => r.engine.startsWith('wasmtail') && r.threads === threads);
+    const torch = rows.find((r) => r.engine.startsWith('PyTorch') && r.threads === threads);
+    if (!our || !torch) continue;
+    lines.push(
+      `peak RSS, training, ${threads} thread${threads > 1 ? 's' : ''}: wasmtail / PyTorch = ${(our.peakRssMiB / torch.peakRssMiB).toFixed(2)} (${our.peakRssMiB} vs ${torch.peakRssMiB} MiB); ` +
+      `above each runtime's start: ${(our.peakRssMiB - our.startRssMiB).toFixed(1)} vs ${(torch.peakRssMiB - torch.startRssMiB).toFixed(1)} MiB`,
+    );
+  }
+  const one = rows.find((r) => r.engine.startsWith('wasmtail') && r.threads === 1);
+  const two = rows.find((r) => r.engine.startsWith('wasmtail') && r.threads === 2);
+  if (one && two) lines.push(`wasmtail's second thread adds ${(two.peakRssMiB - one.peakRssMiB).toFixed(1)} MiB of peak RSS (WASM memory ${one.wasmMemoryMiB} -> ${two.wasmMemoryMiB} MiB)`);
+  return lines;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv[2] === '--child') {
-    await child(Number(process.argv[3]), Number(process.argv[4]));
+    await child(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5] ?? 1));
   } else {
     const i = process.argv.indexOf('--steps');
     const { rows, notes } = await runMemoryBench(i > 0 ? { steps: Number(process.argv[i + 1]) } : {});
