@@ -210,13 +210,14 @@ test('property: arbitrary bytes parse or are refused with a DataFormatError nami
 
 test('property: every truncation of a valid file, raw or gzipped, is refused by name (60 runs, 3 files each)', () => {
   const f = idxFiles(3, 4, 4);
+  // Two records: a cut after the first leaves one whole record, a valid file, so that length is not a truncation.
   const c10 = cifarRecords([[1], [2]]);
   const dir = join(root, 'trunc');
   mkdirSync(dir);
   const file = join(dir, 'cut.bin');
   const gz = gzipSync(f.imagesIdx);
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: f.imagesIdx.length - 1 }), fc.integer({ min: 0, max: c10.length - 1 }), fc.integer({ min: 0, max: gz.length - 1 }), (a, b, g) => {
+    fc.property(fc.integer({ min: 0, max: f.imagesIdx.length - 1 }), fc.integer({ min: 0, max: c10.length - 1 }).filter((b) => b !== c10.length / 2), fc.integer({ min: 0, max: gz.length - 1 }), (a, b, g) => {
       assert.throws(() => parseIdx({ file: 'cut.idx', bytes: f.imagesIdx.subarray(0, a) }), (e) => e instanceof DataFormatError && e.message.startsWith('cut.idx: '));
       assert.throws(() => cifar10FromBytes([{ file: 'cut.bin', bytes: c10.subarray(0, b) }]), (e) => e instanceof DataFormatError && e.message.startsWith('cut.bin: '));
       writeFileSync(file, gz.subarray(0, g));
