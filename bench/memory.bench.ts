@@ -133,19 +133,21 @@ export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<{ r
   return { rows, notes };
 }
 
+function rowOf(rows: MemoryBenchRow[], engine: 'wasmtail' | 'PyTorch', threads: number): MemoryBenchRow | undefined {
+  return rows.find((r) => r.engine.startsWith(engine) && r.threads === threads);
+}
+
 export function memorySummary(rows: MemoryBenchRow[]): string[] {
   const lines: string[] = [];
   for (const threads of [...new Set(rows.map((r) => r.threads))]) {
-    const our = rows.find((r) => r.engine.startsWith('wasmtail') && r.threads === threads);
-    const torch = rows.find((r) => r.engine.startsWith('PyTorch') && r.threads === threads);
+    const our = rowOf(rows, 'wasmtail', threads), torch = rowOf(rows, 'PyTorch', threads);
     if (!our || !torch) continue;
     lines.push(
       `peak RSS, training, ${threads} thread${threads > 1 ? 's' : ''}: wasmtail / PyTorch = ${(our.peakRssMiB / torch.peakRssMiB).toFixed(2)} (${our.peakRssMiB} vs ${torch.peakRssMiB} MiB); ` +
       `above each runtime's start: ${(our.peakRssMiB - our.startRssMiB).toFixed(1)} vs ${(torch.peakRssMiB - torch.startRssMiB).toFixed(1)} MiB`,
     );
   }
-  const one = rows.find((r) => r.engine.startsWith('wasmtail') && r.threads === 1);
-  const two = rows.find((r) => r.engine.startsWith('wasmtail') && r.threads === 2);
+  const one = rowOf(rows, 'wasmtail', 1), two = rowOf(rows, 'wasmtail', 2);
   if (one && two) lines.push(`wasmtail's second thread adds ${(two.peakRssMiB - one.peakRssMiB).toFixed(1)} MiB of peak RSS (WASM memory ${one.wasmMemoryMiB} -> ${two.wasmMemoryMiB} MiB)`);
   return lines;
 }
