@@ -208,22 +208,46 @@ export async function predict(model: LoadedModel, input: PredictInput): Promise<
   });
 }
 
-/** zlib inflate with the Compression Streams API (browsers, workers, workerd, Node >= 18). */
-async function inflate(data: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+/**
+ * zlib inflate with the Compression Streams API (browsers, workers, workerd,
+ * Node >= 18), read chunk by chunk and cancelled once it passes `maxBytes`.
+ */
+async function inflate(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  const reader = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw new Error(`inflates to more than the ${maxBytes} bytes its header allows`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /**
  * Decodes a PNG (8-bit grey, grey + alpha, RGB, RGBA or palette; not
  * interlaced) to RGBA for predict(), in any runtime with DecompressionStream.
+ * The image data is inflated into at most what its header allows.
  */
 export async function decodePng(bytes: Uint8Array, name = 'image'): Promise<DecodedImage> {
-  // The decoder takes a synchronous inflate: a first pass collects the compressed stream, a second decodes it.
+  // The decoder takes a synchronous inflate: a first pass collects the compressed stream and its bound, a second decodes it.
   let compressed: Uint8Array | null = null;
+  let maxBytes = 0;
   try {
-    decodePngWith(bytes, (d) => {
+    decodePngWith(bytes, (d, max) => {
       compressed = d;
+      maxBytes = max;
       throw new Error('inflated later');
     }, name);
   } catch (e) {
@@ -231,7 +255,7 @@ export async function decodePng(bytes: Uint8Array, name = 'image'): Promise<Deco
   }
   let raw: Uint8Array;
   try {
-    raw = await inflate(compressed!);
+    raw = await inflate(compressed!, maxBytes);
   } catch (e) {
     throw new Error(`${name}: not a PNG this decoder reads: corrupt image data (${(e as Error).message})`);
   }

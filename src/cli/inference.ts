@@ -1,11 +1,11 @@
 // `wasmtail eval` and `wasmtail predict`: a checkpoint against a test set or image files.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { loadSafetensorsFile } from '../io/files.js';
 import type { CifarResNet } from '../nn/resnet.js';
 import { resnetFromStateDict, type ModelDescription } from '../nn/fromStateDict.js';
 import { decodePng, rgbaToImage } from '../data/png.js';
+import { inflateBounded } from '../data/decompress.js';
 import { normalize } from '../data/augment.js';
 import { resolveConfig, type TrainConfig } from '../train/config.js';
 import { loadRunData } from '../train/data.js';
@@ -47,7 +47,7 @@ export async function predictCommand(values: Record<string, string | boolean | u
   for (const file of files) {
     const bytes = new Uint8Array(readFileSync(file));
     if (extname(file).toLowerCase() === '.png') {
-      images.push({ name: file, pixels: rgbaToImage(decodePng(bytes, (d) => new Uint8Array(inflateSync(d)), file), c, h, w) });
+      images.push({ name: file, pixels: rgbaToImage(decodePng(bytes, inflateBounded, file), c, h, w) });
       continue;
     }
     // Raw CIFAR records: label byte(s) then 3072 pixel bytes.

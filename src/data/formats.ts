@@ -103,8 +103,22 @@ export interface IdxArray {
   data: Uint8Array;
 }
 
-/** Parses an uncompressed IDX file of unsigned bytes; `ndims` (if given) must match. */
-export function parseIdx(src: NamedBytes, ndims?: number): IdxArray {
+/** What an IDX header says: its dimensions, its own length and the data bytes that must follow it. */
+export interface IdxHeader {
+  dims: number[];
+  headerBytes: number;
+  dataBytes: number;
+}
+
+/** The longest IDX header: 4 magic bytes and 255 dimensions of 4 bytes. */
+export const IDX_MAX_HEADER_BYTES = 4 + 4 * 255;
+
+/**
+ * Reads and checks the header at the start of `src` (the whole file or only
+ * its first bytes); `ndims` (if given) must match. Refuses a gzip stream, a
+ * bad magic, an unsupported type and a file shorter than its header.
+ */
+export function readIdxHeader(src: NamedBytes, ndims?: number): IdxHeader {
   const { file, bytes } = src;
   if (isGzip(bytes)) throw new DataFormatError(file, 'is gzip-compressed; decompress it before parsing');
   if (bytes.length < 4) throw new DataFormatError(file, `is ${bytes.length} bytes, shorter than the 4-byte IDX magic (truncated)`);
@@ -124,13 +138,20 @@ export function parseIdx(src: NamedBytes, ndims?: number): IdxArray {
     throw new DataFormatError(file, `is ${bytes.length} bytes, shorter than its ${headerBytes}-byte IDX header (truncated)`);
   }
   const dims: number[] = [];
-  let size = 1;
+  let dataBytes = 1;
   for (let k = 0; k < nd; k++) {
     const o = 4 + 4 * k;
     const d = ((bytes[o] << 24) | (bytes[o + 1] << 16) | (bytes[o + 2] << 8) | bytes[o + 3]) >>> 0;
     dims.push(d);
-    size *= d;
+    dataBytes *= d;
   }
+  return { dims, headerBytes, dataBytes };
+}
+
+/** Parses an uncompressed IDX file of unsigned bytes; `ndims` (if given) must match. */
+export function parseIdx(src: NamedBytes, ndims?: number): IdxArray {
+  const { file, bytes } = src;
+  const { dims, headerBytes, dataBytes: size } = readIdxHeader(src, ndims);
   const payload = bytes.length - headerBytes;
   if (size !== payload) {
     throw new DataFormatError(

@@ -1,39 +1,69 @@
 /**
  * Reading the standard data set files from disk. Node-only (node:fs,
- * node:path, node:zlib); everything else in src/data is browser-safe.
+ * node:path, node:zlib via decompress.ts); everything else in src/data is browser-safe.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { type Dataset, CIFAR10_CLASSES, CIFAR100_CLASSES, FASHION_MNIST_CLASSES } from './dataset.js';
-import { DataFormatError, type NamedBytes, cifar100FromBytes, cifar10FromBytes, idxFromBytes, isGzip } from './formats.js';
+import {
+  CIFAR100_RECORD_BYTES, DataFormatError, IDX_MAX_HEADER_BYTES, type NamedBytes, cifar100FromBytes, cifar10FromBytes, idxFromBytes, isGzip,
+  readIdxHeader,
+} from './formats.js';
+import { DEFLATE_MAX_RATIO, gunzipBounded, gunzipPrefix } from './decompress.js';
 
 export type DatasetName = 'cifar10' | 'cifar100' | 'fashion-mnist';
 export type Split = 'train' | 'test';
 
-/** Reads a file, gunzipping it when it starts with the gzip magic (whatever its name). */
-export function readDataFile(file: string): NamedBytes {
-  // Plain Uint8Array views, not Buffers (whose slice() does not copy).
-  const plain = (b: Buffer) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  let bytes: Uint8Array;
+/**
+ * The most a gzipped data file without a header may inflate to: the largest
+ * standard file, CIFAR-100's train.bin (50,000 records of 3,074 bytes).
+ */
+export const MAX_DATA_FILE_BYTES = 50_000 * CIFAR100_RECORD_BYTES;
+
+function readBytes(file: string): Uint8Array {
   try {
-    bytes = plain(readFileSync(file));
+    // Plain Uint8Array views, not Buffers (whose slice() does not copy).
+    const b = readFileSync(file);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
     throw new DataFormatError(file, `cannot be read (${(e as Error).message})`);
   }
-  if (isGzip(bytes)) {
-    try {
-      bytes = plain(gunzipSync(bytes));
-    } catch (e) {
-      throw new DataFormatError(file, `is not a valid gzip stream (${(e as Error).message})`);
-    }
+}
+
+/**
+ * Reads a file, gunzipping it when it starts with the gzip magic (whatever
+ * its name), into at most `maxBytes`: a stream that inflates further is
+ * refused before it takes more memory.
+ */
+export function readDataFile(file: string, maxBytes = MAX_DATA_FILE_BYTES): NamedBytes {
+  const bytes = readBytes(file);
+  if (!isGzip(bytes)) return { file, bytes };
+  return { file, bytes: gunzipBounded(file, bytes, maxBytes, `the most a data file may hold (CIFAR-100's train.bin)`) };
+}
+
+/**
+ * Reads an IDX file, gzipped or not. A gzipped one is inflated to exactly the
+ * size its header declares: its header first (from a prefix of the stream),
+ * then the whole stream bounded by that size, so a bomb is refused at the
+ * size the header claims. A header that claims more than deflate can produce
+ * from the file's size is refused without inflating at all.
+ */
+export function readIdxFile(file: string, ndims?: number): NamedBytes {
+  const bytes = readBytes(file);
+  if (!isGzip(bytes)) return { file, bytes };
+  const header = readIdxHeader({ file, bytes: gunzipPrefix(bytes, IDX_MAX_HEADER_BYTES) }, ndims);
+  const declared = header.headerBytes + header.dataBytes;
+  if (declared > DEFLATE_MAX_RATIO * bytes.length + IDX_MAX_HEADER_BYTES) {
+    throw new DataFormatError(file, `IDX dimensions [${header.dims.join(', ')}] need ${header.dataBytes} data bytes, ` +
+      `more than ${bytes.length} gzip bytes can inflate to (truncated or corrupt)`);
   }
-  return { file, bytes };
+  const out = gunzipBounded(file, bytes, declared, `the ${declared} bytes its IDX header [${header.dims.join(', ')}] declares`);
+  return { file, bytes: out };
 }
 
 /** Reads an IDX images file and an IDX labels file (each gzipped or not). */
 export function loadIdx(imagesFile: string, labelsFile: string, classNames: readonly string[]): Dataset {
-  return idxFromBytes(readDataFile(imagesFile), readDataFile(labelsFile), classNames);
+  return idxFromBytes(readIdxFile(imagesFile, 3), readIdxFile(labelsFile, 1), classNames);
 }
 
 /** `dir/sub` when it exists, else `dir` itself (so both the parent and the folder are accepted). */

@@ -1,7 +1,10 @@
 /**
  * A small PNG decoder for `predict`: 8-bit greyscale, grey+alpha, RGB, RGBA
  * and palette images, non-interlaced. The zlib inflate is injected (node:zlib
- * in Node, DecompressionStream elsewhere) so this file stays runtime-neutral.
+ * in Node, DecompressionStream elsewhere) so this file stays runtime-neutral;
+ * it is given the exact size the header allows (height x (width x channels +
+ * 1 filter byte)) and must not produce more, so a small file cannot inflate
+ * into gigabytes. Image data longer than the header allows is refused.
  */
 export interface DecodedImage {
   width: number;
@@ -12,7 +15,10 @@ export interface DecodedImage {
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
-export function decodePng(bytes: Uint8Array, inflate: (data: Uint8Array) => Uint8Array, name = 'image'): DecodedImage {
+/** zlib inflate of `data` into at most `maxBytes` (throwing when the stream holds more). */
+export type BoundedInflate = (data: Uint8Array, maxBytes: number) => Uint8Array;
+
+export function decodePng(bytes: Uint8Array, inflate: BoundedInflate, name = 'image'): DecodedImage {
   const fail = (why: string): never => {
     throw new Error(`${name}: not a PNG this decoder reads: ${why}`);
   };
@@ -51,14 +57,16 @@ export function decodePng(bytes: Uint8Array, inflate: (data: Uint8Array) => Uint
   const joined = new Uint8Array(idat.reduce((s, d) => s + d.length, 0));
   let off = 0;
   for (const d of idat) joined.set(d, (off += d.length) - d.length);
+  const stride = width * channels;
+  const expected = height * (stride + 1);
   let raw: Uint8Array;
   try {
-    raw = inflate(joined);
+    raw = inflate(joined, expected);
   } catch (e) {
     return fail(`corrupt image data (${(e as Error).message})`);
   }
-  const stride = width * channels;
-  if (raw.length < height * (stride + 1)) fail('image data is truncated');
+  if (raw.length < expected) fail('image data is truncated');
+  if (raw.length > expected) fail(`image data holds ${raw.length - expected} bytes more than ${width}x${height} allows`);
   const pixels = new Uint8Array(height * stride);
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)];
