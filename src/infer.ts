@@ -71,6 +71,7 @@ export interface LoadOptions {
  * (linear or LDAM's cosine) from whether linear.bias exists; our
  * checkpoints' config metadata names the data set (class names,
  * normalisation), otherwise one channel means Fashion-MNIST and three CIFAR.
+ * A weight that is NaN or infinite is refused, naming its tensor.
  */
 export async function loadModel(source: Uint8Array | ArrayBuffer | ReadonlyMap<string, StateDictTensor>, opts: LoadOptions = {}): Promise<LoadedModel> {
   if (!hasBackend()) await init();
@@ -84,11 +85,11 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | ReadonlyMap<s
     metadata = contents.metadata;
   } else throw new TypeError(`wasmtail: loadModel(): expected safetensors bytes or a Map of tensors, got ${Object.prototype.toString.call(source)}`);
   let config: { arch?: string; dataset?: string } = {};
-  if (metadata.config) {
+  if (metadata.config !== undefined) {
     try {
       config = JSON.parse(metadata.config);
-    } catch {
-      throw new Error(`${name}: its config metadata is not JSON`);
+    } catch (e) {
+      throw new Error(`${name}: its 'config' metadata (the training configuration) is not valid JSON (${(e as Error).message})`);
     }
   }
   const { model, description } = resnetFromStateDict(tensors, name, config, opts.arch);
@@ -197,6 +198,8 @@ export async function predict(model: LoadedModel, input: PredictInput): Promise<
   }
   return Array.from({ length: n }, (_, i) => {
     const z = logits.subarray(i * k, (i + 1) * k);
+    const bad = z.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`wasmtail: predict(): image ${i}: the model's logit for class ${bad} is ${z[bad]}; no probabilities can be given`);
     let max = -Infinity;
     for (const v of z) max = Math.max(max, v);
     const e = Array.from(z, (v) => Math.exp(v - max));

@@ -8,33 +8,58 @@ import { decodePng, rgbaToImage } from '../data/png.js';
 import { inflateBounded } from '../data/decompress.js';
 import { normalize } from '../data/augment.js';
 import { resolveConfig, type TrainConfig } from '../train/config.js';
-import { loadRunData } from '../train/data.js';
+import { loadRunData, type RunData } from '../train/data.js';
+import { metadataJson } from '../train/checkpoint.js';
 import { evaluate } from '../train/evaluate.js';
 import { noGrad } from '../autograd/node.js';
 import { tensor } from '../tensor.js';
-import { UsageError, configFromArgs } from './main.js';
+import { UsageError, explicitConfig } from './main.js';
 
 interface LoadedModel {
   model: CifarResNet;
+  /** The configuration the checkpoint was trained with (empty for a checkpoint without one, e.g. PyTorch's). */
   config: Partial<TrainConfig>;
   description: ModelDescription;
 }
 
+/** A checkpoint's model; broken config metadata and non-finite weights are refused naming the file. */
 async function loadModel(path: string, archOverride?: string): Promise<LoadedModel> {
   const { tensors, metadata } = await loadSafetensorsFile(path);
-  const config = metadata.config ? (JSON.parse(metadata.config) as Partial<TrainConfig>) : {};
+  const config = metadata.config === undefined ? {} : metadataJson<Partial<TrainConfig>>(path, metadata, 'config', 'the training configuration');
   const { model, description } = resnetFromStateDict(tensors, path, config, archOverride);
   return { model, config: { ...config, dataset: description.dataset as TrainConfig['dataset'] }, description };
 }
 
+/**
+ * Refuses data the model cannot be evaluated on, naming both values: the
+ * class count, channels and image size must be those the checkpoint was
+ * trained with (a 10-class head read as 100 classes is garbage).
+ */
+function checkModelFitsData(checkpoint: string, d: ModelDescription, data: RunData, dataset: string): void {
+  const ds = data.test;
+  const refuse = (why: string) => {
+    throw new Error(`${checkpoint}: ${why} (choose the data set it was trained on with --dataset / --data-dir)`);
+  };
+  if (d.numClasses !== ds.numClasses) refuse(`the model has ${d.numClasses} classes but ${dataset} has ${ds.numClasses}`);
+  if (d.inChannels !== ds.c) refuse(`the model takes ${d.inChannels}-channel images but ${dataset} has ${ds.c}-channel images`);
+  if (d.height !== ds.h || d.width !== ds.w) refuse(`the model takes ${d.height}x${d.width} images but ${dataset} has ${ds.h}x${ds.w} images`);
+}
+
+/**
+ * `eval`: the checkpoint's own data set, subset (--imb, --seed, --limit-train
+ * decide the many / medium / few groups), test limit and data folder, from the
+ * configuration saved in it; a flag given on the command line overrides its
+ * setting.
+ */
 export async function evalCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
   if (!values.checkpoint) throw new UsageError('eval needs --checkpoint FILE');
-  const { model, config } = await loadModel(values.checkpoint as string, values.arch as string | undefined);
-  const cfg = resolveConfig({ ...config, ...configFromArgs({ ...values, out: 'unused' }), out: 'unused',
-    dataset: (values.dataset as TrainConfig['dataset']) ?? config.dataset, dataDir: (values['data-dir'] as string) ?? config.dataDir ?? null });
+  const checkpoint = values.checkpoint as string;
+  const { model, config, description } = await loadModel(checkpoint, values.arch as string | undefined);
+  const cfg = resolveConfig({ ...config, ...explicitConfig(values), out: 'unused', threads: null });
   const data = loadRunData(cfg);
-  const m = await evaluate(model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
-  process.stdout.write(JSON.stringify({ checkpoint: values.checkpoint, dataset: cfg.dataset, ...m }) + '\n');
+  checkModelFitsData(checkpoint, description, data, cfg.dataset);
+  const m = await evaluate(model, data.test, { batchSize: 256, mean: description.mean, std: description.std, trainCounts: data.trainCounts });
+  process.stdout.write(JSON.stringify({ checkpoint, dataset: cfg.dataset, classNames: data.test.classNames, ...m }) + '\n');
   return 0;
 }
 
@@ -65,6 +90,8 @@ export async function predictCommand(values: Record<string, string | boolean | u
   const C = classNames.length;
   images.forEach((img, i) => {
     const z = logits.subarray(i * C, (i + 1) * C);
+    const bad = z.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`${img.name}: the model's logit for class ${bad} is ${z[bad]}; no probabilities can be given`);
     const max = Math.max(...z);
     const e = Array.from(z, (v) => Math.exp(v - max));
     const total = e.reduce((a, b) => a + b, 0);

@@ -2,10 +2,12 @@
  * The command line: `wasmtail train | eval | predict | demo | info`.
  * Progress goes to stderr; results to stdout and the output folder.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { init, info, shutdown } from '../init.js';
 import { ConfigError, DEFAULTS, PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
 import { train, NumericalError } from '../train/run.js';
+import { InterruptedError, StopRequest } from '../train/interrupt.js';
 import { runDemo } from './demo.js';
 import { evalCommand, predictCommand } from './inference.js';
 
@@ -17,6 +19,7 @@ usage:
                  [--lambda 60] [--curriculum relative|reference] [--arch resnet20|resnet32|resnet44|resnet56|resnet110]
                  [--epochs 200] [--batch 64] [--lr 0.1] [--wd 2e-4] [--momentum 0.9] [--nesterov] [--warmup 5]
                  [--seed 0] [--model-seed 123] [--limit-train N] [--limit-test N] --out runs/NAME [--resume] [--threads N]
+                 [--force-threads] (more --threads than logical cores) [--allow-changes] (--resume with changed settings)
                  [--backend wasm|webgpu|reference]
   wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--backend ...]
   wasmtail predict --checkpoint FILE IMAGE...      (PNG files or raw CIFAR-format records)
@@ -32,7 +35,7 @@ const TRAIN_OPTIONS = {
   arch: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' },
   momentum: { type: 'string' }, nesterov: { type: 'boolean' }, warmup: { type: 'string' }, seed: { type: 'string' },
   'model-seed': { type: 'string' }, 'limit-train': { type: 'string' }, 'limit-test': { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'boolean' }, threads: { type: 'string' }, backend: { type: 'string' }, checkpoint: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  resume: { type: 'boolean' }, 'allow-changes': { type: 'boolean' }, threads: { type: 'string' }, 'force-threads': { type: 'boolean' }, backend: { type: 'string' }, checkpoint: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 function number(v: string | undefined, name: string): number | undefined {
@@ -50,7 +53,8 @@ function oneOf<T extends string>(v: string | undefined, name: string, allowed: r
 
 export class UsageError extends Error {}
 
-export function configFromArgs(values: Record<string, string | boolean | undefined>): TrainConfig {
+/** The settings given on the command line, and only those (no defaults): what overrides a checkpoint's saved configuration. */
+export function explicitConfig(values: Record<string, string | boolean | undefined>): Partial<TrainConfig> {
   const s = (k: string) => values[k] as string | undefined;
   const partial: Partial<TrainConfig> = {
     dataset: oneOf(s('dataset'), 'dataset', ['cifar10-lt', 'cifar100-lt', 'fashion-mnist-lt', 'cifar10', 'cifar100', 'fashion-mnist']),
@@ -76,7 +80,11 @@ export function configFromArgs(values: Record<string, string | boolean | undefin
     threads: number(s('threads'), 'threads') ?? undefined,
   };
   for (const k of Object.keys(partial) as (keyof TrainConfig)[]) if (partial[k] === undefined) delete partial[k];
-  return resolveConfig(partial, s('preset'));
+  return partial;
+}
+
+export function configFromArgs(values: Record<string, string | boolean | undefined>): TrainConfig {
+  return resolveConfig(explicitConfig(values), values.preset as string | undefined);
 }
 
 /** The options of any command; unknown options and missing values throw (exit 2). */
@@ -99,6 +107,13 @@ export async function main(argv: string[]): Promise<number> {
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     throw new UsageError(`--threads must be a positive integer, got '${values.threads}'`);
   }
+  // Each kernel thread is a worker with its own V8 heap (tens of MB) that only
+  // competes for the same cores: 1,000 of them took 8 GB and 25x longer.
+  const cores = availableParallelism();
+  if (threads !== undefined && threads > cores && !values['force-threads']) {
+    throw new UsageError(`--threads ${threads} is more than the ${cores} logical cores of this machine, where the extra threads ` +
+      'only cost memory and time; use --threads ' + cores + ' or fewer, or pass --force-threads to insist');
+  }
   // The wasm backend takes relaxed SIMD where the runtime has it (under Node 20
   // init() switches V8's flag on) and as many threads as cores unless told.
   await init({ backend: oneOf(values.backend, 'backend', ['wasm', 'webgpu', 'reference']) ?? 'wasm', threads });
@@ -106,7 +121,22 @@ export async function main(argv: string[]): Promise<number> {
     case 'train': {
       if (!values.out) throw new UsageError('train needs --out runs/NAME (the folder for metrics, checkpoints and plots)');
       const cfg = configFromArgs(values);
-      const summary = await train(cfg, { resume: values.resume });
+      if (values['allow-changes'] && !values.resume) throw new UsageError('--allow-changes only applies with --resume');
+      const stop = new StopRequest().listen((signal) => process.stderr.write(`\nwasmtail: ${signal} received: finishing the current ` +
+        `step and saving the exact position in ${cfg.out}; send it again to exit at once\n`));
+      let summary;
+      try {
+        summary = await train(cfg, { resume: values.resume, allowChanges: values['allow-changes'], stop });
+      } catch (e) {
+        if (e instanceof InterruptedError) {
+          const again = argv.includes('--resume') ? argv : [...argv, '--resume'];
+          process.stderr.write(`\nwasmtail: ${e.message}\nto continue: wasmtail ${again.join(' ')}\n`);
+          return e.exitCode;
+        }
+        throw e;
+      } finally {
+        stop.close();
+      }
       const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
       process.stdout.write(JSON.stringify({
         out: cfg.out, bestEpoch: summary.best.epoch, bestTop1: summary.best.top1, lastTop1: summary.last.top1,
@@ -123,7 +153,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'demo':
       return runDemo({ epochs: number(values.epochs as string | undefined, 'epochs'), arch: values.arch as string | undefined,
         out: (values.out as string | undefined) ?? 'runs/demo',
-        extraArgs: (['limit-train', 'limit-test', 'batch', 'threads'] as const).flatMap((k) => (values[k] ? [`--${k}`, String(values[k])] : [])) });
+        extraArgs: [...(['limit-train', 'limit-test', 'batch', 'threads'] as const).flatMap((k) => (values[k] ? [`--${k}`, String(values[k])] : [])),
+          ...(values['force-threads'] ? ['--force-threads'] : [])] });
     case 'info':
       process.stdout.write(JSON.stringify({ ...info(), node: process.version, defaults: DEFAULTS }, null, 2) + '\n');
       return 0;

@@ -66,10 +66,25 @@ export function describeStateDict(tensors: ReadonlyMap<string, StateDictTensor>,
   };
 }
 
+/**
+ * Refuses a state dict holding a NaN or an infinity, naming the tensor and
+ * the first bad index: such weights give NaN logits for every input, so a
+ * "prediction" from them is meaningless.
+ */
+export function checkFiniteTensors(tensors: ReadonlyMap<string, { data: Float32Array }>, name = 'checkpoint'): void {
+  for (const [key, t] of tensors) {
+    const i = t.data.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) {
+      throw new Error(`${name}: tensor ${key} holds ${t.data[i]} at index ${i}; non-finite weights (a diverged run or a corrupt file) cannot be used`);
+    }
+  }
+}
+
 /** The model a state dict describes, with its weights loaded, in eval mode. Errors name the checkpoint. */
 export function resnetFromStateDict(tensors: ReadonlyMap<string, StateDictTensor>, name = 'checkpoint',
   config: { arch?: string; dataset?: string } = {}, arch?: string): { model: CifarResNet; description: ModelDescription } {
   const description = describeStateDict(tensors, name, config, arch);
+  checkFiniteTensors(tensors, name);
   const model = ARCHITECTURES[description.arch]({
     numClasses: description.numClasses, inChannels: description.inChannels, classifier: description.classifier,
   });

@@ -9,6 +9,7 @@ import { backend } from '../backend/current.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from '../io/files.js';
 import type { TensorToSave } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
+import { checkFiniteTensors } from '../nn/fromStateDict.js';
 import type { SGD } from '../optim/sgd.js';
 import { tensor } from '../tensor.js';
 
@@ -48,21 +49,39 @@ export async function saveCheckpoint(path: string, model: Module, opt: SGD | nul
   await saveSafetensorsFile(path, await modelTensors(model), metadata);
 }
 
-/** Loads weights (and, given an optimiser, its momentum buffers); returns the metadata. */
+/**
+ * A JSON value from a checkpoint's metadata; a missing key or broken JSON is
+ * refused naming the file, the key, and what it is for.
+ */
+export function metadataJson<T>(path: string, metadata: Record<string, string>, key: string, what: string): T {
+  const text = metadata[key];
+  if (text === undefined) {
+    throw new Error(`${path}: has no '${key}' metadata (${what}); it was not written by wasmtail train, or by an older version`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new Error(`${path}: its '${key}' metadata (${what}) is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Loads weights (and, given an optimiser, its momentum buffers); returns the metadata. Non-finite values are refused. */
 export async function loadCheckpoint(path: string, model: Module, opt: SGD | null = null): Promise<Record<string, string>> {
   const { tensors, metadata } = await loadSafetensorsFile(path);
+  checkFiniteTensors(tensors, path);
   try {
     model.loadStateDict(tensors);
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message.replace(/^wasmtail: /, '')}`);
   }
   if (opt && metadata.optimizer) {
-    const state = JSON.parse(metadata.optimizer) as { lr: number; buffers: Record<string, string> };
+    const state = metadataJson<{ lr: number; buffers: Record<string, string> }>(path, metadata, 'optimizer', 'the momentum buffers');
     const params = [...model.namedParameters()];
     params.forEach(([name, p], i) => {
       const text = state.buffers[name];
       if (text === undefined) return;
       const values = fromBase64(text, p.size, `momentum buffer of ${name}`);
+      checkFiniteTensors(new Map([[`the momentum buffer of ${name}`, { data: values }]]), path);
       const existing = opt.momentumBuffers[i];
       if (existing) backend().write(existing.storage, values);
       else opt.momentumBuffers[i] = tensor(values, p.shape).keep();

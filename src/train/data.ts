@@ -6,7 +6,7 @@ import type { Dataset } from '../data/dataset.js';
 import { CIFAR_MEAN, CIFAR_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD, takeSubset } from '../data/dataset.js';
 import { loadDataset, type DatasetName } from '../data/node.js';
 import { classCounts, longTailIndices, subsetFingerprint, type SubsetFingerprint } from '../data/longtail.js';
-import type { TrainConfig } from './config.js';
+import { ConfigError, type TrainConfig } from './config.js';
 
 export interface RunData {
   train: Dataset;
@@ -48,8 +48,14 @@ export function loadRunData(cfg: TrainConfig): RunData {
   const longTailed = cfg.dataset.endsWith('-lt');
   const shipped = cfg.dataDir === null;
   if (shipped && base !== 'fashion-mnist') {
-    throw new Error(`--dataset ${cfg.dataset} needs --data-dir (the folder holding the standard binary files); ` +
+    throw new ConfigError(`--dataset ${cfg.dataset} needs --data-dir (the folder holding the standard binary files); ` +
       'only fashion-mnist-lt ships with wasmtail');
+  }
+  if (shipped && !longTailed) {
+    // The shipped copy is the long-tailed subset: training on it under the balanced name would misreport the run.
+    throw new ConfigError('--dataset fashion-mnist (all 60,000 images, balanced) needs --data-dir: the copy shipped with wasmtail ' +
+      'is only the long-tailed subset (--dataset fashion-mnist-lt); Debian\'s dataset-fashion-mnist installs the full set in ' +
+      '/usr/share/datasets/fashion-mnist');
   }
   const dir = cfg.dataDir ?? shippedDataDir();
   let train = loadDataset(base, dir, 'train');

@@ -30,6 +30,13 @@ export function shotGroup(trainCount: number): 'many' | 'medium' | 'few' {
 export async function evaluate(model: CifarResNet, ds: Dataset,
   opts: { batchSize: number; mean: readonly number[]; std: readonly number[]; trainCounts: number[] }): Promise<EvalMetrics> {
   const C = ds.numClasses;
+  // Refused before any kernel runs: logits of another width would be read in rows of C, past their end.
+  if (model.opts.numClasses !== C) {
+    throw new Error(`evaluate(): the model has ${model.opts.numClasses} classes but the data set has ${C}`);
+  }
+  if (model.opts.inChannels !== ds.c) {
+    throw new Error(`evaluate(): the model takes ${model.opts.inChannels}-channel images but the data set has ${ds.c}-channel images`);
+  }
   const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
   const normSum = new Array<number>(C).fill(0);
   let top5Hits = 0;

@@ -1,9 +1,10 @@
 /**
  * One training run, end to end: data, model, loss, SGD with the recipe's
  * schedule, evaluation after every epoch, atomic checkpoints and metrics in
- * the output folder, and an exact resume from the last completed epoch.
+ * the output folder (locked: one writer), and an exact resume from the last
+ * completed epoch or from the step where a signal stopped it.
  */
-import { mkdirSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BatchIterator } from '../data/batches.js';
 import { writeFileAtomic } from '../io/files.js';
@@ -20,6 +21,9 @@ import { loadRunData, type RunData } from './data.js';
 import { evaluate, type EvalMetrics } from './evaluate.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Progress, formatDuration } from './progress.js';
+import { InterruptedError, StopRequest } from './interrupt.js';
+import { openRunFolder } from './runFolder.js';
+import { checkResumeSettings, readResumeState, type EpochPosition, type RunEvent } from './resume.js';
 import { runPlots } from './report.js';
 
 export interface EpochRecord extends Omit<EvalMetrics, 'confusion' | 'n'> {
@@ -33,6 +37,8 @@ export interface EpochRecord extends Omit<EvalMetrics, 'confusion' | 'n'> {
 
 export interface RunSummary {
   config: TrainConfig;
+  /** Starts, interruptions and resumes (with the settings each resume changed). */
+  history: RunEvent[];
   fingerprint: RunData['fingerprint'];
   trainCounts: number[];
   classNames: string[];
@@ -53,11 +59,17 @@ export class NumericalError extends Error {
 
 export interface TrainOptions {
   resume?: boolean;
+  /** With resume: continue even though adjustable settings (lr, wd, lambda, epochs...) changed; the change is recorded. */
+  allowChanges?: boolean;
   progress?: Progress;
   /** Called after each epoch (tests, the demo table). */
   onEpoch?: (r: EpochRecord) => void;
+  /** Called after each step (tests of interruption). */
+  onStep?: (epoch: number, step: number) => void;
   /** Stop after this epoch as if interrupted (tests of resume). */
   stopAfterEpoch?: number;
+  /** Polled between steps: once it is requested, the run saves its exact position and throws InterruptedError. */
+  stop?: StopRequest;
 }
 
 /** Turns running out of WebAssembly memory into advice naming the batch size to try. */
@@ -93,10 +105,20 @@ function buildModel(cfg: TrainConfig, data: RunData): CifarResNet {
     classifier: cfg.loss === 'ldam-drw' ? 'normed' : 'linear' });
 }
 
+/** Trains `cfg` into cfg.out, holding the folder's lock (one writer) for the whole run. */
 export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<RunSummary> {
+  const lock = openRunFolder(cfg.out);
+  try {
+    return await trainLocked(cfg, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(cfg: TrainConfig, opts: TrainOptions): Promise<RunSummary> {
   const started = Date.now();
   const progress = opts.progress ?? new Progress();
-  mkdirSync(cfg.out, { recursive: true });
+  const stop = opts.stop ?? new StopRequest();
   const lastPath = join(cfg.out, 'last.safetensors');
   const bestPath = join(cfg.out, 'best.safetensors');
   if (!opts.resume && existsSync(lastPath)) {
@@ -112,24 +134,33 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   let history: EpochRecord[] = [];
   let confusion: number[][] = [];
   let wallBefore = 0;
+  let position: EpochPosition | null = null;
+  let events: RunEvent[] = [];
   if (opts.resume && existsSync(lastPath)) {
     const meta = await loadCheckpoint(lastPath, model, opt);
-    const saved = JSON.parse(meta.config) as TrainConfig;
-    for (const key of ['dataset', 'arch', 'loss', 'imb', 'imbType', 'seed', 'modelSeed', 'batch', 'limitTrain'] as const) {
-      if (JSON.stringify(saved[key]) !== JSON.stringify(cfg[key])) {
-        throw new Error(`--resume: ${lastPath} was trained with ${key}=${JSON.stringify(saved[key])}, not ${JSON.stringify(cfg[key])}`);
-      }
-    }
-    history = JSON.parse(meta.history) as EpochRecord[];
-    confusion = JSON.parse(meta.confusion ?? '[]') as number[][];
-    batches.setState(JSON.parse(meta.batchRng));
-    wallBefore = Number(meta.wallSeconds ?? 0);
-    progress.line(`resuming ${cfg.out} after epoch ${history.length}`);
+    const state = readResumeState(lastPath, meta);
+    const changes = checkResumeSettings(lastPath, state.saved, cfg, opts.allowChanges ?? false);
+    ({ history, confusion, position, events } = state);
+    batches.setState(state.batchRng);
+    wallBefore = state.wallSeconds;
+    events = [...events, { event: 'resumed', time: new Date().toISOString(), epoch: history.length, step: position?.step ?? 0,
+      ...(changes.length > 0 ? { changes } : {}) }];
+    for (const c of changes) progress.line(`resume changes ${c.setting} from ${JSON.stringify(c.from)} to ${JSON.stringify(c.to)}`);
+    progress.line(`resuming ${cfg.out} after epoch ${history.length}${position ? `, step ${position.step}` : ''}`);
+  } else {
+    events = [{ event: 'started', time: new Date().toISOString(), epoch: 0, step: 0 }];
   }
   const fp = data.fingerprint;
   progress.line(`data ${cfg.dataset}: ${data.train.n} training images, per class [${fp.perClassCounts.join(', ')}], subset hash ${fp.hash}; ` +
     `${data.test.n} test images`);
   progress.line(`model ${cfg.arch} (${model.parameterCount()} parameters), loss ${cfg.loss}, ${cfg.epochs} epochs, batch ${cfg.batch}`);
+
+  /** Checkpoint metadata for the state after the last completed epoch (plus, when stopping inside one, where). */
+  const checkpointMeta = (extra: Record<string, string> = {}) => ({
+    config: JSON.stringify(cfg), epoch: String(history.length), history: JSON.stringify(history), confusion: JSON.stringify(confusion),
+    batchRng: JSON.stringify(batches.getState()), wallSeconds: String(wallBefore + (Date.now() - started) / 1000),
+    fingerprint: JSON.stringify(fp), events: JSON.stringify(events), ...extra,
+  });
 
   const imagesPerEpoch = data.train.n;
   let recentRate = 0;
@@ -137,11 +168,23 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     const t0 = performance.now();
     opt.lr = learningRate(cfg, epoch);
     model.train();
+    // The epoch's order and crops are drawn up front from this state: saved with a stop inside it, they are replayed exactly.
+    if (position) batches.setState(position.rngAtEpochStart);
+    const rngAtEpochStart = batches.getState();
     const plan = batches.epoch();
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    for (let k = 0; k < plan.numBatches; k++) {
+    let { lossSum, correct, seen } = position ?? { lossSum: 0, correct: 0, seen: 0 };
+    const firstStep = position?.step ?? 0;
+    position = null;
+    for (let k = firstStep; k < plan.numBatches; k++) {
+      if (await stop.poll()) {
+        const signal = stop.signal!;
+        const at: EpochPosition = { epoch, step: k, rngAtEpochStart, lossSum, correct, seen };
+        events = [...events, { event: 'interrupted', time: new Date().toISOString(), epoch: epoch - 1, step: k, signal }];
+        batches.setState(rngAtEpochStart);
+        await saveCheckpoint(lastPath, model, opt, checkpointMeta({ position: JSON.stringify(at) }));
+        throw new InterruptedError(signal, `stopped by ${signal} in epoch ${epoch} after step ${k} of ${plan.numBatches}; ` +
+          `${lastPath} holds the exact position`);
+      }
       const b = plan.batch(k);
       opt.zeroGrad();
       const out = withMemoryAdvice(cfg, () => model.forward(tensor(b.x, b.shape)));
@@ -173,6 +216,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
       const remaining = (imagesPerEpoch - seen) / recentRate + ((cfg.epochs - epoch) * imagesPerEpoch) / recentRate;
       progress.update(`epoch ${epoch}/${cfg.epochs} step ${k + 1}/${plan.numBatches} loss ${(lossSum / seen).toFixed(4)} ` +
         `${recentRate.toFixed(1)} img/s ETA ${formatDuration(remaining)}`);
+      opts.onStep?.(epoch, k + 1);
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     const metrics = await evaluate(model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
@@ -188,12 +232,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     progress.line(`epoch ${epoch}/${cfg.epochs} lr ${opt.lr.toExponential(2)} loss ${record.trainLoss.toFixed(4)} train ${pct(record.trainAcc)} ` +
       `| test top1 ${pct(record.top1)} many ${pct(record.many)} medium ${pct(record.medium)} few ${pct(record.few)} ` +
       `| ${record.imagesPerSec.toFixed(1)} img/s, ${formatDuration(record.seconds)}`);
-    const wallSeconds = wallBefore + (Date.now() - started) / 1000;
     await writeFileAtomic(join(cfg.out, 'metrics.jsonl'), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
-    const meta = {
-      config: JSON.stringify(cfg), epoch: String(epoch), history: JSON.stringify(history), confusion: JSON.stringify(confusion),
-      batchRng: JSON.stringify(batches.getState()), wallSeconds: String(wallSeconds), fingerprint: JSON.stringify(fp),
-    };
+    const meta = checkpointMeta();
     if (bestSoFar === record) await saveCheckpoint(bestPath, model, null, { ...meta, history: '[]', top1: String(record.top1) });
     await saveCheckpoint(lastPath, model, opt, meta);
     opts.onEpoch?.(record);
@@ -203,7 +243,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const last = history[history.length - 1];
   const best = history.reduce((a, b) => (b.top1 > a.top1 ? b : a));
   const summary: RunSummary = {
-    config: cfg, fingerprint: fp, trainCounts: data.trainCounts, classNames: data.train.classNames,
+    config: cfg, history: events, fingerprint: fp, trainCounts: data.trainCounts, classNames: data.train.classNames,
     best, last, confusion, wallSeconds: wallBefore + (Date.now() - started) / 1000, engine: info(),
   };
   await writeFileAtomic(join(cfg.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -41,7 +41,7 @@ describe('cli', () => {
     const common = ['--dataset', 'fashion-mnist-lt', '--arch', 'resnet20', '--batch', '32', '--limit-train', '192', '--limit-test', '50', '--loss', 'ce', '--out', dir];
     assert.equal(cli('train', ...common, '--epochs', '1').code, 0);
     const before = readFileSync(join(dir, 'last.safetensors'));
-    const r = cli('train', ...common, '--epochs', '2', '--lr', '1e12', '--resume');
+    const r = cli('train', ...common, '--epochs', '2', '--lr', '1e12', '--resume', '--allow-changes');
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /training stopped: the (loss|gradient of \S+) became .* at epoch 2, step \d+/);
     assert.deepEqual(readFileSync(join(dir, 'last.safetensors')), before);

@@ -145,9 +145,18 @@ export class ThreadPool {
     const count = Math.max(0, threads - 1);
     const slotBase = target.alloc(Math.max(1, count) * SLOT_BYTES);
     new Uint8Array(target.memory.buffer, slotBase, Math.max(1, count) * SLOT_BYTES).fill(0);
-    const workers = await Promise.all(Array.from({ length: count }, (_, i) =>
+    const started = await Promise.allSettled(Array.from({ length: count }, (_, i) =>
       startWorker({ module: target.module, memory: target.memory, slot: slotBase + i * SLOT_BYTES, names })));
-    return new ThreadPool(target, workers, slotBase, names);
+    const failed = started.filter((s) => s.status === 'rejected');
+    if (failed.length > 0) {
+      // Workers that did start never saw a job: terminating them is enough.
+      for (const s of started) if (s.status === 'fulfilled') s.value.terminate();
+      target.free(slotBase, Math.max(1, count) * SLOT_BYTES);
+      const cause = (failed[0] as PromiseRejectedResult).reason;
+      throw new Error(`wasmtail: ${failed.length} of ${count} kernel worker threads failed to start ` +
+        `(${cause instanceof Error ? cause.message : String(cause)}); use fewer threads`);
+    }
+    return new ThreadPool(target, started.map((s) => (s as PromiseFulfilledResult<WorkerHandle>).value), slotBase, names);
   }
 
   /** Threads in all, the calling one included. */
