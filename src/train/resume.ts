@@ -4,6 +4,7 @@
  * interruptions and resumes (summary.json's `history`).
  */
 import type { BatchIteratorState } from '../data/batches.js';
+import type { SubsetFingerprint } from '../data/longtail.js';
 import { metadataJson } from './checkpoint.js';
 import { ConfigError, DEFAULTS, type TrainConfig } from './config.js';
 import type { EpochRecord } from './run.js';
@@ -66,6 +67,8 @@ export interface ResumeState {
   position: EpochPosition | null;
   wallSeconds: number;
   events: RunEvent[];
+  /** The training subset the run was on (absent in checkpoints from before it was saved). */
+  fingerprint: SubsetFingerprint | null;
 }
 
 const flag = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -73,7 +76,7 @@ const flag = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowe
 /** Reads the resume state from a checkpoint's metadata; anything missing or broken is named with the file. */
 export function readResumeState(path: string, meta: Record<string, string>): ResumeState {
   const read = <T>(key: string, what: string) => metadataJson<T>(path, meta, key, what);
-  return {
+  const state: ResumeState = {
     saved: read<TrainConfig>('config', 'the training configuration'),
     history: read<EpochRecord[]>('history', 'the metrics of each epoch'),
     confusion: meta.confusion === undefined ? [] : read<number[][]>('confusion', 'the last confusion matrix'),
@@ -81,7 +84,24 @@ export function readResumeState(path: string, meta: Record<string, string>): Res
     position: meta.position === undefined ? null : read<EpochPosition>('position', 'where in the epoch the run stopped'),
     wallSeconds: Number(meta.wallSeconds ?? 0),
     events: meta.events === undefined ? [] : read<RunEvent[]>('events', 'the run history'),
+    fingerprint: meta.fingerprint === undefined ? null : read<SubsetFingerprint>('fingerprint', 'the training subset'),
   };
+  if (state.position && state.position.epoch !== state.history.length + 1) {
+    throw new Error(`${path}: its 'position' metadata is in epoch ${state.position.epoch} but ${state.history.length} epochs are complete (a corrupt checkpoint)`);
+  }
+  return state;
+}
+
+/**
+ * Refuses a resume on other training data than the run's: the subset's
+ * fingerprint (the kept indices and per-class counts) must be the saved one.
+ * It does not hash the pixels, so the same files under another --data-dir pass.
+ */
+export function checkSameData(path: string, saved: SubsetFingerprint | null, now: SubsetFingerprint): void {
+  if (saved && saved.hash !== now.hash) {
+    throw new ConfigError(`--resume: ${path} was trained on the subset ${saved.hash} (per class [${saved.perClassCounts.join(', ')}]), ` +
+      `but these data give ${now.hash} (per class [${now.perClassCounts.join(', ')}]); check --data-dir`);
+  }
 }
 
 /**

@@ -23,7 +23,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Progress, formatDuration } from './progress.js';
 import { InterruptedError, StopRequest } from './interrupt.js';
 import { openRunFolder } from './runFolder.js';
-import { checkResumeSettings, readResumeState, type EpochPosition, type RunEvent } from './resume.js';
+import { checkResumeSettings, checkSameData, readResumeState, type EpochPosition, type RunEvent } from './resume.js';
 import { runPlots } from './report.js';
 
 export interface EpochRecord extends Omit<EvalMetrics, 'confusion' | 'n'> {
@@ -140,6 +140,7 @@ async function trainLocked(cfg: TrainConfig, opts: TrainOptions): Promise<RunSum
     const meta = await loadCheckpoint(lastPath, model, opt);
     const state = readResumeState(lastPath, meta);
     const changes = checkResumeSettings(lastPath, state.saved, cfg, opts.allowChanges ?? false);
+    checkSameData(lastPath, state.fingerprint, data.fingerprint);
     ({ history, confusion, position, events } = state);
     batches.setState(state.batchRng);
     wallBefore = state.wallSeconds;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as wt from '../../src/index.js';
 import { train, resolveConfig, type TrainConfig } from '../../src/train/index.js';
 import { InterruptedError, StopRequest } from '../../src/train/interrupt.js';
+import { checkSameData } from '../../src/train/resume.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from '../../src/io/files.js';
 import { Progress } from '../../src/train/progress.js';
 
@@ -94,6 +95,14 @@ describe('resume', () => {
     tensors.get('layer2.0.bn1.weight')!.data[3] = NaN;
     await saveSafetensorsFile(file, tensors, metadata);
     await assert.rejects(train(tiny(out), { progress: quiet(), resume: true }), /last\.safetensors: tensor layer2\.0\.bn1\.weight holds NaN at index 3/);
+  });
+
+  it('other training data under the same settings (another --data-dir) is refused naming both subsets', () => {
+    const a = { perClassCounts: [2, 1], total: 3, hash: '00000000000000aa' };
+    checkSameData('last.safetensors', a, { ...a });
+    checkSameData('last.safetensors', null, a);
+    assert.throws(() => checkSameData('last.safetensors', a, { perClassCounts: [1, 2], total: 3, hash: '00000000000000bb' }),
+      /last\.safetensors was trained on the subset 00000000000000aa \(per class \[2, 1\]\), but these data give 00000000000000bb .*--data-dir/);
   });
 
   it('--out that is a file, or under one: a message naming --out', async () => {
