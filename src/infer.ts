@@ -21,6 +21,7 @@ import { tensor } from './tensor.js';
 import { loadSafetensors } from './io/safetensors.js';
 import { normalize } from './data/augment.js';
 import { decodePng as decodePngWith, rgbaToImage, type DecodedImage } from './data/png.js';
+import { readAtMost } from './data/streams.js';
 import { CIFAR_IMAGE_BYTES, CIFAR10_RECORD_BYTES, CIFAR100_RECORD_BYTES } from './data/formats.js';
 import { resnetFromStateDict, type ModelDescription, type StateDictTensor } from './nn/fromStateDict.js';
 import type { CifarResNet } from './nn/resnet.js';
@@ -213,29 +214,11 @@ export async function predict(model: LoadedModel, input: PredictInput): Promise<
 
 /**
  * zlib inflate with the Compression Streams API (browsers, workers, workerd,
- * Node >= 18), read chunk by chunk and cancelled once it passes `maxBytes`.
+ * Node >= 18), cancelled once it passes `maxBytes`.
  */
-async function inflate(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
-  const reader = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new Error(`inflates to more than the ${maxBytes} bytes its header allows`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+function inflate(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate'));
+  return readAtMost(stream, maxBytes, () => new Error(`inflates to more than the ${maxBytes} bytes its header allows`));
 }
 
 /**

@@ -14,6 +14,7 @@ import { noGrad } from '../src/autograd/node.js';
 import { tidy } from '../src/memory.js';
 import { BatchIterator, evalBatches } from '../src/data/batches.js';
 import { idxFromBytes, isGzip } from '../src/data/formats.js';
+import { readIdxStream } from '../src/data/streams.js';
 import { takeSubset, FASHION_MNIST_CLASSES, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type Dataset } from '../src/data/dataset.js';
 import type { TrainRequest, TrainMessage } from './protocol.js';
 
@@ -24,8 +25,8 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (!isGzip(bytes)) return bytes; // a server that already sent it decompressed
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  // Inflated into at most what the IDX header declares: a bomb is refused, not unpacked.
+  return readIdxStream(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')), url);
 }
 
 async function loadSplit(base: string, split: 'train' | 't10k'): Promise<Dataset> {

@@ -12,6 +12,7 @@ import { constants, deflateRawSync, deflateSync, gzipSync, inflateSync } from 'n
 import { encodeIdx, DataFormatError } from '../../src/data/formats.js';
 import { decodePng } from '../../src/data/png.js';
 import { readIdxFile } from '../../src/data/node.js';
+import { readIdxStream } from '../../src/data/streams.js';
 import { pngChunk } from '../util/png.js';
 
 const CHILD = fileURLToPath(new URL('./bomb.child.ts', import.meta.url));
@@ -57,9 +58,29 @@ describe('decompression bombs', () => {
     const bytes = gzipBomb(encodeIdx(new Uint8Array(7840), [10, 28, 28]));
     assert.ok(bytes.length < 2 << 20, `the bomb is ${bytes.length} bytes`);
     writeFileSync(file, bytes);
+    const name = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const r = readInChild('idx', file);
-    assert.match(r.error ?? '', new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: inflates to more than 7856 bytes, the 7856 bytes its IDX header \\[10, 28, 28\\] declares`));
+    assert.match(r.error ?? '', new RegExp(`^${name}: inflates to more than 7856 bytes, the 7856 bytes its IDX header \\[10, 28, 28\\] declares`));
     assert.ok(r.peakMiB < PEAK_MIB, `peak RSS ${r.peakMiB.toFixed(0)} MiB`);
+    // The same file as the web page reads it, through DecompressionStream.
+    const s = readInChild('idx-stream', file);
+    assert.match(s.error ?? '', new RegExp(`^${name}: holds more than the 7856 bytes its IDX header \\[10, 28, 28\\] declares`));
+    assert.ok(s.peakMiB < PEAK_MIB, `stream: peak RSS ${s.peakMiB.toFixed(0)} MiB`);
+  });
+
+  it('a bounded IDX stream passes a valid file through whole and a truncated one as it is', async () => {
+    const idx = encodeIdx(Uint8Array.from({ length: 2 * 3 * 5 }, (_, i) => i), [2, 3, 5]);
+    const chunked = (bytes: Uint8Array, size: number) => new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += size) c.enqueue(bytes.slice(i, i + size));
+        c.close();
+      },
+    });
+    for (const size of [1, 3, 7, 100]) {
+      assert.deepEqual(await readIdxStream(chunked(idx, size), 'x'), idx);
+      assert.deepEqual(await readIdxStream(chunked(idx.subarray(0, 20), size), 'x'), idx.subarray(0, 20));
+      await assert.rejects(readIdxStream(chunked(Uint8Array.from([...idx, 1]), size), 'x.idx'), /^DataFormatError: x\.idx: holds more than the 46 bytes/);
+    }
   });
 
   it('a gzipped IDX header that claims more than its compressed size can hold is refused without inflating', () => {
