@@ -1,7 +1,7 @@
 // `wasmtail eval` and `wasmtail predict`: a checkpoint against a test set or image files.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { loadSafetensorsFile } from '../io/files.js';
+import { loadSafetensorsFile, readError } from '../io/files.js';
 import type { CifarResNet } from '../nn/resnet.js';
 import { resnetFromStateDict, type ModelDescription } from '../nn/fromStateDict.js';
 import { decodePng, rgbaToImage } from '../data/png.js';
@@ -70,7 +70,12 @@ export async function predictCommand(values: Record<string, string | boolean | u
   const { inChannels: c, height: h, width: w, mean, std, classNames } = description;
   const images: { name: string; pixels: Uint8Array }[] = [];
   for (const file of files) {
-    const bytes = new Uint8Array(readFileSync(file));
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(file));
+    } catch (e) {
+      throw new Error(`${file}: cannot be read (${readError(e)})`);
+    }
     if (extname(file).toLowerCase() === '.png') {
       images.push({ name: file, pixels: rgbaToImage(decodePng(bytes, inflateBounded, file), c, h, w) });
       continue;

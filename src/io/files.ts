@@ -60,7 +60,20 @@ async function syncDirectory(dir: string): Promise<void> {
 
 /** Read and parse a safetensors file; errors name `path`. */
 export async function loadSafetensorsFile(path: string): Promise<SafetensorsContents> {
-  return loadSafetensors(await readFile(path), path);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new Error(`${path}: cannot be read (${readError(e)})`, { cause: e });
+  }
+  return loadSafetensors(bytes, path);
+}
+
+/** An fs error in words: "no such file", "a folder, not a file", ... rather than its bare code and message. */
+export function readError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder, not a file'
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
 }
 
 /** Serialise tensors as F32 safetensors and write them to `path` atomically. */

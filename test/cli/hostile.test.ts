@@ -81,6 +81,16 @@ describe('hostile use of the command line', () => {
       for (const key of ['top1', 'top5', 'many', 'medium', 'few']) assert.equal(m[key], summary.last[key], key);
     });
 
+    it('a missing checkpoint or image: named, with the cause in words rather than an fs error code', () => {
+      let r = cli('eval', '--checkpoint', join(root, 'nothere.safetensors'));
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /nothere\.safetensors: cannot be read \(no such file\)/);
+      r = cli('predict', '--checkpoint', join(run, 'best.safetensors'), join(root, 'nothere.png'));
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /nothere\.png: cannot be read \(no such file\)/);
+      assert.doesNotMatch(r.stderr, /ENOENT/);
+    });
+
     it('a 10-class checkpoint on 100-class data: refused before evaluating, naming both counts', async () => {
       await wt.init({ threads: 1 });
       const file = join(root, 'cifar10.safetensors');
