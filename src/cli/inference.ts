@@ -22,11 +22,17 @@ interface LoadedModel {
   description: ModelDescription;
 }
 
-/** A checkpoint's model; broken config metadata and non-finite weights are refused naming the file. */
-async function loadModel(path: string, archOverride?: string): Promise<LoadedModel> {
+/**
+ * A checkpoint's model and what it was trained on; --dataset and --arch
+ * override the saved (or, for a checkpoint without config, guessed) ones.
+ * Broken config metadata and non-finite weights are refused naming the file.
+ */
+async function loadModel(path: string, values: Record<string, string | boolean | undefined>): Promise<LoadedModel> {
   const { tensors, metadata } = await loadSafetensorsFile(path);
-  const config = metadata.config === undefined ? {} : metadataJson<Partial<TrainConfig>>(path, metadata, 'config', 'the training configuration');
-  const { model, description } = resnetFromStateDict(tensors, path, config, archOverride);
+  const saved = metadata.config === undefined ? {} : metadataJson<Partial<TrainConfig>>(path, metadata, 'config', 'the training configuration');
+  const { dataset } = explicitConfig({ dataset: values.dataset });
+  const config = dataset ? { ...saved, dataset } : saved;
+  const { model, description } = resnetFromStateDict(tensors, path, config, values.arch as string | undefined);
   return { model, config: { ...config, dataset: description.dataset as TrainConfig['dataset'] }, description };
 }
 
@@ -54,7 +60,7 @@ function checkModelFitsData(checkpoint: string, d: ModelDescription, data: RunDa
 export async function evalCommand(values: Record<string, string | boolean | undefined>): Promise<number> {
   if (!values.checkpoint) throw new UsageError('eval needs --checkpoint FILE');
   const checkpoint = values.checkpoint as string;
-  const { model, config, description } = await loadModel(checkpoint, values.arch as string | undefined);
+  const { model, config, description } = await loadModel(checkpoint, values);
   const cfg = resolveConfig({ ...config, ...explicitConfig(values), out: 'unused', threads: null });
   const data = loadRunData(cfg);
   checkModelFitsData(checkpoint, description, data, cfg.dataset);
@@ -66,7 +72,7 @@ export async function evalCommand(values: Record<string, string | boolean | unde
 export async function predictCommand(values: Record<string, string | boolean | undefined>, files: string[]): Promise<number> {
   if (!values.checkpoint) throw new UsageError('predict needs --checkpoint FILE');
   if (files.length === 0) throw new UsageError('predict needs at least one image (PNG, or raw CIFAR-format records)');
-  const { model, description } = await loadModel(values.checkpoint as string, values.arch as string | undefined);
+  const { model, description } = await loadModel(values.checkpoint as string, values);
   const { inChannels: c, height: h, width: w, mean, std, classNames } = description;
   const images: { name: string; pixels: Uint8Array }[] = [];
   for (const file of files) {

@@ -81,6 +81,17 @@ describe('hostile use of the command line', () => {
       for (const key of ['top1', 'top5', 'many', 'medium', 'few']) assert.equal(m[key], summary.last[key], key);
     });
 
+    it('predict names classes as the checkpoint\'s data set does, unless --dataset says otherwise', () => {
+      writeFileSync(join(root, 'grey.png'), encodePng(new Uint8Array(28 * 28).fill(100), 28, 28, 1));
+      const names = (...flags: string[]) => {
+        const r = cli('predict', '--checkpoint', join(run, 'best.safetensors'), ...flags, join(root, 'grey.png'));
+        assert.equal(r.code, 0, r.stderr);
+        return Object.keys(JSON.parse(r.stdout).probabilities);
+      };
+      assert.equal(names()[0], 'T-shirt/top');
+      assert.equal(names('--dataset', 'cifar10-lt')[0], 'airplane');
+    });
+
     it('a missing checkpoint or image: named, with the cause in words rather than an fs error code', () => {
       let r = cli('eval', '--checkpoint', join(root, 'nothere.safetensors'));
       assert.equal(r.code, 1);
