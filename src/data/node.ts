@@ -88,7 +88,7 @@ function idxFile(dir: string, base: string): string {
 
 function classNamesFile(file: string, fallback: readonly string[]): readonly string[] {
   if (!existsSync(file)) return fallback;
-  const names = readFileSync(file, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = new TextDecoder().decode(readBytes(file)).split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length !== fallback.length) {
     throw new DataFormatError(file, `lists ${names.length} class names, expected ${fallback.length}`);
   }

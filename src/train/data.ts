@@ -36,7 +36,12 @@ export function shippedDataDir(): string {
 function shippedFingerprint(dir: string, own: SubsetFingerprint): SubsetFingerprint {
   const file = join(dir, 'manifest.json');
   if (!existsSync(file)) return own;
-  const recorded = (JSON.parse(readFileSync(file, 'utf8')) as { fingerprint?: SubsetFingerprint }).fingerprint;
+  let recorded: SubsetFingerprint | undefined;
+  try {
+    recorded = (JSON.parse(readFileSync(file, 'utf8')) as { fingerprint?: SubsetFingerprint }).fingerprint;
+  } catch (e) {
+    throw new Error(`${file}: the shipped subset's manifest cannot be read as JSON (${(e as Error).message}); reinstall wasmtail`);
+  }
   if (!recorded || JSON.stringify(recorded.perClassCounts) !== JSON.stringify(own.perClassCounts)) {
     throw new Error(`${file}: its per-class counts do not match the shipped images (${own.perClassCounts.join(', ')})`);
   }
