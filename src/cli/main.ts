@@ -21,8 +21,9 @@ usage:
                  [--seed 0] [--model-seed 123] [--limit-train N] [--limit-test N] --out runs/NAME [--resume] [--threads N]
                  [--force-threads] (more --threads than logical cores) [--allow-changes] (--resume with changed settings)
                  [--backend wasm|webgpu|reference]
-  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--backend ...]
-  wasmtail predict --checkpoint FILE IMAGE...      (PNG files or raw CIFAR-format records)
+  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--imb ...] [--limit-test N] [--backend ...]
+                                                   (data set, subset and limits: the checkpoint's own unless given)
+  wasmtail predict --checkpoint FILE [--dataset ...] IMAGE...   (PNG files or raw CIFAR-format records)
   wasmtail demo [--epochs 3] [--arch resnet20]     (CE vs FBL on the shipped Fashion-MNIST-LT; what \`npm start\` runs)
   wasmtail info
 
