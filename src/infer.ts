@@ -22,7 +22,7 @@ import { loadSafetensors } from './io/safetensors.js';
 import { normalize } from './data/augment.js';
 import { decodePng as decodePngWith, rgbaToImage, type DecodedImage } from './data/png.js';
 import { CIFAR_IMAGE_BYTES, CIFAR10_RECORD_BYTES, CIFAR100_RECORD_BYTES } from './data/formats.js';
-import { resnetFromStateDict, type ModelDescription, type StateDictTensor } from './nn/fromStateDict.js';
+import { resnetFromStateDict, type CheckpointConfig, type ModelDescription, type StateDictTensor } from './nn/fromStateDict.js';
 import type { CifarResNet } from './nn/resnet.js';
 
 export type { ModelDescription, StateDictTensor, DecodedImage };
@@ -83,7 +83,7 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | ReadonlyMap<s
     tensors = contents.tensors;
     metadata = contents.metadata;
   } else throw new TypeError(`wasmtail: loadModel(): expected safetensors bytes or a Map of tensors, got ${Object.prototype.toString.call(source)}`);
-  let config: { arch?: string; dataset?: string } = {};
+  let config: CheckpointConfig = {};
   if (metadata.config) {
     try {
       config = JSON.parse(metadata.config);

@@ -4,10 +4,11 @@ import { extname } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { loadSafetensorsFile } from '../io/files.js';
 import type { CifarResNet } from '../nn/resnet.js';
-import { resnetFromStateDict, type ModelDescription } from '../nn/fromStateDict.js';
+import { resnetFromStateDict, type CheckpointConfig, type ModelDescription } from '../nn/fromStateDict.js';
 import { decodePng, rgbaToImage } from '../data/png.js';
+import { decodeJpeg, isJpeg } from '../data/jpeg.js';
 import { normalize } from '../data/augment.js';
-import { resolveConfig, type TrainConfig } from '../train/config.js';
+import { DEFAULTS, resolveConfig, type TrainConfig } from '../train/config.js';
 import { loadRunData } from '../train/data.js';
 import { evaluate } from '../train/evaluate.js';
 import { noGrad } from '../autograd/node.js';
@@ -22,8 +23,14 @@ interface LoadedModel {
 
 async function loadModel(path: string, archOverride?: string): Promise<LoadedModel> {
   const { tensors, metadata } = await loadSafetensorsFile(path);
-  const config = metadata.config ? (JSON.parse(metadata.config) as Partial<TrainConfig>) : {};
-  const { model, description } = resnetFromStateDict(tensors, path, config, archOverride);
+  let saved: Partial<TrainConfig> & CheckpointConfig = {};
+  try {
+    saved = metadata.config ? JSON.parse(metadata.config) : {};
+  } catch {
+    throw new Error(`${path}: its config metadata is not JSON`);
+  }
+  const { model, description } = resnetFromStateDict(tensors, path, saved, archOverride);
+  const { input: _input, ...config } = saved;
   return { model, config: { ...config, dataset: description.dataset as TrainConfig['dataset'] }, description };
 }
 
@@ -31,7 +38,10 @@ export async function evalCommand(values: Record<string, string | boolean | unde
   if (!values.checkpoint) throw new UsageError('eval needs --checkpoint FILE');
   const { model, config } = await loadModel(values.checkpoint as string, values.arch as string | undefined);
   const cfg = resolveConfig({ ...config, ...configFromArgs({ ...values, out: 'unused' }), out: 'unused',
-    dataset: (values.dataset as TrainConfig['dataset']) ?? config.dataset, dataDir: (values['data-dir'] as string) ?? config.dataDir ?? null });
+    dataset: (values.dataset as TrainConfig['dataset']) ?? config.dataset, dataDir: (values['data-dir'] as string) ?? config.dataDir ?? null,
+    // An image folder is read as the model was trained on it, unless told otherwise.
+    imageSize: values['image-size'] !== undefined ? Number(values['image-size']) : config.imageSize ?? DEFAULTS.imageSize,
+    grey: (values.grey as boolean | undefined) ?? config.grey ?? false, skipBad: (values['skip-bad'] as boolean | undefined) ?? config.skipBad ?? false });
   const data = loadRunData(cfg);
   const m = await evaluate(model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
   process.stdout.write(JSON.stringify({ checkpoint: values.checkpoint, dataset: cfg.dataset, ...m }) + '\n');
@@ -40,7 +50,7 @@ export async function evalCommand(values: Record<string, string | boolean | unde
 
 export async function predictCommand(values: Record<string, string | boolean | undefined>, files: string[]): Promise<number> {
   if (!values.checkpoint) throw new UsageError('predict needs --checkpoint FILE');
-  if (files.length === 0) throw new UsageError('predict needs at least one image (PNG, or raw CIFAR-format records)');
+  if (files.length === 0) throw new UsageError('predict needs at least one image (PNG, JPEG, or raw CIFAR-format records)');
   const { model, description } = await loadModel(values.checkpoint as string, values.arch as string | undefined);
   const { inChannels: c, height: h, width: w, mean, std, classNames } = description;
   const images: { name: string; pixels: Uint8Array }[] = [];
@@ -50,10 +60,14 @@ export async function predictCommand(values: Record<string, string | boolean | u
       images.push({ name: file, pixels: rgbaToImage(decodePng(bytes, (d) => new Uint8Array(inflateSync(d)), file), c, h, w) });
       continue;
     }
+    if (isJpeg(bytes) || ['.jpg', '.jpeg'].includes(extname(file).toLowerCase())) {
+      images.push({ name: file, pixels: rgbaToImage(decodeJpeg(bytes, file), c, h, w) });
+      continue;
+    }
     // Raw CIFAR records: label byte(s) then 3072 pixel bytes.
     const record = [3073, 3074].find((r) => bytes.length > 0 && bytes.length % r === 0);
     if (c !== 3 || !record) {
-      throw new Error(`${file}: neither a .png nor whole CIFAR-10 (3,073-byte) / CIFAR-100 (3,074-byte) records (${bytes.length} bytes)`);
+      throw new Error(`${file}: neither a .png / .jpg nor whole CIFAR-10 (3,073-byte) / CIFAR-100 (3,074-byte) records (${bytes.length} bytes)`);
     }
     for (let i = 0; i < bytes.length / record; i++) {
       images.push({ name: `${file}#${i}`, pixels: bytes.subarray(i * record + record - 3072, (i + 1) * record) });

@@ -9,6 +9,7 @@ import { BatchIterator } from '../data/batches.js';
 import { writeFileAtomic } from '../io/files.js';
 import { makeLoss } from '../losses/index.js';
 import { ARCHITECTURES, type CifarResNet } from '../nn/resnet.js';
+import type { ModelInput } from '../nn/fromStateDict.js';
 import { sgd } from '../optim/sgd.js';
 import { tensor } from '../tensor.js';
 import { sum } from '../ops/reduce.js';
@@ -40,6 +41,8 @@ export interface RunSummary {
   last: EpochRecord;
   /** Confusion matrix of the last epoch, [true][predicted]. */
   confusion: number[][];
+  /** Image folders: images left out by --skip-bad (file and cause). */
+  skippedImages: { count: number; files: RunData['skipped'] };
   wallSeconds: number;
   engine: Record<string, unknown>;
 }
@@ -127,10 +130,15 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     progress.line(`resuming ${cfg.out} after epoch ${history.length}`);
   }
   const fp = data.fingerprint;
+  for (const note of data.notes) progress.line(note);
+  if (data.skipped.length > 0) progress.line(`--skip-bad: left out ${data.skipped.length} unreadable images (listed in summary.json)`);
   progress.line(`data ${cfg.dataset}: ${data.train.n} training images, per class [${fp.perClassCounts.join(', ')}], subset hash ${fp.hash}; ` +
     `${data.test.n} test images`);
   progress.line(`model ${cfg.arch} (${model.parameterCount()} parameters), loss ${cfg.loss}, ${cfg.epochs} epochs, batch ${cfg.batch}`);
 
+  // What predict and wasmtail/infer need to feed the model without the data set (src/nn/fromStateDict.ts).
+  const input: ModelInput = { classNames: data.train.classNames, channels: data.train.c, height: data.train.h, width: data.train.w,
+    mean: [...data.mean], std: [...data.std] };
   const imagesPerEpoch = data.train.n;
   let recentRate = 0;
   for (let epoch = history.length + 1; epoch <= cfg.epochs; epoch++) {
@@ -191,7 +199,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
     const wallSeconds = wallBefore + (Date.now() - started) / 1000;
     await writeFileAtomic(join(cfg.out, 'metrics.jsonl'), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
     const meta = {
-      config: JSON.stringify(cfg), epoch: String(epoch), history: JSON.stringify(history), confusion: JSON.stringify(confusion),
+      config: JSON.stringify({ ...cfg, input }), epoch: String(epoch), history: JSON.stringify(history), confusion: JSON.stringify(confusion),
       batchRng: JSON.stringify(batches.getState()), wallSeconds: String(wallSeconds), fingerprint: JSON.stringify(fp),
     };
     if (bestSoFar === record) await saveCheckpoint(bestPath, model, null, { ...meta, history: '[]', top1: String(record.top1) });
@@ -204,7 +212,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   const best = history.reduce((a, b) => (b.top1 > a.top1 ? b : a));
   const summary: RunSummary = {
     config: cfg, fingerprint: fp, trainCounts: data.trainCounts, classNames: data.train.classNames,
-    best, last, confusion, wallSeconds: wallBefore + (Date.now() - started) / 1000, engine: info(),
+    best, last, confusion, skippedImages: { count: data.skipped.length, files: data.skipped }, wallSeconds: wallBefore + (Date.now() - started) / 1000, engine: info(),
   };
   await writeFileAtomic(join(cfg.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   const plots = runPlots(history, data.trainCounts, data.train.classNames, `${cfg.loss.toUpperCase()} ${cfg.arch}`);
