@@ -14,6 +14,7 @@ import { evaluate } from '../train/evaluate.js';
 import { noGrad } from '../autograd/node.js';
 import { tensor } from '../tensor.js';
 import { UsageError, configFromArgs } from './main.js';
+import { downloadForConfig } from './fetch.js';
 
 interface LoadedModel {
   model: CifarResNet;
@@ -42,7 +43,7 @@ export async function evalCommand(values: Record<string, string | boolean | unde
     // An image folder is read as the model was trained on it, unless told otherwise.
     imageSize: values['image-size'] !== undefined ? Number(values['image-size']) : config.imageSize ?? DEFAULTS.imageSize,
     grey: (values.grey as boolean | undefined) ?? config.grey ?? false, skipBad: (values['skip-bad'] as boolean | undefined) ?? config.skipBad ?? false });
-  const data = loadRunData(cfg);
+  const data = loadRunData(values.download ? await downloadForConfig(cfg, values) : cfg);
   const m = await evaluate(model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
   process.stdout.write(JSON.stringify({ checkpoint: values.checkpoint, dataset: cfg.dataset, ...m }) + '\n');
   return 0;

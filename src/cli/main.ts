@@ -1,5 +1,5 @@
 /**
- * The command line: `wasmtail train | eval | predict | demo | info`.
+ * The command line: `wasmtail train | eval | predict | fetch | demo | info`.
  * Progress goes to stderr; results to stdout and the output folder.
  */
 import { parseArgs } from 'node:util';
@@ -8,6 +8,7 @@ import { ConfigError, DATASET_CHOICES, DEFAULTS, PRESETS, resolveConfig, type Tr
 import { train, NumericalError } from '../train/run.js';
 import { runDemo } from './demo.js';
 import { evalCommand, predictCommand } from './inference.js';
+import { downloadForConfig, fetchCommand } from './fetch.js';
 
 const USAGE = `wasmtail: train and run long-tail image classifiers on WebAssembly SIMD
 
@@ -17,9 +18,11 @@ usage:
                  [--lambda 60] [--curriculum relative|reference] [--arch resnet20|resnet32|resnet44|resnet56|resnet110]
                  [--epochs 200] [--batch 64] [--lr 0.1] [--wd 2e-4] [--momentum 0.9] [--nesterov] [--warmup 5]
                  [--seed 0] [--model-seed 123] [--limit-train N] [--limit-test N] --out runs/NAME [--resume] [--threads N]
-                 [--backend wasm|webgpu|reference]
-  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--backend ...]
+                 [--backend wasm|webgpu|reference] [--download [--mirror URL]]
+  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--download] [--backend ...]
   wasmtail predict --checkpoint FILE IMAGE...      (PNG or JPEG files, or raw CIFAR-format records)
+  wasmtail fetch cifar10|cifar100|fashion-mnist [--dir data] [--mirror URL]
+                                                   (official files, MD5-checked; --download on train / eval does the same)
   wasmtail demo [--epochs 3] [--arch resnet20]     (CE vs FBL on the shipped Fashion-MNIST-LT; what \`npm start\` runs)
   wasmtail info
 
@@ -32,6 +35,7 @@ The defaults reproduce the FBL recipe (ResNet-32, CIFAR-10-LT rho=100, 200 epoch
 const TRAIN_OPTIONS = {
   preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, imb: { type: 'string' },
   'image-size': { type: 'string' }, grey: { type: 'boolean' }, 'skip-bad': { type: 'boolean' },
+  download: { type: 'boolean' }, mirror: { type: 'string' }, dir: { type: 'string' },
   'imb-type': { type: 'string' }, loss: { type: 'string' }, lambda: { type: 'string' }, curriculum: { type: 'string' },
   arch: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' },
   momentum: { type: 'string' }, nesterov: { type: 'boolean' }, warmup: { type: 'string' }, seed: { type: 'string' },
@@ -111,11 +115,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   // The wasm backend takes relaxed SIMD where the runtime has it (under Node 20
   // init() switches V8's flag on) and as many threads as cores unless told.
+  // Fetching needs no kernels.
+  if (command === 'fetch') return fetchCommand(values, positionals);
   await init({ backend: oneOf(values.backend, 'backend', ['wasm', 'webgpu', 'reference']) ?? 'wasm', threads });
   switch (command) {
     case 'train': {
       if (!values.out) throw new UsageError('train needs --out runs/NAME (the folder for metrics, checkpoints and plots)');
-      const cfg = configFromArgs(values);
+      let cfg = configFromArgs(values);
+      if (values.download) cfg = await downloadForConfig(cfg, values);
       const summary = await train(cfg, { resume: values.resume });
       const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
       process.stdout.write(JSON.stringify({
@@ -138,7 +145,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify({ ...info(), node: process.version, defaults: DEFAULTS }, null, 2) + '\n');
       return 0;
     default:
-      throw new UsageError(`unknown command '${command}' (train, eval, predict, demo, info)`);
+      throw new UsageError(`unknown command '${command}' (train, eval, predict, fetch, demo, info)`);
   }
 }
 
