@@ -104,8 +104,9 @@ export type RgbaImage = { width: number; height: number; data: Uint8Array | Uint
  *   (or { data, shape: [n, c, h, w] } for another size);
  * - raw CIFAR-10 / CIFAR-100 record bytes (3,073 / 3,074 bytes each: label
  *   byte(s), then 3,072 pixel bytes), as a Uint8Array or ArrayBuffer;
- * - one RGBA image or an array of them, resized (nearest neighbour) and
- *   normalised as the model was trained (luminance for one channel).
+ * - one RGBA image or an array of them, resized (area averaging when
+ *   shrinking, bilinear when enlarging) and normalised as the model was
+ *   trained (luminance for one channel).
  */
 export type PredictInput =
   | Float32Array
@@ -215,8 +216,9 @@ async function inflate(data: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
- * Decodes a PNG (8-bit grey, grey + alpha, RGB, RGBA or palette; not
- * interlaced) to RGBA for predict(), in any runtime with DecompressionStream.
+ * Decodes a PNG (any colour type and bit depth, tRNS, interlaced or not) to
+ * RGBA for predict(), in any runtime with DecompressionStream. JPEG is not
+ * decoded here, to keep this entry free of dependencies: pass decoded RGBA.
  */
 export async function decodePng(bytes: Uint8Array, name = 'image'): Promise<DecodedImage> {
   // The decoder takes a synchronous inflate: a first pass collects the compressed stream, a second decodes it.
