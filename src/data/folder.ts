@@ -29,6 +29,8 @@ export interface ImageFolderOptions {
   skipBad: boolean;
   /** Class names to label with (the training split's); default: this split's folders. */
   classNames?: readonly string[];
+  /** Called after each decoded image (not when the cache is read). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface BadImage {
@@ -96,7 +98,7 @@ const CACHE_MAGIC = 'wasmtail-image-cache-1\n';
 
 function cacheKey(root: string, files: string[], opts: ImageFolderOptions, classNames: readonly string[]): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ size: opts.size, channels: opts.channels, skipBad: opts.skipBad, classNames }));
+  hash.update(JSON.stringify({ version: CACHE_MAGIC, size: opts.size, channels: opts.channels, skipBad: opts.skipBad, classNames }));
   for (const file of files) {
     const st = statSync(file);
     hash.update(`${relative(root, file)}\0${st.size}\0${st.mtimeMs}\n`);
@@ -187,7 +189,8 @@ export function loadImageFolder(root: string, split: 'train' | 'test', opts: Ima
   const labels: number[] = [];
   const files: string[] = [];
   const skipped: BadImage[] = [];
-  for (const { file, className } of listing.files) {
+  for (const [k, { file, className }] of listing.files.entries()) {
+    opts.onProgress?.(k, all.length);
     try {
       images.set(imageFileToPixels(file, size, c), files.length * pixelsPerImage);
     } catch (e) {

@@ -8,6 +8,7 @@ import { loadDataset, type DatasetName } from '../data/node.js';
 import { type BadImage, channelStatistics, loadImageFolder } from '../data/folder.js';
 import { classCounts, longTailIndices, subsetFingerprint, type SubsetFingerprint } from '../data/longtail.js';
 import type { TrainConfig } from './config.js';
+import { Progress } from './progress.js';
 
 export interface RunData {
   train: Dataset;
@@ -25,7 +26,11 @@ export interface RunData {
 
 /** The train and test splits of an image folder, with what to log about them. */
 function loadFolderSplits(cfg: TrainConfig): { train: Dataset; test: Dataset; skipped: BadImage[]; notes: string[] } {
-  const opts = { size: cfg.imageSize, channels: cfg.grey ? 1 : 3, skipBad: cfg.skipBad } as const;
+  const progress = new Progress();
+  const started = Date.now();
+  const onProgress = (done: number, total: number) => progress.update(`decoding images ${done}/${total} ` +
+    `(${(done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(0)} images/s)`);
+  const opts = { size: cfg.imageSize, channels: cfg.grey ? 1 : 3, skipBad: cfg.skipBad, onProgress } as const;
   const train = loadImageFolder(cfg.dataDir!, 'train', opts);
   const test = loadImageFolder(cfg.dataDir!, 'test', { ...opts, classNames: train.dataset.classNames });
   const notes = [train, test].map(({ cache }) => cache.hit ? `decoded images read from ${cache.file}`

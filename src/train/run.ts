@@ -118,8 +118,9 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
   if (opts.resume && existsSync(lastPath)) {
     const meta = await loadCheckpoint(lastPath, model, opt);
     const saved = JSON.parse(meta.config) as TrainConfig;
-    for (const key of ['dataset', 'arch', 'loss', 'imb', 'imbType', 'seed', 'modelSeed', 'batch', 'limitTrain'] as const) {
-      if (JSON.stringify(saved[key]) !== JSON.stringify(cfg[key])) {
+    for (const key of ['dataset', 'arch', 'loss', 'imb', 'imbType', 'seed', 'modelSeed', 'batch', 'limitTrain', 'imageSize', 'grey'] as const) {
+      // Checkpoints from before image folders have no imageSize / grey.
+      if (key in saved && JSON.stringify(saved[key]) !== JSON.stringify(cfg[key])) {
         throw new Error(`--resume: ${lastPath} was trained with ${key}=${JSON.stringify(saved[key])}, not ${JSON.stringify(cfg[key])}`);
       }
     }

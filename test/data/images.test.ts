@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import fc from 'fast-check';
+import { encode as encodeJpeg } from 'jpeg-js';
 import { decodePng, rgbaToImage, type DecodedImage } from '../../src/data/png.js';
 import { decodeJpeg } from '../../src/data/jpeg.js';
 import { runPython, skipWithoutPillow } from '../util/pillow.js';
@@ -101,5 +103,22 @@ describe('images against Pillow', { skip: skipWithoutPillow }, () => {
         assert.ok(worst <= 1, `${name} ${ext}: worst difference ${worst}`);
       }
     }
+  });
+});
+
+describe('JPEG decoding of arbitrary bytes', () => {
+  it('refuses junk and every truncation with an error naming the file (fast-check, 300 runs)', () => {
+    const valid = new Uint8Array(encodeJpeg({ data: new Uint8Array(16 * 16 * 4).fill(120), width: 16, height: 16 }, 80).data);
+    fc.assert(fc.property(fc.oneof(
+      fc.uint8Array({ maxLength: 300 }).map((b) => Uint8Array.from([0xff, 0xd8, 0xff, ...b])),
+      fc.integer({ min: 0, max: valid.length - 1 }).map((n) => valid.subarray(0, n)),
+    ), (bytes) => {
+      try {
+        const img = decodeJpeg(bytes, 'fuzz.jpg');
+        assert.equal(img.rgba.length, img.width * img.height * 4);
+      } catch (e) {
+        assert.ok(e instanceof Error && e.message.startsWith('fuzz.jpg: '), String(e));
+      }
+    }), { numRuns: 300 });
   });
 });
