@@ -190,7 +190,7 @@ export function loadImageFolder(root: string, split: 'train' | 'test', opts: Ima
   const files: string[] = [];
   const skipped: BadImage[] = [];
   for (const [k, { file, className }] of listing.files.entries()) {
-    opts.onProgress?.(k, all.length);
+    if (k > 0) opts.onProgress?.(k, all.length);
     try {
       images.set(imageFileToPixels(file, size, c), files.length * pixelsPerImage);
     } catch (e) {
