@@ -1,5 +1,6 @@
 // `wasmtail fetch NAME` and `--download` on train / eval: the standard data sets from their official URLs (src/data/fetch.ts).
 import { fetchDataset } from '../data/fetch.js';
+import { Progress } from '../train/progress.js';
 import type { DatasetName } from '../data/node.js';
 import type { TrainConfig } from '../train/config.js';
 import { UsageError } from './main.js';
@@ -15,7 +16,7 @@ export async function fetchCommand(values: Record<string, string | boolean | und
   }
   const name = positionals[0] as DatasetName;
   const dir = (values.dir as string | undefined) ?? DEFAULT_DATA_DIR;
-  const folder = await fetchDataset(name, { dir, mirror: values.mirror as string | undefined });
+  const folder = await fetchDataset(name, { dir, mirror: values.mirror as string | undefined, progress: new Progress() });
   process.stdout.write(JSON.stringify({ dataset: name, folder, dataDir: dir }) + '\n');
   return 0;
 }
@@ -25,6 +26,6 @@ export async function downloadForConfig(cfg: TrainConfig, values: Record<string,
   const name = cfg.dataset.replace(/-lt$/, '') as DatasetName;
   if (!FETCHABLE.includes(name)) throw new UsageError(`--download fetches ${FETCHABLE.join(', ')}; --dataset ${cfg.dataset} is read from --data-dir as it is`);
   const dir = cfg.dataDir ?? DEFAULT_DATA_DIR;
-  await fetchDataset(name, { dir, mirror: values.mirror as string | undefined });
+  await fetchDataset(name, { dir, mirror: values.mirror as string | undefined, progress: new Progress() });
   return { ...cfg, dataDir: dir };
 }

@@ -16,7 +16,6 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync,
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { basename, join } from 'node:path';
-import { Progress, formatDuration } from '../train/progress.js';
 import { extractTarGz } from './untar.js';
 import type { DatasetName } from './node.js';
 
@@ -56,6 +55,16 @@ export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
   },
 };
 
+/** Where progress goes: the CLI passes its stderr Progress (a live line on a TTY, lines every 10 s otherwise). */
+export interface ProgressSink {
+  /** A transient status (bytes, rate, ETA). */
+  update(text: string): void;
+  /** A line that stays. */
+  line(text: string): void;
+}
+
+const SILENT: ProgressSink = { update: () => {}, line: () => {} };
+
 export interface FetchOptions {
   /** The folder the data set goes under (as `--data-dir`). */
   dir: string;
@@ -69,7 +78,8 @@ export interface FetchOptions {
   maxRedirects?: number;
   /** Attempts to resume a download cut short (default 5). */
   retries?: number;
-  progress?: Progress;
+  /** Default: silent. */
+  progress?: ProgressSink;
 }
 
 export class DownloadError extends Error {
@@ -113,6 +123,12 @@ function request(url: string, headers: Record<string, string>, opts: Required<Pi
   });
 }
 
+function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
 function formatBytes(n: number): string {
   return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
 }
@@ -126,7 +142,7 @@ function formatBytes(n: number): string {
 export async function downloadFile(url: string, dest: string, expected: RemoteFile, options: Omit<FetchOptions, 'dir'> = {}): Promise<void> {
   const opts = { stallMs: options.stallMs ?? 30_000, maxRedirects: options.maxRedirects ?? 5 };
   const retries = options.retries ?? 5;
-  const progress = options.progress ?? new Progress();
+  const progress = options.progress ?? SILENT;
   const part = `${dest}.part`;
   for (let attempt = 0; ; attempt++) {
     const offset = existsSync(part) ? statSync(part).size : 0;
@@ -179,7 +195,7 @@ export async function downloadFile(url: string, dest: string, expected: RemoteFi
           }
           const rate = (received - startBytes) / Math.max(1e-3, (Date.now() - started) / 1000);
           const pct = Number.isFinite(total) ? ` ${((100 * received) / total).toFixed(1)}%` : '';
-          const eta = Number.isFinite(total) ? ` ETA ${formatDuration((total - received) / rate)}` : '';
+          const eta = Number.isFinite(total) ? ` ETA ${formatSeconds((total - received) / rate)}` : '';
           progress.update(`${basename(dest)}${pct} ${formatBytes(received)}${Number.isFinite(total) ? ` of ${formatBytes(total)}` : ''}, ${formatBytes(rate)}/s${eta}`);
         });
         res.on('error', failWith);
@@ -224,7 +240,7 @@ export async function fetchDataset(name: DatasetName, options: FetchOptions): Pr
   const source = options.sources?.[name] ?? DATASET_SOURCES[name];
   if (!source) throw new DownloadError(`unknown data set '${name}' (cifar10, cifar100, fashion-mnist)`);
   const final = join(options.dir, source.folder);
-  const progress = options.progress ?? new Progress();
+  const progress = options.progress ?? SILENT;
   if (existsSync(final)) {
     progress.line(`${name}: already in ${final}`);
     return final;
