@@ -97,7 +97,7 @@ describe('image folders end to end', () => {
     assert.match(r.stderr, new RegExp(`data folder-lt: ${counts.reduce((a, b) => a + b)} training images, per class \\[${counts.join(', ')}\\]`));
   });
 
-  it('predict takes PNG and JPEG with nothing but the checkpoint; wasmtail/infer reads the same input description', async () => {
+  it('eval reads the folder as trained; predict takes PNG and JPEG with nothing but the checkpoint; so does wasmtail/infer', async () => {
     const jpg = join(data, 'val', 'daisy', '0.jpg');
     const png = join(data, 'val', 'tulip', '1.png');
     const r = cli('predict', '--checkpoint', join(out, 'last.safetensors'), jpg, png);
@@ -108,6 +108,12 @@ describe('image folders end to end', () => {
       assert.ok(SORTED.includes(p.name));
       assert.deepEqual(Object.keys(p.probabilities), SORTED);
     }
+    const e = cli('eval', '--checkpoint', join(out, 'last.safetensors'));
+    assert.equal(e.code, 0, e.stderr);
+    const m = JSON.parse(e.stdout.trim());
+    assert.equal(m.dataset, 'folder');
+    assert.equal(m.n, 9);
+    assert.equal(m.perClass.length, 3);
     const model = await infer.loadModel(new Uint8Array(readFileSync(join(out, 'last.safetensors'))));
     assert.deepEqual([...model.classNames], SORTED);
     assert.equal(model.height, 16);
