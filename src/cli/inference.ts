@@ -1,12 +1,12 @@
 // `wasmtail eval` and `wasmtail predict`: a checkpoint against a test set or image files.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { loadSafetensorsFile } from '../io/files.js';
 import type { CifarResNet } from '../nn/resnet.js';
 import { resnetFromStateDict, type CheckpointConfig, type ModelDescription } from '../nn/fromStateDict.js';
 import { decodePng, rgbaToImage } from '../data/png.js';
 import { decodeJpeg, isJpeg } from '../data/jpeg.js';
+import { inflateBounded } from '../data/folder.js';
 import { normalize } from '../data/augment.js';
 import { DEFAULTS, resolveConfig, type TrainConfig } from '../train/config.js';
 import { loadRunData } from '../train/data.js';
@@ -58,7 +58,7 @@ export async function predictCommand(values: Record<string, string | boolean | u
   for (const file of files) {
     const bytes = new Uint8Array(readFileSync(file));
     if (extname(file).toLowerCase() === '.png') {
-      images.push({ name: file, pixels: rgbaToImage(decodePng(bytes, (d) => new Uint8Array(inflateSync(d)), file), c, h, w) });
+      images.push({ name: file, pixels: rgbaToImage(decodePng(bytes, inflateBounded, file), c, h, w) });
       continue;
     }
     if (isJpeg(bytes) || ['.jpg', '.jpeg'].includes(extname(file).toLowerCase())) {

@@ -89,9 +89,14 @@ export function imageFileToPixels(file: string, size: number, channels: number):
   if (bytes.length === 0) throw new DataFormatError(file, 'is empty (0 bytes)');
   let image;
   if (isJpeg(bytes)) image = decodeJpeg(bytes, file);
-  else if (bytes[0] === 0x89 && bytes[1] === 0x50) image = decodePng(bytes, (d) => new Uint8Array(inflateSync(d)), file);
+  else if (bytes[0] === 0x89 && bytes[1] === 0x50) image = decodePng(bytes, inflateBounded, file);
   else throw new DataFormatError(file, 'is neither a PNG nor a JPEG (by its first bytes)');
   return rgbaToImage(image, channels, size, size);
+}
+
+/** zlib inflate that stops at the size the PNG header implies (a byte over, so "too much data" is an error, not a cut). */
+export function inflateBounded(data: Uint8Array, expectedBytes: number): Uint8Array {
+  return new Uint8Array(inflateSync(data, { maxOutputLength: Math.max(1, expectedBytes + 1) }));
 }
 
 const CACHE_MAGIC = 'wasmtail-image-cache-1\n';

@@ -137,7 +137,12 @@ function toRgba(h: PngHeader, raw: Uint8Array, palette: Uint8Array | null, trans
   return rgba;
 }
 
-export function decodePng(bytes: Uint8Array, inflate: (data: Uint8Array) => Uint8Array, name = 'image'): DecodedImage {
+/**
+ * Decodes a PNG to RGBA. `inflate` gets the joined IDAT data and the size the
+ * header implies (`expectedBytes`): an inflate that stops there (node:zlib's
+ * `maxOutputLength`) bounds the memory a decompression bomb can take.
+ */
+export function decodePng(bytes: Uint8Array, inflate: (data: Uint8Array, expectedBytes: number) => Uint8Array, name = 'image'): DecodedImage {
   const fail = (why: string): never => {
     throw new Error(`${name}: not a PNG this decoder reads: ${why}`);
   };
@@ -176,7 +181,7 @@ export function decodePng(bytes: Uint8Array, inflate: (data: Uint8Array) => Uint
   for (const d of idat) joined.set(d, (off += d.length) - d.length);
   let raw: Uint8Array;
   try {
-    raw = inflate(joined);
+    raw = inflate(joined, expectedRawBytes(header));
   } catch (e) {
     return fail(`corrupt image data (${(e as Error).message})`);
   }
