@@ -194,7 +194,8 @@ export async function downloadFile(url: string, dest: string, expected: RemoteFi
             file.once('drain', () => res.resume());
           }
           const rate = (received - startBytes) / Math.max(1e-3, (Date.now() - started) / 1000);
-          const pct = Number.isFinite(total) ? ` ${((100 * received) / total).toFixed(1)}%` : '';
+          const filled = Number.isFinite(total) ? Math.round((20 * received) / total) : 0;
+          const pct = Number.isFinite(total) ? ` [${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${((100 * received) / total).toFixed(1)}%` : '';
           const eta = Number.isFinite(total) ? ` ETA ${formatSeconds((total - received) / rate)}` : '';
           progress.update(`${basename(dest)}${pct} ${formatBytes(received)}${Number.isFinite(total) ? ` of ${formatBytes(total)}` : ''}, ${formatBytes(rate)}/s${eta}`);
         });
