@@ -5,6 +5,8 @@ import { gemmSummary, runGemmBench } from './gemm.bench.js';
 import { inferSummary, runInferBench } from './infer.bench.js';
 import { memorySummary, runMemoryBench } from './memory.bench.js';
 import { runTrainBench } from './train.bench.js';
+import { runImageBench } from './images.bench.js';
+import { runFolderEpochBench } from './folder-epoch.bench.js';
 import { execSync } from 'node:child_process';
 
 const quick = process.argv.includes('--quick') || process.env.WASMTAIL_BENCH_QUICK === '1';
@@ -49,3 +51,15 @@ const memory = await runMemoryBench(quick ? { steps: 2 } : {});
 console.table(memory.rows);
 for (const n of memory.notes) console.log(n);
 for (const line of memorySummary(memory.rows)) console.log(line);
+console.log();
+
+console.log('JPEG decoding + resizing 256 x 256 -> 32 x 32 (image folders), images/s on one thread, against Pillow:');
+const images = await runImageBench(quick ? { images: 8, time: 200 } : {});
+console.table(images.rows);
+for (const n of images.notes) console.log(n);
+console.log();
+
+console.log('Training epochs on a PNG image folder against CIFAR binary files of the same images (ResNet-20, batch 64, 1 thread):');
+const folderEpochs = await runFolderEpochBench(quick ? { images: 128, epochs: 2 } : {});
+console.table(folderEpochs.rows);
+for (const n of folderEpochs.notes) console.log(n);

@@ -23,7 +23,7 @@ import { normalize } from './data/augment.js';
 import { decodePng as decodePngWith, rgbaToImage, type DecodedImage } from './data/png.js';
 import { readAtMost } from './data/streams.js';
 import { CIFAR_IMAGE_BYTES, CIFAR10_RECORD_BYTES, CIFAR100_RECORD_BYTES } from './data/formats.js';
-import { resnetFromStateDict, type ModelDescription, type StateDictTensor } from './nn/fromStateDict.js';
+import { resnetFromStateDict, type CheckpointConfig, type ModelDescription, type StateDictTensor } from './nn/fromStateDict.js';
 import type { CifarResNet } from './nn/resnet.js';
 
 export type { ModelDescription, StateDictTensor, DecodedImage };
@@ -85,7 +85,7 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | ReadonlyMap<s
     tensors = contents.tensors;
     metadata = contents.metadata;
   } else throw new TypeError(`wasmtail: loadModel(): expected safetensors bytes or a Map of tensors, got ${Object.prototype.toString.call(source)}`);
-  let config: { arch?: string; dataset?: string } = {};
+  let config: CheckpointConfig = {};
   if (metadata.config !== undefined) {
     try {
       config = JSON.parse(metadata.config);
@@ -106,8 +106,9 @@ export type RgbaImage = { width: number; height: number; data: Uint8Array | Uint
  *   (or { data, shape: [n, c, h, w] } for another size);
  * - raw CIFAR-10 / CIFAR-100 record bytes (3,073 / 3,074 bytes each: label
  *   byte(s), then 3,072 pixel bytes), as a Uint8Array or ArrayBuffer;
- * - one RGBA image or an array of them, resized (nearest neighbour) and
- *   normalised as the model was trained (luminance for one channel).
+ * - one RGBA image or an array of them, resized (area averaging when
+ *   shrinking, bilinear when enlarging) and normalised as the model was
+ *   trained (luminance for one channel).
  */
 export type PredictInput =
   | Float32Array
@@ -222,8 +223,9 @@ function inflate(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
 }
 
 /**
- * Decodes a PNG (8-bit grey, grey + alpha, RGB, RGBA or palette; not
- * interlaced) to RGBA for predict(), in any runtime with DecompressionStream.
+ * Decodes a PNG (any colour type and bit depth, tRNS, interlaced or not) to
+ * RGBA for predict(), in any runtime with DecompressionStream. JPEG is not
+ * decoded here, to keep this entry free of dependencies: pass decoded RGBA.
  * The image data is inflated into at most what its header allows.
  */
 export async function decodePng(bytes: Uint8Array, name = 'image'): Promise<DecodedImage> {

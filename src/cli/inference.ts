@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { loadSafetensorsFile, readError } from '../io/files.js';
 import type { CifarResNet } from '../nn/resnet.js';
-import { resnetFromStateDict, type ModelDescription } from '../nn/fromStateDict.js';
+import { resnetFromStateDict, type CheckpointConfig, type ModelDescription } from '../nn/fromStateDict.js';
 import { decodePng, rgbaToImage } from '../data/png.js';
 import { inflateBounded } from '../data/decompress.js';
+import { decodeJpeg, isJpeg } from '../data/jpeg.js';
 import { normalize } from '../data/augment.js';
 import { resolveConfig, type TrainConfig } from '../train/config.js';
 import { loadRunData, type RunData } from '../train/data.js';
@@ -14,6 +15,7 @@ import { evaluate } from '../train/evaluate.js';
 import { noGrad } from '../autograd/node.js';
 import { tensor } from '../tensor.js';
 import { UsageError, explicitConfig } from './main.js';
+import { downloadForConfig } from './fetch.js';
 
 interface LoadedModel {
   model: CifarResNet;
@@ -31,8 +33,11 @@ async function loadModel(path: string, values: Record<string, string | boolean |
   const { tensors, metadata } = await loadSafetensorsFile(path);
   const saved = metadata.config === undefined ? {} : metadataJson<Partial<TrainConfig>>(path, metadata, 'config', 'the training configuration');
   const { dataset } = explicitConfig({ dataset: values.dataset });
-  const config = dataset ? { ...saved, dataset } : saved;
-  const { model, description } = resnetFromStateDict(tensors, path, config, values.arch as string | undefined);
+  const { model, description } = resnetFromStateDict(tensors, path,
+    // A data set named on the command line brings its own class names and normalisation in place of the recorded input.
+    dataset ? { ...saved, dataset, input: undefined } : saved, values.arch as string | undefined);
+  // The recorded input (class names, size, normalisation) lives in the description; the rest is a training configuration.
+  const { input: _input, ...config } = saved as Partial<TrainConfig> & CheckpointConfig;
   return { model, config: { ...config, dataset: description.dataset as TrainConfig['dataset'] }, description };
 }
 
@@ -62,7 +67,7 @@ export async function evalCommand(values: Record<string, string | boolean | unde
   const checkpoint = values.checkpoint as string;
   const { model, config, description } = await loadModel(checkpoint, values);
   const cfg = resolveConfig({ ...config, ...explicitConfig(values), out: 'unused', threads: null });
-  const data = loadRunData(cfg);
+  const data = loadRunData(values.download ? await downloadForConfig(cfg, values) : cfg);
   checkModelFitsData(checkpoint, description, data, cfg.dataset);
   const m = await evaluate(model, data.test, { batchSize: 256, mean: description.mean, std: description.std, trainCounts: data.trainCounts });
   process.stdout.write(JSON.stringify({ checkpoint, dataset: cfg.dataset, classNames: data.test.classNames, ...m }) + '\n');
@@ -71,7 +76,7 @@ export async function evalCommand(values: Record<string, string | boolean | unde
 
 export async function predictCommand(values: Record<string, string | boolean | undefined>, files: string[]): Promise<number> {
   if (!values.checkpoint) throw new UsageError('predict needs --checkpoint FILE');
-  if (files.length === 0) throw new UsageError('predict needs at least one image (PNG, or raw CIFAR-format records)');
+  if (files.length === 0) throw new UsageError('predict needs at least one image (PNG, JPEG, or raw CIFAR-format records)');
   const { model, description } = await loadModel(values.checkpoint as string, values);
   const { inChannels: c, height: h, width: w, mean, std, classNames } = description;
   const images: { name: string; pixels: Uint8Array }[] = [];
@@ -86,10 +91,14 @@ export async function predictCommand(values: Record<string, string | boolean | u
       images.push({ name: file, pixels: rgbaToImage(decodePng(bytes, inflateBounded, file), c, h, w) });
       continue;
     }
+    if (isJpeg(bytes) || ['.jpg', '.jpeg'].includes(extname(file).toLowerCase())) {
+      images.push({ name: file, pixels: rgbaToImage(decodeJpeg(bytes, file), c, h, w) });
+      continue;
+    }
     // Raw CIFAR records: label byte(s) then 3072 pixel bytes.
     const record = [3073, 3074].find((r) => bytes.length > 0 && bytes.length % r === 0);
     if (c !== 3 || !record) {
-      throw new Error(`${file}: neither a .png nor whole CIFAR-10 (3,073-byte) / CIFAR-100 (3,074-byte) records (${bytes.length} bytes)`);
+      throw new Error(`${file}: neither a .png / .jpg nor whole CIFAR-10 (3,073-byte) / CIFAR-100 (3,074-byte) records (${bytes.length} bytes)`);
     }
     for (let i = 0; i < bytes.length / record; i++) {
       images.push({ name: `${file}#${i}`, pixels: bytes.subarray(i * record + record - 3072, (i + 1) * record) });

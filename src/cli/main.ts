@@ -1,37 +1,45 @@
 /**
- * The command line: `wasmtail train | eval | predict | demo | info`.
+ * The command line: `wasmtail train | eval | predict | fetch | demo | info`.
  * Progress goes to stderr; results to stdout and the output folder.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { init, info, shutdown } from '../init.js';
-import { ConfigError, DEFAULTS, PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
+import { ConfigError, DATASET_CHOICES, DEFAULTS, PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
 import { train, NumericalError } from '../train/run.js';
 import { InterruptedError, StopRequest } from '../train/interrupt.js';
 import { runDemo } from './demo.js';
 import { evalCommand, predictCommand } from './inference.js';
+import { downloadForConfig, fetchCommand } from './fetch.js';
 
 const USAGE = `wasmtail: train and run long-tail image classifiers on WebAssembly SIMD
 
 usage:
-  wasmtail train [--preset NAME] [--dataset cifar10-lt|cifar100-lt|fashion-mnist-lt|cifar10|cifar100|fashion-mnist]
-                 [--data-dir DIR] [--imb 100] [--imb-type exp|step] [--loss ce|fbl|focal|ldam-drw|cb|balanced-softmax]
+  wasmtail train [--preset NAME] [--dataset cifar10-lt|cifar100-lt|fashion-mnist-lt|cifar10|cifar100|fashion-mnist|folder]
+                 [--data-dir DIR] [--image-size 32] [--grey] [--skip-bad] [--imb 100] [--imb-type exp|step] [--loss ce|fbl|focal|ldam-drw|cb|balanced-softmax]
                  [--lambda 60] [--curriculum relative|reference] [--arch resnet20|resnet32|resnet44|resnet56|resnet110]
                  [--epochs 200] [--batch 64] [--lr 0.1] [--wd 2e-4] [--momentum 0.9] [--nesterov] [--warmup 5]
                  [--seed 0] [--model-seed 123] [--limit-train N] [--limit-test N] --out runs/NAME [--resume] [--threads N]
                  [--force-threads] (more --threads than logical cores) [--allow-changes] (--resume with changed settings)
-                 [--backend wasm|webgpu|reference]
-  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--imb ...] [--limit-test N] [--backend ...]
+                 [--backend wasm|webgpu|reference] [--download [--mirror URL]]
+  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--imb ...] [--limit-test N] [--download] [--backend ...]
                                                    (data set, subset and limits: the checkpoint's own unless given)
-  wasmtail predict --checkpoint FILE [--dataset ...] IMAGE...   (PNG files or raw CIFAR-format records)
+  wasmtail predict --checkpoint FILE [--dataset ...] IMAGE...   (PNG or JPEG files, or raw CIFAR-format records)
+  wasmtail fetch cifar10|cifar100|fashion-mnist [--dir data] [--mirror URL]
+                                                   (official files, MD5-checked; --download on train / eval does the same)
   wasmtail demo [--epochs 3] [--arch resnet20]     (CE vs FBL on the shipped Fashion-MNIST-LT; what \`npm start\` runs)
   wasmtail info
+
+--dataset folder: DIR/train/<class>/*.png|jpg and DIR/test/<class>/ (or val/), torchvision's ImageFolder layout;
+  the folder as it is, or a long-tailed subset of it when --imb / --imb-type are given.
 
 presets: ${Object.keys(PRESETS).join(', ')}
 The defaults reproduce the FBL recipe (ResNet-32, CIFAR-10-LT rho=100, 200 epochs, batch 64, lr 0.1, wd 2e-4, lambda 60).`;
 
 const TRAIN_OPTIONS = {
   preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, imb: { type: 'string' },
+  'image-size': { type: 'string' }, grey: { type: 'boolean' }, 'skip-bad': { type: 'boolean' },
+  download: { type: 'boolean' }, mirror: { type: 'string' }, dir: { type: 'string' },
   'imb-type': { type: 'string' }, loss: { type: 'string' }, lambda: { type: 'string' }, curriculum: { type: 'string' },
   arch: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' },
   momentum: { type: 'string' }, nesterov: { type: 'boolean' }, warmup: { type: 'string' }, seed: { type: 'string' },
@@ -57,9 +65,15 @@ export class UsageError extends Error {}
 /** The settings given on the command line, and only those (no defaults): what overrides a checkpoint's saved configuration. */
 export function explicitConfig(values: Record<string, string | boolean | undefined>): Partial<TrainConfig> {
   const s = (k: string) => values[k] as string | undefined;
+  let dataset = oneOf(s('dataset'), 'dataset', DATASET_CHOICES);
+  // An image folder is taken as it is unless a long-tail profile is asked for.
+  if (dataset === 'folder' && (s('imb') !== undefined || s('imb-type') !== undefined)) dataset = 'folder-lt';
   const partial: Partial<TrainConfig> = {
-    dataset: oneOf(s('dataset'), 'dataset', ['cifar10-lt', 'cifar100-lt', 'fashion-mnist-lt', 'cifar10', 'cifar100', 'fashion-mnist']),
+    dataset,
     dataDir: s('data-dir'),
+    imageSize: number(s('image-size'), 'image-size'),
+    grey: values.grey as boolean | undefined,
+    skipBad: values['skip-bad'] as boolean | undefined,
     imb: number(s('imb'), 'imb'),
     imbType: oneOf(s('imb-type'), 'imb-type', ['exp', 'step']),
     loss: oneOf(s('loss'), 'loss', ['ce', 'fbl', 'focal', 'ldam-drw', 'cb', 'balanced-softmax']),
@@ -117,11 +131,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   // The wasm backend takes relaxed SIMD where the runtime has it (under Node 20
   // init() switches V8's flag on) and as many threads as cores unless told.
+  // Fetching needs no kernels.
+  if (command === 'fetch') return fetchCommand(values, positionals);
   await init({ backend: oneOf(values.backend, 'backend', ['wasm', 'webgpu', 'reference']) ?? 'wasm', threads });
   switch (command) {
     case 'train': {
       if (!values.out) throw new UsageError('train needs --out runs/NAME (the folder for metrics, checkpoints and plots)');
-      const cfg = configFromArgs(values);
+      let cfg = configFromArgs(values);
+      if (values.download) cfg = await downloadForConfig(cfg, values);
       if (values['allow-changes'] && !values.resume) throw new UsageError('--allow-changes only applies with --resume');
       const stop = new StopRequest().listen((signal) => process.stderr.write(`\nwasmtail: ${signal} received: finishing the current ` +
         `step and saving the exact position in ${cfg.out}; send it again to exit at once\n`));
@@ -160,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify({ ...info(), node: process.version, defaults: DEFAULTS }, null, 2) + '\n');
       return 0;
     default:
-      throw new UsageError(`unknown command '${command}' (train, eval, predict, demo, info)`);
+      throw new UsageError(`unknown command '${command}' (train, eval, predict, fetch, demo, info)`);
   }
 }
 

@@ -105,7 +105,8 @@ function classNamesFile(file: string, fallback: readonly string[]): readonly str
  * - `fashion-mnist`: `train-images-idx3-ubyte(.gz)` + `train-labels-idx1-ubyte(.gz)`
  *   or `t10k-images-idx3-ubyte(.gz)` + `t10k-labels-idx1-ubyte(.gz)`, 1x28x28.
  *
- * `dir` may be the parent of `cifar-10-batches-bin/` / `cifar-100-binary/` or that folder itself.
+ * `dir` may be the parent of `cifar-10-batches-bin/` / `cifar-100-binary/` / `fashion-mnist/`
+ * (where `wasmtail fetch` puts them) or that folder itself.
  */
 export function loadDataset(name: DatasetName, dir: string, split: Split): Dataset {
   if (split !== 'train' && split !== 'test') throw new RangeError(`loadDataset: split must be 'train' or 'test', got '${split}'`);
@@ -122,7 +123,8 @@ export function loadDataset(name: DatasetName, dir: string, split: Split): Datas
   }
   if (name === 'fashion-mnist') {
     const prefix = split === 'train' ? 'train' : 't10k';
-    return loadIdx(idxFile(dir, `${prefix}-images-idx3-ubyte`), idxFile(dir, `${prefix}-labels-idx1-ubyte`), FASHION_MNIST_CLASSES);
+    const folder = resolveFolder(dir, 'fashion-mnist');
+    return loadIdx(idxFile(folder, `${prefix}-images-idx3-ubyte`), idxFile(folder, `${prefix}-labels-idx1-ubyte`), FASHION_MNIST_CLASSES);
   }
   throw new RangeError(`loadDataset: unknown data set '${String(name)}' (expected cifar10, cifar100 or fashion-mnist)`);
 }

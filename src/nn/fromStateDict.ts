@@ -14,6 +14,27 @@ export interface StateDictTensor {
   data: Float32Array;
 }
 
+/**
+ * How a model's input was made, as `wasmtail train` records it in the
+ * checkpoint's config (`config.input`): enough for predict to feed it images
+ * without the data set (class names, size, channels, normalisation).
+ */
+export interface ModelInput {
+  classNames: string[];
+  channels: number;
+  height: number;
+  width: number;
+  mean: number[];
+  std: number[];
+}
+
+/** The checkpoint config fields read here. */
+export interface CheckpointConfig {
+  arch?: string;
+  dataset?: string;
+  input?: ModelInput;
+}
+
 /** What a state dict says about the model it came from, and how to feed it. */
 export interface ModelDescription {
   arch: ArchName;
@@ -40,7 +61,7 @@ export interface ModelDescription {
  * detected depth.
  */
 export function describeStateDict(tensors: ReadonlyMap<string, StateDictTensor>, name = 'checkpoint',
-  config: { arch?: string; dataset?: string } = {}, arch?: string): ModelDescription {
+  config: CheckpointConfig = {}, arch?: string): ModelDescription {
   const conv1 = tensors.get('conv1.weight');
   const head = tensors.get('linear.weight');
   if (!conv1 || !head || conv1.shape.length !== 4 || head.shape.length !== 2) {
@@ -57,6 +78,13 @@ export function describeStateDict(tensors: ReadonlyMap<string, StateDictTensor>,
   const dataset = config.dataset ?? (inChannels === 1 ? 'fashion-mnist-lt' : numClasses === 100 ? 'cifar100-lt' : 'cifar10-lt');
   const known = dataset.startsWith('fashion') ? FASHION_MNIST_CLASSES : dataset.startsWith('cifar100') ? CIFAR100_CLASSES : CIFAR10_CLASSES;
   const classNames = known.length === numClasses ? known : Array.from({ length: numClasses }, (_, i) => `class ${i}`);
+  const input = config.input;
+  if (input) {
+    const fits = input.channels === inChannels && input.classNames.length === numClasses && input.mean.length === inChannels && input.std.length === inChannels;
+    if (!fits) throw new Error(`${name}: its recorded input (${input.channels} channels, ${input.classNames.length} classes) does not match its weights (${inChannels}, ${numClasses})`);
+    return { arch: chosen as ArchName, classifier, numClasses, inChannels, dataset, classNames: input.classNames,
+      height: input.height, width: input.width, mean: input.mean, std: input.std };
+  }
   const gray = inChannels === 1;
   return {
     arch: chosen as ArchName, classifier, numClasses, inChannels, dataset, classNames,
@@ -82,7 +110,7 @@ export function checkFiniteTensors(tensors: ReadonlyMap<string, { data: Float32A
 
 /** The model a state dict describes, with its weights loaded, in eval mode. Errors name the checkpoint. */
 export function resnetFromStateDict(tensors: ReadonlyMap<string, StateDictTensor>, name = 'checkpoint',
-  config: { arch?: string; dataset?: string } = {}, arch?: string): { model: CifarResNet; description: ModelDescription } {
+  config: CheckpointConfig = {}, arch?: string): { model: CifarResNet; description: ModelDescription } {
   const description = describeStateDict(tensors, name, config, arch);
   checkFiniteTensors(tensors, name);
   const model = ARCHITECTURES[description.arch]({

@@ -4,13 +4,23 @@
  */
 import type { ArchName } from '../nn/resnet.js';
 
-export type DatasetChoice = 'cifar10-lt' | 'cifar100-lt' | 'fashion-mnist-lt' | 'cifar10' | 'cifar100' | 'fashion-mnist';
+export type DatasetChoice = 'cifar10-lt' | 'cifar100-lt' | 'fashion-mnist-lt' | 'cifar10' | 'cifar100' | 'fashion-mnist' | 'folder' | 'folder-lt';
+
+export const DATASET_CHOICES: readonly DatasetChoice[] = [
+  'cifar10-lt', 'cifar100-lt', 'fashion-mnist-lt', 'cifar10', 'cifar100', 'fashion-mnist', 'folder', 'folder-lt',
+];
 export type LossName = 'ce' | 'fbl' | 'focal' | 'ldam-drw' | 'cb' | 'balanced-softmax';
 
 export interface TrainConfig {
   dataset: DatasetChoice;
   /** Folder with the standard files; null: the copy shipped with the project (fashion-mnist-lt only). */
   dataDir: string | null;
+  /** Image folders ('folder', 'folder-lt'): the side every image is resized to. */
+  imageSize: number;
+  /** Image folders: one luminance channel instead of RGB. */
+  grey: boolean;
+  /** Image folders: leave unreadable images out (listed in summary.json) instead of stopping. */
+  skipBad: boolean;
   imb: number;
   imbType: 'exp' | 'step';
   loss: LossName;
@@ -44,6 +54,9 @@ export interface TrainConfig {
 export const DEFAULTS: TrainConfig = {
   dataset: 'cifar10-lt',
   dataDir: null,
+  imageSize: 32,
+  grey: false,
+  skipBad: false,
   imb: 100,
   imbType: 'exp',
   loss: 'fbl',
@@ -111,6 +124,12 @@ export function resolveConfig(partial: Partial<TrainConfig>, preset?: string): T
   if (!(cfg.lambda >= 0)) throw new ConfigError(`--lambda must be >= 0, got ${cfg.lambda}`);
   if (!(cfg.momentum >= 0 && cfg.momentum < 1)) throw new ConfigError(`--momentum must be in [0, 1), got ${cfg.momentum}`);
   if (cfg.nesterov && cfg.momentum === 0) throw new ConfigError('--nesterov needs --momentum > 0');
+  if (!(Number.isInteger(cfg.imageSize) && cfg.imageSize >= 8 && cfg.imageSize <= 256)) {
+    throw new ConfigError(`--image-size must be an integer from 8 to 256, got ${cfg.imageSize}`);
+  }
+  if (cfg.dataset.startsWith('folder') && !cfg.dataDir) {
+    throw new ConfigError(`--dataset ${cfg.dataset} needs --data-dir DIR (holding train/<class>/ and test/<class>/ or val/<class>/)`);
+  }
   if (cfg.imb < 1) throw new ConfigError(`--imb (the imbalance ratio n_max / n_min) must be >= 1, got ${cfg.imb}`);
   return cfg;
 }

@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 import type { Dataset } from '../data/dataset.js';
 import { CIFAR_MEAN, CIFAR_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD, takeSubset } from '../data/dataset.js';
 import { loadDataset, type DatasetName } from '../data/node.js';
+import { type BadImage, channelStatistics, loadImageFolder } from '../data/folder.js';
 import { classCounts, longTailIndices, subsetFingerprint, type SubsetFingerprint } from '../data/longtail.js';
 import { ConfigError, type TrainConfig } from './config.js';
+import { Progress } from './progress.js';
 
 export interface RunData {
   train: Dataset;
@@ -17,6 +19,24 @@ export interface RunData {
   std: readonly number[];
   /** Where the files were read from. */
   dataDir: string;
+  /** Image folders: unreadable images left out by --skip-bad, and how the decoded-image cache was used. */
+  skipped: BadImage[];
+  notes: string[];
+}
+
+/** The train and test splits of an image folder, with what to log about them. */
+function loadFolderSplits(cfg: TrainConfig): { train: Dataset; test: Dataset; skipped: BadImage[]; notes: string[] } {
+  const progress = new Progress();
+  const started = Date.now();
+  const onProgress = (done: number, total: number) => progress.update(`decoding images ${done}/${total} ` +
+    `(${(done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(0)} images/s)`);
+  const opts = { size: cfg.imageSize, channels: cfg.grey ? 1 : 3, skipBad: cfg.skipBad, onProgress } as const;
+  const train = loadImageFolder(cfg.dataDir!, 'train', opts);
+  const test = loadImageFolder(cfg.dataDir!, 'test', { ...opts, classNames: train.dataset.classNames });
+  const notes = [train, test].map(({ cache }) => cache.hit ? `decoded images read from ${cache.file}`
+    : cache.writeError ? `the decoded images could not be cached (${cache.writeError}); the next run decodes them again`
+      : `decoded images cached in ${cache.file}`);
+  return { train: train.dataset, test: test.dataset, skipped: [...train.skipped, ...test.skipped], notes };
 }
 
 /** The long-tailed Fashion-MNIST shipped in data/ (beside src/ or dist/). */
@@ -49,8 +69,9 @@ function shippedFingerprint(dir: string, own: SubsetFingerprint): SubsetFingerpr
 }
 
 export function loadRunData(cfg: TrainConfig): RunData {
-  const base = cfg.dataset.replace(/-lt$/, '') as DatasetName;
+  const base = cfg.dataset.replace(/-lt$/, '');
   const longTailed = cfg.dataset.endsWith('-lt');
+  const folder = base === 'folder';
   const shipped = cfg.dataDir === null;
   if (shipped && base !== 'fashion-mnist') {
     throw new ConfigError(`--dataset ${cfg.dataset} needs --data-dir (the folder holding the standard binary files); ` +
@@ -63,8 +84,9 @@ export function loadRunData(cfg: TrainConfig): RunData {
       '/usr/share/datasets/fashion-mnist');
   }
   const dir = cfg.dataDir ?? shippedDataDir();
-  let train = loadDataset(base, dir, 'train');
-  let test = loadDataset(base, dir, 'test');
+  const images = folder ? loadFolderSplits(cfg) : null;
+  let train = images?.train ?? loadDataset(base as DatasetName, dir, 'train');
+  let test = images?.test ?? loadDataset(base as DatasetName, dir, 'test');
   // The shipped copy already is the rho=100 exp subset (seed 0), in the reference's order.
   let indices: Int32Array = Int32Array.from({ length: train.n }, (_, i) => i);
   if (longTailed && !shipped) {
@@ -86,10 +108,13 @@ export function loadRunData(cfg: TrainConfig): RunData {
     test = takeSubset(test, Int32Array.from({ length: cfg.limitTest }, (_, i) => Math.floor(i * step)));
   }
   const gray = train.c === 1;
+  // An image folder's normalisation is its own training split's, stored in the checkpoint for predict.
+  const stats = folder ? channelStatistics(train) : null;
   return {
     train, test, fingerprint, dataDir: dir,
     trainCounts: classCounts(train.labels, train.numClasses),
-    mean: gray ? FASHION_MNIST_MEAN : CIFAR_MEAN,
-    std: gray ? FASHION_MNIST_STD : CIFAR_STD,
+    mean: stats?.mean ?? (gray ? FASHION_MNIST_MEAN : CIFAR_MEAN),
+    std: stats?.std ?? (gray ? FASHION_MNIST_STD : CIFAR_STD),
+    skipped: images?.skipped ?? [], notes: images?.notes ?? [],
   };
 }

@@ -19,7 +19,7 @@ import type { EpochRecord } from './run.js';
  */
 const SETTINGS: Record<keyof TrainConfig, 'fixed' | 'adjustable' | 'free'> = {
   dataset: 'fixed', imb: 'fixed', imbType: 'fixed', seed: 'fixed', modelSeed: 'fixed', limitTrain: 'fixed', arch: 'fixed',
-  loss: 'fixed', batch: 'fixed',
+  loss: 'fixed', batch: 'fixed', imageSize: 'fixed', grey: 'fixed', skipBad: 'fixed',
   epochs: 'adjustable', lr: 'adjustable', wd: 'adjustable', momentum: 'adjustable', nesterov: 'adjustable', warmup: 'adjustable',
   lrSteps: 'adjustable', lambda: 'adjustable', curriculum: 'adjustable', limitTest: 'adjustable',
   dataDir: 'free', out: 'free', threads: 'free',

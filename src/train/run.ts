@@ -10,6 +10,7 @@ import { BatchIterator } from '../data/batches.js';
 import { writeFileAtomic } from '../io/files.js';
 import { makeLoss } from '../losses/index.js';
 import { ARCHITECTURES, type CifarResNet } from '../nn/resnet.js';
+import type { ModelInput } from '../nn/fromStateDict.js';
 import { sgd } from '../optim/sgd.js';
 import { tensor } from '../tensor.js';
 import { sum } from '../ops/reduce.js';
@@ -46,6 +47,8 @@ export interface RunSummary {
   last: EpochRecord;
   /** Confusion matrix of the last epoch, [true][predicted]. */
   confusion: number[][];
+  /** Image folders: images left out by --skip-bad (file and cause). */
+  skippedImages: { count: number; files: RunData['skipped'] };
   wallSeconds: number;
   engine: Record<string, unknown>;
 }
@@ -152,13 +155,19 @@ async function trainLocked(cfg: TrainConfig, opts: TrainOptions): Promise<RunSum
     events = [{ event: 'started', time: new Date().toISOString(), epoch: 0, step: 0 }];
   }
   const fp = data.fingerprint;
+  for (const note of data.notes) progress.line(note);
+  if (data.skipped.length > 0) progress.line(`--skip-bad: left out ${data.skipped.length} unreadable images (listed in summary.json)`);
   progress.line(`data ${cfg.dataset}: ${data.train.n} training images, per class [${fp.perClassCounts.join(', ')}], subset hash ${fp.hash}; ` +
     `${data.test.n} test images`);
   progress.line(`model ${cfg.arch} (${model.parameterCount()} parameters), loss ${cfg.loss}, ${cfg.epochs} epochs, batch ${cfg.batch}`);
 
+  // What predict and wasmtail/infer need to feed the model without the data set (src/nn/fromStateDict.ts).
+  const input: ModelInput = { classNames: data.train.classNames, channels: data.train.c, height: data.train.h, width: data.train.w,
+    mean: [...data.mean], std: [...data.std] };
+
   /** Checkpoint metadata for the state after the last completed epoch (plus, when stopping inside one, where). */
   const checkpointMeta = (extra: Record<string, string> = {}) => ({
-    config: JSON.stringify(cfg), epoch: String(history.length), history: JSON.stringify(history), confusion: JSON.stringify(confusion),
+    config: JSON.stringify({ ...cfg, input }), epoch: String(history.length), history: JSON.stringify(history), confusion: JSON.stringify(confusion),
     batchRng: JSON.stringify(batches.getState()), wallSeconds: String(wallBefore + (Date.now() - started) / 1000),
     fingerprint: JSON.stringify(fp), events: JSON.stringify(events), ...extra,
   });
@@ -245,7 +254,8 @@ async function trainLocked(cfg: TrainConfig, opts: TrainOptions): Promise<RunSum
   const best = history.reduce((a, b) => (b.top1 > a.top1 ? b : a));
   const summary: RunSummary = {
     config: cfg, history: events, fingerprint: fp, trainCounts: data.trainCounts, classNames: data.train.classNames,
-    best, last, confusion, wallSeconds: wallBefore + (Date.now() - started) / 1000, engine: info(),
+    best, last, confusion,
+    skippedImages: { count: data.skipped.length, files: data.skipped }, wallSeconds: wallBefore + (Date.now() - started) / 1000, engine: info(),
   };
   await writeFileAtomic(join(cfg.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   const plots = runPlots(history, data.trainCounts, data.train.classNames, `${cfg.loss.toUpperCase()} ${cfg.arch}`);

@@ -80,6 +80,6 @@ describe('cli', () => {
     writeFileSync(join(root, 'junk.bin'), new Uint8Array(100));
     r = cli('predict', '--checkpoint', join(out, 'best.safetensors'), join(root, 'junk.bin'));
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /junk\.bin: neither a \.png nor whole CIFAR/);
+    assert.match(r.stderr, /junk\.bin: neither a \.png \/ \.jpg nor whole CIFAR/);
   });
 });

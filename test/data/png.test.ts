@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { decodePng, rgbaToImage } from '../../src/data/png.js';
+import { inflateBounded } from '../../src/data/decompress.js';
 import { encodePng } from '../util/png.js';
 
 const inflate = (d: Uint8Array) => new Uint8Array(inflateSync(d));
@@ -38,5 +39,21 @@ describe('PNG decoding for predict', () => {
     assert.deepEqual([...rgbaToImage(img, 3, 1, 2)], [255, 0, 0, 0, 0, 255]);
     assert.deepEqual([...rgbaToImage(img, 1, 1, 2)], [76, 29]);
     assert.deepEqual([...rgbaToImage(img, 3, 2, 4)].length, 24);
+  });
+
+  it('a decompression bomb (IDAT inflating far past what the header implies) stops at the header\'s size', () => {
+    const png = encodePng(new Uint8Array(4 * 4 * 3), 4, 4, 3);
+    // Swap in an IDAT of 64 MB of zeros (64 kB compressed) for a 4 x 4 image.
+    const bomb = deflateSync(new Uint8Array(64 << 20));
+    const idatAt = Buffer.from(png).indexOf('IDAT') - 4;
+    const length = new DataView(png.buffer, png.byteOffset).getUint32(idatAt);
+    const chunk = new Uint8Array(12 + bomb.length);
+    new DataView(chunk.buffer).setUint32(0, bomb.length);
+    chunk.set(Buffer.from('IDAT'), 4);
+    chunk.set(bomb, 8);
+    const file = Uint8Array.from([...png.subarray(0, idatAt), ...chunk, ...png.subarray(idatAt + 12 + length)]);
+    let asked = 0;
+    assert.throws(() => decodePng(file, (d, expected) => { asked = expected; return inflateBounded(d, expected); }, 'bomb.png'), /^Error: bomb\.png: .*corrupt image data/);
+    assert.equal(asked, 4 * (4 * 3 + 1));
   });
 });

@@ -121,6 +121,10 @@ describe('the wasmtail/infer bundle', () => {
     const nodeDynamic = kept.filter((i) => i.path.startsWith('node:')).map((i) => i.path);
     assert.deepEqual(nodeDynamic, [], 'Node imports a browser bundler would have to resolve');
     assert.doesNotMatch(code, /\bfrom\s*["']node:/, 'an import statement of a Node built-in');
+    // Dependency-free: the Node data path's decoders (jpeg-js, tar-stream) stay out of it.
+    const inputs = Object.keys(result.metafile.inputs);
+    assert.deepEqual(inputs.filter((i) => i.includes('node_modules')), [], 'packages bundled into wasmtail/infer');
+    assert.doesNotMatch(readFileSync('dist/infer.js', 'utf8'), /jpeg-js|tar-stream/);
     const wasm = readFileSync('dist/wasmtail.wasm');
     t.diagnostic(`infer bundle: ${code.length} bytes minified, ${gzipSync(code).length} gzipped; ` +
       `wasmtail.wasm ${wasm.length} bytes, ${gzipSync(wasm).length} gzipped; guarded dynamic Node imports: ${nodeDynamic.join(', ') || 'none'}`);
