@@ -66,7 +66,8 @@ function start(msg) {
     Atomics.store(i32, ${DONE}, seq);
     Atomics.notify(i32, ${DONE});
   }
-  if (node) port.close(); else self.close();
+  // Nothing to close: the main thread terminates this worker once it has seen
+  // the acknowledgement (and Deno's parentPort has no close()).
 }
 if (node) port.once('message', start); else self.onmessage = (e) => start(e.data);
 `;
