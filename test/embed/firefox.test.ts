@@ -14,10 +14,10 @@ import { X, PIXELS, SNEAKER, assertMatchesTorch, assertBuilt } from './fixture.j
 
 const FIREFOX = process.env.WASMTAIL_FIREFOX ?? '/usr/bin/firefox-esr';
 
-type Puppeteer = typeof import('puppeteer-core');
+type Puppeteer = typeof import('puppeteer-core').default;
 let puppeteer: Puppeteer | null = null;
 try {
-  puppeteer = await import('puppeteer-core');
+  puppeteer = (await import('puppeteer-core')).default;
 } catch { /* reported below */ }
 const missing = !existsSync(FIREFOX) ? `no Firefox at ${FIREFOX} (Debian: apt-get install firefox-esr)`
   : !puppeteer ? 'puppeteer-core is not installed (npm ci)' : null;
