@@ -14,13 +14,13 @@ import { X, PIXELS, SNEAKER, assertMatchesTorch, assertBuilt } from './fixture.j
 
 const FIREFOX = process.env.WASMTAIL_FIREFOX ?? '/usr/bin/firefox-esr';
 
-type Puppeteer = typeof import('puppeteer-core').default;
-let puppeteer: Puppeteer | null = null;
+type Launch = typeof import('puppeteer-core').launch;
+let launch: Launch | null = null;
 try {
-  puppeteer = (await import('puppeteer-core')).default;
+  ({ launch } = await import('puppeteer-core'));
 } catch { /* reported below */ }
 const missing = !existsSync(FIREFOX) ? `no Firefox at ${FIREFOX} (Debian: apt-get install firefox-esr)`
-  : !puppeteer ? 'puppeteer-core is not installed (npm ci)' : null;
+  : !launch ? 'puppeteer-core is not installed (npm ci)' : null;
 if (missing && process.env.CI) throw new Error(`Firefox tests: ${missing}; .ci/run installs both`);
 
 interface PlainPrediction { top1: number; name: string; probability: number; logits: number[] }
@@ -36,7 +36,7 @@ declare const wasmtailDemo: Demo;
 
 describe('the demo page in headless Firefox', { skip: missing ?? false }, () => {
   let server: Server;
-  let browser: Awaited<ReturnType<Puppeteer['launch']>>;
+  let browser: Awaited<ReturnType<Launch>>;
   let page: Awaited<ReturnType<typeof browser.newPage>>;
   const errors: string[] = [];
 
@@ -53,7 +53,7 @@ describe('the demo page in headless Firefox', { skip: missing ?? false }, () => 
     assertBuilt(['dist/web/index.html', 'dist/web/app.js', 'dist/web/wasmtail.wasm', 'dist/web/wasmtail-threads.wasm', 'dist/web/model.safetensors']);
     const served = await serveStatic('dist/web');
     server = served.server;
-    browser = await puppeteer!.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true, timeout: 60_000 });
+    browser = await launch!({ browser: 'firefox', executablePath: FIREFOX, headless: true, timeout: 60_000 });
     page = await browser.newPage();
     page.setDefaultTimeout(30_000);
     page.on('pageerror', (e) => errors.push(String(e)));
