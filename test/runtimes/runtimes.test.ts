@@ -26,8 +26,9 @@ interface Steps { threadsInUse: number; losses: number[]; hash: string }
 interface Probe { runtime: string; info: Record<string, unknown>; steps: Record<string, Steps>; logits: number[] }
 
 function spawn(argv: string[], env: Record<string, string> = {}) {
-  // Deno's WebGPU probes Wayland and complains on stderr without this.
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_RUNTIME_DIR: tmpdir(), NO_COLOR: '1', ...env } });
+  // Deno's WebGPU probes Wayland and complains on stderr without XDG_RUNTIME_DIR; neither runtime may look for updates or phone home.
+  const quiet = { XDG_RUNTIME_DIR: tmpdir(), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DO_NOT_TRACK: '1' };
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...quiet, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, error: r.error?.message };
 }
 
