@@ -28,7 +28,7 @@ interface Probe { runtime: string; info: Record<string, unknown>; steps: Record<
 function spawn(argv: string[], env: Record<string, string> = {}) {
   // Deno's WebGPU probes Wayland and complains on stderr without XDG_RUNTIME_DIR; neither runtime may look for updates or phone home.
   const quiet = { XDG_RUNTIME_DIR: tmpdir(), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DO_NOT_TRACK: '1' };
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...quiet, ...env } });
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...quiet, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, error: r.error?.message };
 }
 
@@ -59,7 +59,7 @@ describe('Bun and Deno beside Node', { skip }, () => {
         // Deno resolves the sources' '.js' imports to their .ts files with --sloppy-imports.
         : [runtimes.deno, 'test', '-A', '--no-check', '--sloppy-imports', 'test/conformance/ops.test.ts'];
       const r = spawn(argv, { WT_GRAD_RUNS: '3' });
-      assert.equal(r.code, 0, `${name} test: exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+      assert.equal(r.code, 0, `${name} test: exit ${r.code} ${r.error ?? ''}\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout + r.stderr, /wasm backend/, `${name} ran no wasm conformance tests`);
     });
   }
