@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Builds the demo page (web/) into dist/web/: the page, its two workers, the
-// kernels, the default checkpoint and the shipped data set, as static files.
+// kernels (the one-thread build, and the shared-memory one for the training
+// workers' thread pools), the default checkpoint and the shipped data set, as
+// static files.
 // Run after `npm run build:wasm` (it copies dist/wasmtail.wasm); part of `npm run build`.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
@@ -29,6 +31,7 @@ const copies = [
   ['web/index.html', 'index.html'],
   ['web/style.css', 'style.css'],
   ['dist/wasmtail.wasm', 'wasmtail.wasm'],
+  ['dist/wasmtail-threads.wasm', 'wasmtail-threads.wasm'],
   ['test/embed/fixtures/torch-resnet32-fashion.safetensors', 'model.safetensors'],
   ...readdirSync(join(root, 'data', 'fashion-mnist-lt')).map((f) => [`data/fashion-mnist-lt/${f}`, `data/fashion-mnist-lt/${f}`]),
 ];

@@ -1,6 +1,9 @@
 // A static file server for the demo page (dist/web/) on 127.0.0.1, for people
 // (`npm run web`: tsx scripts/serve-web.ts [port]) and the browser tests. Files are sent as they are: the data
 // set's .gz files stay compressed (no Content-Encoding), the page inflates them.
+// Every response carries COOP same-origin and COEP require-corp, which make
+// the page cross-origin isolated: only then do browsers give it
+// SharedArrayBuffer, and the training workers their thread pools.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile, stat } from 'node:fs/promises';
@@ -13,8 +16,15 @@ const TYPES: Record<string, string> = {
   '.gz': 'application/gzip', '.safetensors': 'application/octet-stream',
 };
 
-/** Serves `dir` on 127.0.0.1:port (0: a free port); resolves to the server and its base URL. */
-export function serveStatic(dir: string, port = 0): Promise<{ server: Server; url: string }> {
+/** The headers that make a page cross-origin isolated (https://web.dev/articles/coop-coep). */
+export const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
+/**
+ * Serves `dir` on 127.0.0.1:port (0: a free port); resolves to the server and
+ * its base URL. `isolated: false` leaves out the isolation headers (the tests
+ * check the page's one-thread fallback with it).
+ */
+export function serveStatic(dir: string, port = 0, { isolated = true } = {}): Promise<{ server: Server; url: string }> {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
     try {
@@ -22,7 +32,10 @@ export function serveStatic(dir: string, port = 0): Promise<{ server: Server; ur
       if (path !== root && !path.startsWith(root + sep)) throw new Error('outside');
       if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
       const body = await readFile(path);
-      res.writeHead(200, { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
+      res.writeHead(200, {
+        'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Content-Length': body.length, 'Cache-Control': 'no-store',
+        ...(isolated ? ISOLATION_HEADERS : {}),
+      });
       res.end(body);
     } catch {
       res.writeHead(404, { 'Content-Type': 'text/plain' });

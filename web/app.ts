@@ -130,6 +130,8 @@ function showError(e: unknown): void {
 
 interface Run {
   worker: Worker;
+  /** Kernel threads the worker uses (it says so when ready). */
+  threads?: number;
   losses: [number, number][];
   evals: { step: number; accuracy: number[]; featureNorm: number[] }[];
   done: boolean;
@@ -148,13 +150,33 @@ export interface TrainOptions {
   lr?: number;
   evalEvery?: number;
   evalPerClass?: number;
+  /** Kernel threads per run (default: half the cores each, on a cross-origin-isolated page; one otherwise). */
+  threads?: number;
+  /** Which runs to start (default both). */
+  losses?: LossKind[];
+}
+
+/**
+ * Worker threads need shared memory, which browsers give only to
+ * cross-origin-isolated pages (served with COOP same-origin and COEP
+ * require-corp, as `npm run web` does). The two runs share the cores.
+ */
+function defaultThreadsPerRun(): number {
+  return crossOriginIsolated ? Math.max(1, Math.floor(navigator.hardwareConcurrency / 2)) : 1;
+}
+
+function describeThreads(): string {
+  const used = [...runs.values()].map((r) => r.threads).filter((t) => t !== undefined);
+  const n = used.length ? Math.max(...used) : defaultThreadsPerRun();
+  return crossOriginIsolated ? `${n} thread${n > 1 ? 's' : ''} per run (cross-origin isolated: shared memory)`
+    : '1 thread per run (this page is not cross-origin isolated, so no shared memory: serve it with COOP/COEP, as npm run web does)';
 }
 
 function startTraining(opts: TrainOptions = {}): void {
   for (const r of runs.values()) r.worker.terminate();
   runs.clear();
   const steps = opts.steps ?? Number($<HTMLInputElement>('steps').value);
-  for (const loss of ['ce', 'fbl'] as const) {
+  for (const loss of opts.losses ?? ['ce', 'fbl'] as const) {
     const worker = new Worker(new URL('train-worker.js', location.href), { type: 'module' });
     const run: Run = { worker, losses: [], evals: [], done: false };
     runs.set(loss, run);
@@ -168,6 +190,7 @@ function startTraining(opts: TrainOptions = {}): void {
       evalEvery: opts.evalEvery ?? 50,
       evalPerClass: opts.evalPerClass ?? 100,
       seed: 0,
+      threads: opts.threads ?? defaultThreadsPerRun(),
     };
     worker.postMessage(req);
   }
@@ -176,7 +199,7 @@ function startTraining(opts: TrainOptions = {}): void {
 }
 
 function onMessage(run: Run, m: TrainMessage): void {
-  if (m.type === 'ready') [classCounts, classNames] = [m.classCounts, m.classNames];
+  if (m.type === 'ready') [classCounts, classNames, run.threads] = [m.classCounts, m.classNames, m.threads];
   else if (m.type === 'step') run.losses.push([m.step, m.value]);
   else if (m.type === 'eval') run.evals.push(m);
   else if (m.type === 'done') run.done = true;
@@ -198,6 +221,7 @@ function render(): void {
     const last = r.losses.at(-1);
     return `${NAMES[loss]}: ${r.error ? `error: ${r.error}` : r.done ? 'done' : last ? `step ${last[0]}` : 'loading data…'}`;
   }).join(' · ');
+  $('threads').textContent = `Kernels: ${describeThreads()}.`;
   if (classCounts.length === 0) return;
   const size = { width: 560, height: 340 };
   const tail = classCounts.map((_, j) => j).slice(-3);
@@ -257,6 +281,7 @@ const ready = (async () => {
   await loadClassifier();
   wireDrop();
   $('start').onclick = () => startTraining();
+  $('threads').textContent = `Kernels: ${describeThreads()}.`;
   await showSamples();
 })();
 ready.catch((e: Error) => { $('engine').textContent = `Could not start: ${e.message}`; });
@@ -269,6 +294,6 @@ Object.assign(window, {
     predictInWorker: async (x: number[]) => plain(await predictInWorker(Float32Array.from(x))),
     startTraining,
     /** Training progress: the losses and evaluations each worker has posted. */
-    training: () => Object.fromEntries([...runs].map(([loss, r]) => [loss, { losses: r.losses, evals: r.evals, done: r.done, error: r.error }])),
+    training: () => Object.fromEntries([...runs].map(([loss, r]) => [loss, { losses: r.losses, evals: r.evals, done: r.done, error: r.error, threads: r.threads }])),
   },
 });

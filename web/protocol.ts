@@ -14,10 +14,16 @@ export interface TrainRequest {
   evalEvery: number;
   evalPerClass: number;
   seed: number;
+  /**
+   * Kernel threads for this run, the worker's own included: more than one
+   * only on a cross-origin-isolated page (shared memory); the worker falls
+   * back to one otherwise.
+   */
+  threads: number;
 }
 
 export type TrainMessage =
-  | { type: 'ready'; loss: LossKind; classCounts: number[]; classNames: string[]; trainImages: number }
+  | { type: 'ready'; loss: LossKind; classCounts: number[]; classNames: string[]; trainImages: number; threads: number }
   | { type: 'step'; loss: LossKind; step: number; value: number; epoch: number; curr: number }
   | { type: 'eval'; loss: LossKind; step: number; accuracy: number[]; featureNorm: number[] }
   | { type: 'done'; loss: LossKind }

@@ -3,9 +3,13 @@
  * the shipped long-tailed Fashion-MNIST with one loss (CE or FBL) and posts
  * the loss after every step and, every `evalEvery` steps, the per-class test
  * accuracy and mean feature norm on a class-balanced slice of the test set.
- * The page runs two of these side by side, one per loss.
+ * The page runs two of these side by side, one per loss. On a
+ * cross-origin-isolated page each may split its kernels over a thread pool of
+ * its own (nested Web Workers over one shared memory, src/backend/wasm/threads.ts).
  */
-import { init } from '../src/infer.js';
+import { setBackend } from '../src/backend/current.js';
+import { WasmBackend } from '../src/backend/wasm/wasmBackend.js';
+import { compileKernels, hasThreads, instantiateKernels } from '../src/backend/wasm/loader.js';
 import { CifarResNet } from '../src/nn/resnet.js';
 import { sgd } from '../src/optim/sgd.js';
 import { crossEntropy, featureBalancedLoss } from '../src/ops/index.js';
@@ -69,12 +73,27 @@ function evaluate(model: CifarResNet, test: Dataset): { accuracy: number[]; feat
   return { accuracy: correct.map((c, j) => c / count[j]), featureNorm: norm.map((s, j) => s / count[j]) };
 }
 
+/**
+ * The kernels over a shared memory with a pool of `threads` threads where the
+ * page is cross-origin isolated, one thread over a private memory otherwise;
+ * the plain-SIMD build either way, so that every thread count gives the same
+ * bits. (Not init() from the main entry: that one would bundle the WebGPU backend.)
+ * Resolves to the threads in use.
+ */
+async function startKernels(base: string, threads: number): Promise<number> {
+  const threaded = threads > 1 && hasThreads();
+  const module = await compileKernels(new URL(threaded ? './wasmtail-threads.wasm' : './wasmtail.wasm', base));
+  const kernels = new WasmBackend(await instantiateKernels(module));
+  setBackend(kernels);
+  return kernels.setThreads(threaded ? threads : 1);
+}
+
 async function run(req: TrainRequest): Promise<void> {
-  await init({ wasm: new URL('./wasmtail.wasm', req.base) });
+  const threads = await startKernels(req.base, req.threads);
   const [train, fullTest] = await Promise.all([loadSplit(req.dataUrl, 'train'), loadSplit(req.dataUrl, 't10k')]);
   const test = balancedSlice(fullTest, req.evalPerClass);
   const classCounts = Array.from({ length: train.numClasses }, (_, j) => train.labels.filter((y) => y === j).length);
-  post({ type: 'ready', loss: req.loss, classCounts, classNames: train.classNames, trainImages: train.n });
+  post({ type: 'ready', loss: req.loss, classCounts, classNames: train.classNames, trainImages: train.n, threads });
 
   const model = new CifarResNet(1, { numClasses: 10, inChannels: 1, seed: req.seed, classifier: 'linear' });
   const opt = sgd(model.parameters(), { lr: req.lr, momentum: 0.9, weightDecay: 5e-4 });

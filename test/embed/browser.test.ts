@@ -2,7 +2,10 @@
 // chromium, driven by playwright-core): it loads the PyTorch-made checkpoint
 // and classifies a dropped test image; the page and a Web Worker give
 // PyTorch's logits; the training demo runs CE and FBL a few steps in two
-// workers with the loss falling; a screenshot is saved.
+// workers with the loss falling; a screenshot is saved. The page is served
+// cross-origin isolated (COOP/COEP), so a training worker may run its kernels
+// on a thread pool of nested Web Workers: two threads give one thread's bits;
+// served without those headers, the page falls back to one thread and says why.
 //
 // WASMTAIL_SCREENSHOT=docs/screenshot.png WASMTAIL_DEMO_STEPS=240 makes the README's picture.
 import { describe, it, before, after } from 'node:test';
@@ -32,13 +35,22 @@ if (missing && process.env.CI) throw new Error(`browser tests: ${missing}; .ci/r
 const STEPS = Number(process.env.WASMTAIL_DEMO_STEPS ?? 20);
 
 interface PlainPrediction { top1: number; name: string; probability: number; logits: number[] }
-interface Training { losses: [number, number][]; evals: { step: number; accuracy: number[]; featureNorm: number[] }[]; done: boolean; error?: string }
+interface Training { losses: [number, number][]; evals: { step: number; accuracy: number[]; featureNorm: number[] }[]; done: boolean; error?: string; threads?: number }
 interface Demo {
   ready: Promise<void>;
   predict(x: number[]): Promise<PlainPrediction[]>;
   predictInWorker(x: number[]): Promise<PlainPrediction[]>;
   startTraining(o: object): void;
   training(): Record<'ce' | 'fbl', Training>;
+}
+
+/** A few CE steps in one training worker with `threads` kernel threads: what the worker posted, and what the page says. */
+async function trainCe(page: import('playwright-core').Page, threads: number): Promise<{ run: Training; says: string }> {
+  await page.evaluate((n) => wasmtailDemo.startTraining({ steps: 4, batch: 32, evalEvery: 4, evalPerClass: 10, threads: n, losses: ['ce'] }), threads);
+  await page.waitForFunction(() => wasmtailDemo.training().ce.done, null, { timeout: 60_000, polling: 100 });
+  const run = await page.evaluate(() => wasmtailDemo.training().ce);
+  assert.equal(run.error, undefined, run.error);
+  return { run, says: await page.textContent('#threads') ?? '' };
 }
 declare const wasmtailDemo: Demo;
 
@@ -106,5 +118,35 @@ describe('the demo page in headless Chromium', { skip: missing ?? false }, () =>
     await page.screenshot({ path: shot, fullPage: true });
     t.diagnostic(`screenshot: ${shot}`);
     assert.deepEqual(errors, [], 'errors on the page');
+  });
+
+  it('trains on the browser thread pool (cross-origin isolated): two threads bit-identical to one, and says so', async () => {
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'the page is not cross-origin isolated');
+    const one = await trainCe(page, 1);
+    const two = await trainCe(page, 2);
+    assert.equal(one.run.threads, 1);
+    assert.equal(two.run.threads, 2, 'the training worker did not start its thread pool');
+    assert.match(two.says, /2 threads per run \(cross-origin isolated/);
+    assert.deepEqual(two.run.losses, one.run.losses, 'losses, 2 threads vs 1');
+    assert.deepEqual(two.run.evals, one.run.evals, 'per-class accuracy and feature norms, 2 threads vs 1');
+    assert.deepEqual(errors, [], 'errors on the page');
+  });
+
+  it('falls back to one thread, and says why, when the page is not cross-origin isolated', async () => {
+    const plain = await serveStatic('dist/web', 0, { isolated: false });
+    const other = await browser.newPage();
+    try {
+      await other.goto(plain.url);
+      await other.waitForFunction(() => 'wasmtailDemo' in window);
+      await other.evaluate(() => wasmtailDemo.ready);
+      assert.equal(await other.evaluate(() => crossOriginIsolated), false);
+      const { run, says } = await trainCe(other, 2);
+      assert.equal(run.threads, 1);
+      assert.match(says, /1 thread per run \(this page is not cross-origin isolated/);
+    } finally {
+      await other.close();
+      plain.server.close();
+      plain.server.closeAllConnections();
+    }
   });
 });

@@ -66,7 +66,8 @@ function start(msg) {
     Atomics.store(i32, ${DONE}, seq);
     Atomics.notify(i32, ${DONE});
   }
-  if (node) port.close(); else self.close();
+  // Nothing to close: the main thread terminates this worker once it has seen
+  // the acknowledgement (and Deno's parentPort has no close()).
 }
 if (node) port.once('message', start); else self.onmessage = (e) => start(e.data);
 `;
@@ -126,8 +127,8 @@ export class ThreadPool {
   private readonly index: Map<string, number>;
   private readonly slots: Int32Array[];
   private readonly args: Float64Array[];
-  /** Node's main thread may block in Atomics.wait; a browser's main thread must spin. */
-  private readonly canBlock = isNode;
+  /** Node's main thread and any Web Worker may block in Atomics.wait; a browser page's main thread must spin. */
+  private readonly canBlock = isNode || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
   private closed = false;
 
   private constructor(private readonly target: PoolTarget, private readonly workers: WorkerHandle[],
