@@ -39,6 +39,10 @@ export function sum(x: usize, y: usize, n: i32): void {
  * accumulator, flushed into f64 every BLOCK rows; leftover columns in f64.
  */
 export function sumRows(x: usize, y: usize, rows: i32, cols: i32): void {
+  sumColumns(x, y, rows, cols);
+}
+
+@inline function sumColumns(x: usize, y: usize, rows: i32, cols: i32): void {
   const stride = <usize>cols << 2;
   const c4 = cols & ~3;
   for (let c = 0; c < c4; c += 4) {
@@ -65,6 +69,56 @@ export function sumRows(x: usize, y: usize, rows: i32, cols: i32): void {
     let p = at(x, c);
     for (let r = 0; r < rows; r++, p += stride) s += <f64>load<f32>(p);
     store<f32>(at(y, c), <f32>s);
+  }
+}
+
+/** The maximum of the n f32 values at x (-Infinity for none; NaN propagates). */
+@inline function maxContiguous(x: usize, n: i32): f32 {
+  const n4 = n & ~3;
+  let acc = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i < n4; i += 4) acc = f32x4.max(acc, v128.load(at(x, i)));
+  let m = max<f32>(max<f32>(f32x4.extract_lane(acc, 0), f32x4.extract_lane(acc, 1)),
+    max<f32>(f32x4.extract_lane(acc, 2), f32x4.extract_lane(acc, 3)));
+  for (; i < n; i++) m = max<f32>(m, load<f32>(at(x, i)));
+  return m;
+}
+
+/** y[c] = max over r of x[r * cols + c], four columns at a time. */
+@inline function maxColumns(x: usize, y: usize, rows: i32, cols: i32): void {
+  const stride = <usize>cols << 2;
+  const c4 = cols & ~3;
+  for (let c = 0; c < c4; c += 4) {
+    let acc = f32x4.splat(-Infinity);
+    let p = at(x, c);
+    for (let r = 0; r < rows; r++, p += stride) acc = f32x4.max(acc, v128.load(p));
+    v128.store(at(y, c), acc);
+  }
+  for (let c = c4; c < cols; c++) {
+    let m: f32 = -Infinity;
+    let p = at(x, c);
+    for (let r = 0; r < rows; r++, p += stride) m = max<f32>(m, load<f32>(p));
+    store<f32>(at(y, c), m);
+  }
+}
+
+/**
+ * y[o, i] = sum (op 0) or max (op 1) over a of x[o, a, i], x [outer, axis,
+ * inner]. Sums as sum() (inner = 1) and sumRows() (inner > 1) compute them.
+ */
+export function reduceAxis(op: i32, x: usize, y: usize, outer: i32, axis: i32, inner: i32): void {
+  for (let o = 0; o < outer; o++) {
+    const xo = at(x, o * axis * inner);
+    const yo = at(y, o * inner);
+    if (op == 0) {
+      if (inner == 1) store<f32>(yo, <f32>sumF64(xo, axis));
+      else sumColumns(xo, yo, axis, inner);
+    } else if (op == 1) {
+      if (inner == 1) store<f32>(yo, maxContiguous(xo, axis));
+      else maxColumns(xo, yo, axis, inner);
+    } else {
+      unreachable();
+    }
   }
 }
 

@@ -39,6 +39,7 @@ export function convGeometry(
 
 export type UnaryOp = 'relu' | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export type ReduceOp = 'sum' | 'max';
 
 export interface Backend {
   readonly name: string;
@@ -69,14 +70,26 @@ export interface Backend {
   /** dx = dy where x > 0 else 0. */
   reluBackward(x: Storage, dy: Storage, dx: Storage, n: number): void;
   /**
+   * y (shape, contiguous) = a (op) b with each operand read at its own
+   * strides in elements (0 along the dims it is broadcast over): NumPy
+   * broadcasting without copies. Strides come from layout.ts.
+   */
+  binaryStrided(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
+    y: Storage, shape: readonly number[]): void;
+  /**
    * General broadcasting: y (shape outShape) = x (shape xShape, same rank,
    * each dim 1 or equal) expanded along its size-1 dims.
    */
   broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void;
-  /** Inverse of broadcastTo for gradients: y (xShape) = sum of x (outShape) over broadcast dims. */
-  sumTo(x: Storage, outShape: readonly number[], y: Storage, xShape: readonly number[]): void;
 
   // --- reductions --------------------------------------------------------------
+  /**
+   * y[o, i] = sum (or max) over a of x[o, a, i]: x is [outer, axis, inner], y
+   * [outer, inner]. Sums have the accuracy of sum() (f32 partial sums of at
+   * most a few hundred values, totals in f64 where the backend has it); max
+   * propagates NaN. Sums over several dims are composed from it (ops/reduce.ts).
+   */
+  reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void;
   /** y[0] = sum of x[0..n). */
   sum(x: Storage, y: Storage, n: number): void;
   /** y[c] = sum over r of x[r * cols + c] (bias gradients). */

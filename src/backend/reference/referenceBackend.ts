@@ -4,13 +4,13 @@
  * oracle the WASM and WebGPU kernels are tested against, and a fallback
  * where WebAssembly SIMD is unavailable. Slow by design: clarity first.
  */
-import type { Backend, BinaryOp, ConvGeometry, Storage, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
 import type { FArray } from './kernels/types.js';
-import { broadcastToRef, sumToRef } from './kernels/broadcast.js';
+import { binaryStridedRef, broadcastToRef } from './kernels/broadcast.js';
 import { gemmRef } from './kernels/gemm.js';
 import { conv2dForwardRef, conv2dForwardAffineRef, conv2dBackwardInputRef, conv2dBackwardFilterRef } from './kernels/conv.js';
 import { fillRef, copyRef, unaryRef, binaryRef, axpbyRef, reluBackwardRef } from './kernels/elementwise.js';
-import { sumRef, sumRowsRef, addRowVectorRef } from './kernels/reduce.js';
+import { sumRef, sumRowsRef, addRowVectorRef, reduceAxisRef } from './kernels/reduce.js';
 import { globalAvgPoolForwardRef, globalAvgPoolBackwardRef } from './kernels/pool.js';
 import {
   batchNormForwardTrainRef, batchNormForwardEvalRef, batchNormBackwardRef, batchNormActForwardTrainRef, batchNormActBackwardRef,
@@ -69,8 +69,11 @@ export class ReferenceBackend implements Backend {
   broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void {
     broadcastToRef(a(x), xShape, a(y), outShape);
   }
-  sumTo(x: Storage, outShape: readonly number[], y: Storage, xShape: readonly number[]): void {
-    sumToRef(a(x), outShape, a(y), xShape);
+  binaryStrided(op: BinaryOp, x: Storage, xStrides: readonly number[], z: Storage, zStrides: readonly number[], y: Storage, shape: readonly number[]): void {
+    binaryStridedRef(op, a(x), xStrides, a(z), zStrides, a(y), shape);
+  }
+  reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void {
+    reduceAxisRef(op, a(x), a(y), outer, axis, inner);
   }
   sum(x: Storage, y: Storage, n: number): void { sumRef(a(x), a(y), n); }
   sumRows(x: Storage, y: Storage, rows: number, cols: number): void { sumRowsRef(a(x), a(y), rows, cols); }

@@ -11,9 +11,8 @@
  * computes it, so the results are bit-identical for every thread count. Cheap primitives stay on the calling
  * thread: a barrier costs tens of microseconds.
  */
-import type { Backend, BinaryOp, ConvGeometry, Storage, UnaryOp } from '../backend.js';
-import { broadcastToRef, sumToRef } from '../reference/kernels/broadcast.js';
-import { downsamplePadChannelsRef, downsamplePadChannelsBackwardRef } from '../reference/kernels/shortcut.js';
+import type { Backend, BinaryOp, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import { broadcastStrides, collapseLayout } from '../layout.js';
 import { LinearAllocator } from './allocator.js';
 import { type KernelInstance, hasSimd } from './loader.js';
 import { ThreadPool } from './threads.js';
@@ -24,6 +23,7 @@ interface WasmStorage extends Storage {
 
 const UNARY_CODES: Record<UnaryOp, number> = { relu: 0, neg: 1, exp: 2, log: 3, sqrt: 4, abs: 5 };
 const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
+const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1 };
 
 /** 4 GiB, the wasm32 limit, less one page so that byte offsets stay below 2^32. */
 const MAX_BYTES = 2 ** 32 - 65536;
@@ -58,6 +58,8 @@ export class WasmBackend implements Backend {
   private readonly filterParts: Scratch = { ptr: 0, bytes: 0 };
   private labels = 0;
   private labelsCapacity = 0;
+  /** The i32 words of a strided walk (assembly/broadcast.ts), grown on demand. */
+  private readonly walk: Scratch = { ptr: 0, bytes: 0 };
   private pool: ThreadPool | null = null;
   /** Primitives with fewer flops than this run on one thread (tests lower it to split tiny shapes). */
   minParallelFlops = MIN_PARALLEL_FLOPS;
@@ -148,6 +150,14 @@ export class WasmBackend implements Backend {
     return this.labels;
   }
 
+  /** Writes a strided walk's descriptor: rank, shape, then each operand's strides (assembly/broadcast.ts). */
+  private walkDescriptor(shape: readonly number[], strides: readonly (readonly number[])[]): number {
+    const words = [shape.length, ...shape, ...strides.flat()];
+    const ptr = this.grow(this.walk, words.length * 4);
+    new Int32Array(this.memory.buffer, ptr, words.length).set(words);
+    return ptr;
+  }
+
   alloc(length: number): Storage {
     const s: WasmStorage = { length, ptr: this.heap.alloc(length * 4) };
     return s;
@@ -215,12 +225,19 @@ export class WasmBackend implements Backend {
     this.overElements('reluBackward', n, (o, m) => [px + o, pdy + o, pdx + o, m]);
   }
 
-  broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void {
-    broadcastToRef(this.view(x), xShape, this.view(y), outShape);
+  binaryStrided(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
+    y: Storage, shape: readonly number[]): void {
+    const walk = collapseLayout(shape, [aStrides, bStrides]);
+    this.k.binaryStrided(BINARY_CODES[op], this.p(a), this.p(b), this.p(y), this.walkDescriptor(walk.shape, walk.strides));
   }
 
-  sumTo(x: Storage, outShape: readonly number[], y: Storage, xShape: readonly number[]): void {
-    sumToRef(this.view(x), outShape, this.view(y), xShape);
+  broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void {
+    const walk = collapseLayout(outShape, [broadcastStrides(xShape, outShape)]);
+    this.k.broadcastStrided(this.p(x), this.p(y), this.walkDescriptor(walk.shape, walk.strides));
+  }
+
+  reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void {
+    this.k.reduceAxis(REDUCE_CODES[op], this.p(x), this.p(y), outer, axis, inner);
   }
 
   sum(x: Storage, y: Storage, n: number): void {
@@ -311,13 +328,12 @@ export class WasmBackend implements Backend {
     this.k.conv2dBackwardFilterReduce(partial, chunks, this.p(dw), g.oc, K);
   }
 
-  // Two option-A shortcuts per ResNet: memory-bound and cheap, so plain JS over the views.
   downsamplePadChannels(x: Storage, y: Storage, n: number, c: number, h: number, w: number, stride: number, padC: number): void {
-    downsamplePadChannelsRef(this.view(x), this.view(y), n, c, h, w, stride, padC);
+    this.k.downsamplePadChannels(this.p(x), this.p(y), n, c, h, w, stride, padC);
   }
 
   downsamplePadChannelsBackward(dy: Storage, dx: Storage, n: number, c: number, h: number, w: number, stride: number, padC: number): void {
-    downsamplePadChannelsBackwardRef(this.view(dy), this.view(dx), n, c, h, w, stride, padC);
+    this.k.downsamplePadChannelsBackward(this.p(dy), this.p(dx), n, c, h, w, stride, padC);
   }
 
   globalAvgPoolForward(x: Storage, y: Storage, nc: number, hw: number): void {

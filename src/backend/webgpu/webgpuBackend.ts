@@ -11,8 +11,8 @@
  * error scopes whose results the next read() awaits and throws, and
  * shaders' compilation messages are checked when the backend starts.
  */
-import { stridesOf } from '../reference/kernels/broadcast.js';
-import type { Backend, BinaryOp, ConvGeometry, Storage, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import { broadcastStrides, collapseLayout } from '../layout.js';
 import { requestGpuDevice, type GpuDevice } from './device.js';
 import { WG } from './kernels/common.js';
 import { ELEMENTWISE_KERNELS } from './kernels/elementwise.js';
@@ -355,29 +355,34 @@ export class WebGpuBackend implements Backend {
     this.dispatchFlat('reluBackward', words([n]), [x, dy, dx], n);
   }
 
-  /** The shape uniforms of broadcastTo / sumTo (kernels/reduce.ts). */
-  private shapeParams(total: number, shape: readonly number[], stride: number[], redSize: number[] = [], redStride: number[] = []): ArrayBuffer {
-    if (shape.length > MAX_RANK) throw new Error(`wasmtail: the WebGPU backend broadcasts up to rank ${MAX_RANK}, got rank ${shape.length}`);
+  /** The uniforms of a strided walk (kernels/reduce.ts): rank, total, then shape and two operands' strides. */
+  private walkParams(shape: readonly number[], strides: readonly (readonly number[])[]): { params: ArrayBuffer; total: number } {
+    const walk = collapseLayout(shape, strides);
+    if (walk.shape.length > MAX_RANK) throw new Error(`wasmtail: the WebGPU backend broadcasts up to rank ${MAX_RANK}, got rank ${walk.shape.length}`);
     const pad = (a: readonly number[]) => [...a, ...new Array(MAX_RANK - a.length).fill(0)];
-    return words([shape.length, total, sizeOf(redSize), redSize.length, ...pad(shape), ...pad(stride), ...pad(redSize), ...pad(redStride)]);
+    const total = sizeOf(walk.shape);
+    const sb = walk.strides[1] ?? [];
+    return { params: words([walk.shape.length, total, 0, 0, ...pad(walk.shape), ...pad(walk.strides[0]), ...pad(sb)]), total };
+  }
+
+  binaryStrided(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
+    y: Storage, shape: readonly number[]): void {
+    if (!this.modules.has(`binaryStrided_${op}`)) throw new Error(`wasmtail: unknown binary op ${op}`);
+    const { params, total } = this.walkParams(shape, [aStrides, bStrides]);
+    this.dispatchFlat(`binaryStrided_${op}`, params, [a, b, y], total);
   }
 
   broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void {
-    const xStrides = stridesOf(xShape).map((s, i) => (xShape[i] === 1 ? 0 : s));
-    const total = sizeOf(outShape);
-    this.dispatchFlat('broadcastTo', this.shapeParams(total, outShape, xStrides), [x, y], total);
-  }
-
-  sumTo(x: Storage, outShape: readonly number[], y: Storage, xShape: readonly number[]): void {
-    const outStrides = stridesOf(outShape);
-    const reduced = outShape.map((_, d) => d).filter((d) => xShape[d] === 1 && outShape[d] !== 1);
-    const total = sizeOf(xShape);
-    const params = this.shapeParams(total, xShape, outStrides.map((s, d) => (xShape[d] === 1 ? 0 : s)),
-      reduced.map((d) => outShape[d]), reduced.map((d) => outStrides[d]));
-    this.dispatchFlat('sumTo', params, [x, y], total);
+    const { params, total } = this.walkParams(outShape, [broadcastStrides(xShape, outShape)]);
+    this.dispatchFlat('broadcastTo', params, [x, y], total);
   }
 
   // --- reductions ----------------------------------------------------------------
+
+  reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void {
+    if (!this.modules.has(`reduceAxis_${op}`)) throw new Error(`wasmtail: unknown reduction ${op}`);
+    this.dispatchFlat(`reduceAxis_${op}`, words([outer * inner, axis, inner]), [x, y], outer * inner);
+  }
 
   sum(x: Storage, y: Storage, n: number): void {
     this.dispatch('sum', words([n]), [x, y], 1);

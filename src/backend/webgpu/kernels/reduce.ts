@@ -1,13 +1,31 @@
 // Reductions and broadcasting (references: ../../reference/kernels/{reduce,pool,broadcast}.ts).
-// broadcastTo / sumTo take shapes of rank <= 8 as two vec4 rows per array.
+// broadcastTo and the strided binaries take walks of rank <= 8 (layout.ts).
+import type { BinaryOp } from '../../backend.js';
 import { FLAT_MAIN, WG, WORKGROUP_SUM, buffers, elementwise, paramsStruct } from './common.js';
 
 export const MAX_RANK = 8;
 
-const SHAPES = `struct P { rank: u32, total: u32, nRed: u32, nRedDims: u32,
-  shape: array<vec4<u32>, 2>, stride: array<vec4<u32>, 2>, redSize: array<vec4<u32>, 2>, redStride: array<vec4<u32>, 2> }
+// A strided walk of rank <= 8: the output's shape and up to two operands'
+// strides (0 along broadcast dims), each as two vec4 rows.
+const WALK = `struct P { rank: u32, total: u32, pad0: u32, pad1: u32,
+  shape: array<vec4<u32>, 2>, sa: array<vec4<u32>, 2>, sb: array<vec4<u32>, 2> }
 @group(0) @binding(0) var<uniform> p: P;
 `;
+
+/** Offsets of output element i in operands a and b (let ai, bi). */
+const WALK_OFFSETS = `
+  var rest = i;
+  var ai = 0u;
+  var bi = 0u;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let size = p.shape[d / 4][d % 4];
+    let k = rest % size;
+    ai += k * p.sa[d / 4][d % 4];
+    bi += k * p.sb[d / 4][d % 4];
+    rest = rest / size;
+  }`;
+
+const BINARY: Record<BinaryOp, string> = { add: 'a[ai] + b[bi]', sub: 'a[ai] - b[bi]', mul: 'a[ai] * b[bi]', div: 'a[ai] / b[bi]' };
 
 export const REDUCE_KERNELS: Record<string, string> = {
   // One workgroup: strided partial sums, then a tree.
@@ -24,44 +42,32 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
   for (var r = 0u; r < p.rows; r++) { s += x[r * p.n + i]; }
   y[i] = s;`),
+  // One invocation per output element (o, i) of x [outer, axis, inner]: n = outer * inner.
+  reduceAxis_sum: elementwise(['axis', 'inner'], [], ['x', 'y'], `
+  let base = (i / p.inner) * p.axis * p.inner + i % p.inner;
+  var s = 0.0;
+  for (var k = 0u; k < p.axis; k++) { s += x[base + k * p.inner]; }
+  y[i] = s;`),
+  // Starts at -Infinity; a NaN, once met, stays (v > NaN is false).
+  reduceAxis_max: elementwise(['axis', 'inner'], [], ['x', 'y'], `
+  let base = (i / p.inner) * p.axis * p.inner + i % p.inner;
+  var m = bitcast<f32>(0xff800000u);
+  for (var k = 0u; k < p.axis; k++) {
+    let v = x[base + k * p.inner];
+    if (v != v || v > m) { m = v; }
+  }
+  y[i] = m;`),
   globalAvgPoolForward: elementwise(['hw'], [], ['x', 'y'], `
   var s = 0.0;
   for (var k = 0u; k < p.hw; k++) { s += x[i * p.hw + k]; }
   y[i] = s / f32(p.hw);`),
-  // y (shape) = x expanded: stride holds x's strides, 0 along broadcast dims.
-  broadcastTo: `${SHAPES}${buffers(['x', 'y'])}${FLAT_MAIN}
-  if (i >= p.total) { return; }
-  var rest = i;
-  var xi = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let size = p.shape[d / 4][d % 4];
-    xi += (rest % size) * p.stride[d / 4][d % 4];
-    rest = rest / size;
-  }
-  y[i] = x[xi];
+  // y = x read at the walk's strides sa.
+  broadcastTo: `${WALK}${buffers(['x', 'y'])}${FLAT_MAIN}
+  if (i >= p.total) { return; }${WALK_OFFSETS}
+  y[i] = x[ai];
 }`,
-  // One invocation per y element (shape = x's small shape, stride = the big
-  // tensor's strides): sums the nRed elements over the broadcast dims.
-  sumTo: `${SHAPES}${buffers(['x', 'y'])}${FLAT_MAIN}
-  if (i >= p.total) { return; }
-  var rest = i;
-  var base = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let size = p.shape[d / 4][d % 4];
-    base += (rest % size) * p.stride[d / 4][d % 4];
-    rest = rest / size;
-  }
-  var s = 0.0;
-  for (var r = 0u; r < p.nRed; r++) {
-    var rr = r;
-    var off = base;
-    for (var k = i32(p.nRedDims) - 1; k >= 0; k--) {
-      let size = p.redSize[k / 4][k % 4];
-      off += (rr % size) * p.redStride[k / 4][k % 4];
-      rr = rr / size;
-    }
-    s += x[off];
-  }
-  y[i] = s;
-}`,
+  ...Object.fromEntries(Object.entries(BINARY).map(([op, e]) => [`binaryStrided_${op}`, `${WALK}${buffers(['a', 'b', 'y'])}${FLAT_MAIN}
+  if (i >= p.total) { return; }${WALK_OFFSETS}
+  y[i] = ${e};
+}`])),
 };
