@@ -1,6 +1,7 @@
 // Choosing and starting a backend.
 import type { Backend } from './backend/backend.js';
 import { backend, hasBackend, setBackend } from './backend/current.js';
+import { boundsCheckRequested, withBoundsChecks } from './backend/boundsCheck.js';
 import { ReferenceBackend } from './backend/reference/referenceBackend.js';
 import { WasmBackend } from './backend/wasm/wasmBackend.js';
 import {
@@ -66,6 +67,10 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
     b = await WebGpuBackend.create();
   } else {
     throw new Error(`wasmtail: unknown backend '${String(kind)}' (expected 'wasm', 'webgpu' or 'reference')`);
+  }
+  if (boundsCheckRequested()) {
+    const inner = b;
+    b = withBoundsChecks(b, inner instanceof WasmBackend ? (s, n) => inner.outsideLiveBlock(s, n) : undefined);
   }
   setBackend(b);
   return b;

@@ -21,9 +21,23 @@ export class LinearAllocator {
   private top: number;
   private readonly freeLists = new Map<number, number[]>();
   private inUse = 0;
+  /** Start -> size of every block handed out and not freed; kept only in the bounds-checking debug mode. */
+  private readonly live: Map<number, number> | null;
 
-  constructor(readonly memory: WebAssembly.Memory, base: number, readonly maxBytes: number) {
+  constructor(readonly memory: WebAssembly.Memory, base: number, readonly maxBytes: number, trackLive = false) {
     this.top = Math.ceil(base / ALIGN) * ALIGN;
+    this.live = trackLive ? new Map() : null;
+  }
+
+  /**
+   * Why [ptr, ptr + bytes) is not inside the live block that starts at ptr,
+   * or null when it is (always null unless constructed with trackLive).
+   */
+  outsideLiveBlock(ptr: number, bytes: number): string | null {
+    if (!this.live) return null;
+    const size = this.live.get(ptr);
+    if (size === undefined) return `byte offset ${ptr} is not a live allocation (freed, or never allocated)`;
+    return bytes > size ? `${bytes} bytes at byte offset ${ptr} run past its block of ${size} bytes` : null;
   }
 
   /** Returns a byte offset of at least `bytes` bytes, 64-byte aligned. */
@@ -31,7 +45,11 @@ export class LinearAllocator {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     const list = this.freeLists.get(size);
     this.inUse += size;
-    if (list && list.length > 0) return list.pop()!;
+    if (list && list.length > 0) {
+      const reused = list.pop()!;
+      this.live?.set(reused, size);
+      return reused;
+    }
     const ptr = this.top;
     const end = ptr + size;
     if (end > this.memory.buffer.byteLength) {
@@ -48,11 +66,16 @@ export class LinearAllocator {
       }
     }
     this.top = end;
+    this.live?.set(ptr, size);
     return ptr;
   }
 
   free(ptr: number, bytes: number): void {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    if (this.live) {
+      if (this.live.get(ptr) !== size) throw new Error(`wasmtail: free of ${bytes} bytes at byte offset ${ptr}, which is not a live block of that size (double free?)`);
+      this.live.delete(ptr);
+    }
     this.inUse -= size;
     let list = this.freeLists.get(size);
     if (!list) this.freeLists.set(size, (list = []));

@@ -13,6 +13,7 @@
  */
 import type { Backend, BinaryOp, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
 import { broadcastStrides, collapseLayout } from '../layout.js';
+import { boundsCheckRequested } from '../boundsCheck.js';
 import { LinearAllocator } from './allocator.js';
 import { type KernelInstance, hasSimd } from './loader.js';
 import { ThreadPool } from './threads.js';
@@ -67,7 +68,7 @@ export class WasmBackend implements Backend {
   constructor(private readonly inst: KernelInstance) {
     this.k = inst.exports;
     this.memory = inst.memory;
-    this.heap = new LinearAllocator(inst.memory, inst.heapBase, MAX_BYTES);
+    this.heap = new LinearAllocator(inst.memory, inst.heapBase, MAX_BYTES, boundsCheckRequested());
   }
 
   describe(): Record<string, unknown> {
@@ -156,6 +157,14 @@ export class WasmBackend implements Backend {
     const ptr = this.grow(this.walk, words.length * 4);
     new Int32Array(this.memory.buffer, ptr, words.length).set(words);
     return ptr;
+  }
+
+  /**
+   * Why the first `elements` values of s are not inside a live block of the
+   * allocator, or null (the bounds-checking debug mode, boundsCheck.ts).
+   */
+  outsideLiveBlock(s: Storage, elements: number): string | null {
+    return this.heap.outsideLiveBlock(this.p(s), elements * 4);
   }
 
   alloc(length: number): Storage {
