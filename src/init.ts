@@ -69,8 +69,7 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
     throw new Error(`wasmtail: unknown backend '${String(kind)}' (expected 'wasm', 'webgpu' or 'reference')`);
   }
   if (boundsCheckRequested()) {
-    const inner = b;
-    b = withBoundsChecks(b, inner instanceof WasmBackend ? (s, n) => inner.outsideLiveBlock(s, n) : undefined);
+    b = withBoundsChecks(b);
   }
   setBackend(b);
   return b;

@@ -84,18 +84,17 @@ export function boundsCheckRequested(): boolean {
 }
 
 /**
- * b with every primitive call checked as described above. `where` may add a
- * backend's own check of a storage's extent (the WASM allocator's live
- * blocks); it returns why the extent is out of bounds, or null.
+ * b with every primitive call checked as described above. (The WASM backend
+ * also checks each kernel call's pointers against its allocator's live
+ * blocks: wasm/kernels.ts.)
  */
-export function withBoundsChecks<B extends Backend>(b: B, where: (s: Storage, elements: number) => string | null = () => null): B {
+export function withBoundsChecks<B extends Backend>(b: B): B {
   const live = new WeakSet<Storage>();
   const check = (primitive: string, extents: Extents): void => {
     for (const [name, s, elements] of extents) {
       if (s === null) continue;
       const why = !live.has(s) ? 'is not a live storage of this backend (freed, or never allocated)'
-        : elements > s.length ? `is touched at ${elements} elements but holds ${s.length}`
-          : where(s, elements);
+        : elements > s.length ? `is touched at ${elements} elements but holds ${s.length}` : null;
       if (why) throw new Error(`wasmtail: bounds check: ${b.name}.${primitive}(): argument ${name} ${why}`);
     }
   };

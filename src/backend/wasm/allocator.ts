@@ -30,14 +30,22 @@ export class LinearAllocator {
   }
 
   /**
-   * Why [ptr, ptr + bytes) is not inside the live block that starts at ptr,
-   * or null when it is (always null unless constructed with trackLive).
+   * Why [ptr, ptr + bytes) is not inside one live block, or null when it is
+   * (always null unless constructed with trackLive). A linear search when
+   * ptr is inside a block rather than at its start (a thread's part of a
+   * batch): debugging speed.
    */
   outsideLiveBlock(ptr: number, bytes: number): string | null {
     if (!this.live) return null;
-    const size = this.live.get(ptr);
-    if (size === undefined) return `byte offset ${ptr} is not a live allocation (freed, or never allocated)`;
-    return bytes > size ? `${bytes} bytes at byte offset ${ptr} run past its block of ${size} bytes` : null;
+    let start = ptr;
+    let size = this.live.get(ptr);
+    if (size === undefined) {
+      for (const [s, n] of this.live) {
+        if (s <= ptr && ptr < s + n) { start = s; size = n; break; }
+      }
+    }
+    if (size === undefined) return `byte offset ${ptr} is in no live allocation (freed, or never allocated)`;
+    return ptr + bytes > start + size ? `${bytes} bytes at byte offset ${ptr} run past its block of ${size} bytes at ${start}` : null;
   }
 
   /** Returns a byte offset of at least `bytes` bytes, 64-byte aligned. */
