@@ -2,7 +2,7 @@
 // the option-A shortcut, global average pooling and the SGD step: one
 // invocation per output element.
 import type { BinaryOp, UnaryOp } from '../../backend.js';
-import { elementwise } from './common.js';
+import { type WgslKernel, elementwise } from './common.js';
 
 const UNARY: Record<UnaryOp, string> = {
   // NaN stays NaN, as in PyTorch (max() may drop it).
@@ -16,7 +16,7 @@ const UNARY: Record<UnaryOp, string> = {
 
 const BINARY: Record<BinaryOp, string> = { add: 'a[i] + b[i]', sub: 'a[i] - b[i]', mul: 'a[i] * b[i]', div: 'a[i] / b[i]' };
 
-export const ELEMENTWISE_KERNELS: Record<string, string> = {
+export const ELEMENTWISE_KERNELS: Record<string, WgslKernel> = {
   fill: elementwise([], ['value'], ['y'], 'y[i] = p.value;'),
   copy: elementwise([], [], ['x', 'y'], 'y[i] = x[i];'),
   ...Object.fromEntries(Object.entries(UNARY).map(([op, e]) => [`unary_${op}`, elementwise([], [], ['x', 'y'], `let v = x[i]; y[i] = ${e};`)])),

@@ -1,16 +1,13 @@
 // Reductions and broadcasting (references: ../../reference/kernels/{reduce,pool,broadcast}.ts).
 // broadcastTo and the strided binaries take walks of rank <= 8 (layout.ts).
 import type { BinaryOp } from '../../backend.js';
-import { FLAT_MAIN, WG, WORKGROUP_SUM, buffers, elementwise, paramsStruct } from './common.js';
+import { FLAT_MAIN, WG, WORKGROUP_SUM, type WgslKernel, elementwise, kernel, u32 } from './common.js';
 
 export const MAX_RANK = 8;
 
 // A strided walk of rank <= 8: the output's shape and up to two operands'
 // strides (0 along broadcast dims), each as two vec4 rows.
-const WALK = `struct P { rank: u32, total: u32, pad0: u32, pad1: u32,
-  shape: array<vec4<u32>, 2>, sa: array<vec4<u32>, 2>, sb: array<vec4<u32>, 2> }
-@group(0) @binding(0) var<uniform> p: P;
-`;
+export const WALK_UNIFORMS = [...u32('rank', 'total'), ...['shape', 'sa', 'sb'].map((name) => ({ name, type: 'u32' as const, count: MAX_RANK }))];
 
 /** Offsets of output element i in operands a and b (let ai, bi). */
 const WALK_OFFSETS = `
@@ -27,16 +24,16 @@ const WALK_OFFSETS = `
 
 const BINARY: Record<BinaryOp, string> = { add: 'a[ai] + b[bi]', sub: 'a[ai] - b[bi]', mul: 'a[ai] * b[bi]', div: 'a[ai] / b[bi]' };
 
-export const REDUCE_KERNELS: Record<string, string> = {
+export const REDUCE_KERNELS: Record<string, WgslKernel> = {
   // One workgroup: strided partial sums, then a tree.
-  sum: `${paramsStruct(['n'])}${buffers(['x', 'y'])}${WORKGROUP_SUM}
+  sum: kernel(u32('n'), ['x', 'y'], `${WORKGROUP_SUM}
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
   for (var i = lid; i < p.n; i += ${WG}u) { s += x[i]; }
   let t = workgroupSum(s, lid);
   if (lid == 0u) { y[0] = t; }
-}`,
+}`),
   // One invocation per column.
   sumRows: elementwise(['rows'], [], ['x', 'y'], `
   var s = 0.0;
@@ -62,12 +59,12 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   for (var k = 0u; k < p.hw; k++) { s += x[i * p.hw + k]; }
   y[i] = s / f32(p.hw);`),
   // y = x read at the walk's strides sa.
-  broadcastTo: `${WALK}${buffers(['x', 'y'])}${FLAT_MAIN}
+  broadcastTo: kernel(WALK_UNIFORMS, ['x', 'y'], `${FLAT_MAIN}
   if (i >= p.total) { return; }${WALK_OFFSETS}
   y[i] = x[ai];
-}`,
-  ...Object.fromEntries(Object.entries(BINARY).map(([op, e]) => [`binaryStrided_${op}`, `${WALK}${buffers(['a', 'b', 'y'])}${FLAT_MAIN}
+}`),
+  ...Object.fromEntries(Object.entries(BINARY).map(([op, e]) => [`binaryStrided_${op}`, kernel(WALK_UNIFORMS, ['a', 'b', 'y'], `${FLAT_MAIN}
   if (i >= p.total) { return; }${WALK_OFFSETS}
   y[i] = ${e};
-}`])),
+}`)])),
 };
