@@ -81,16 +81,13 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
  * reference backend.
  */
 export async function setThreads(n: number): Promise<number> {
-  const b = backend();
-  return b instanceof WasmBackend ? b.setThreads(n) : 1;
+  return backend().setThreads(n);
 }
 
 /** Stops the kernels' worker threads (they never keep Node alive; this frees them now). Later calls run on one thread. */
 export function shutdown(): void {
   if (!hasBackend()) return;
-  const b = backend();
-  if (b instanceof WasmBackend) b.shutdown();
-  else b.dispose?.();
+  backend().dispose();
 }
 
 /** What runs: the backend, SIMD build, threads, memory. */

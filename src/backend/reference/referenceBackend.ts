@@ -4,7 +4,7 @@
  * oracle the WASM and WebGPU kernels are tested against, and a fallback
  * where WebAssembly SIMD is unavailable. Slow by design: clarity first.
  */
-import type { Backend, BinaryOp, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, Capability, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
 import type { FArray } from './kernels/types.js';
 import { binaryStridedRef, broadcastToRef } from './kernels/broadcast.js';
 import { gemmRef } from './kernels/gemm.js';
@@ -27,6 +27,7 @@ const a = (s: Storage): FArray => (s as ArrayStorage).data;
 
 export class ReferenceBackend implements Backend {
   readonly name: string;
+  readonly capabilities: ReadonlySet<Capability> = new Set(['conv2dForwardAffine', 'batchNormAct']);
   private bytes = 0;
 
   constructor(private readonly precision: 'float32' | 'float64' = 'float32') {
@@ -58,6 +59,13 @@ export class ReferenceBackend implements Backend {
 
   memoryBytes(): number {
     return this.bytes;
+  }
+
+  dispose(): void {}
+
+  async setThreads(n: number): Promise<number> {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`wasmtail: threads must be a positive integer, got ${n}`);
+    return 1;
   }
 
   fill(y: Storage, value: number, n: number): void { fillRef(a(y), value, n); }

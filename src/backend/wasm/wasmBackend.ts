@@ -11,7 +11,7 @@
  * computes it, so the results are bit-identical for every thread count. Cheap primitives stay on the calling
  * thread: a barrier costs tens of microseconds.
  */
-import type { Backend, BinaryOp, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, Capability, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
 import { broadcastStrides, collapseLayout } from '../layout.js';
 import { boundsCheckRequested } from '../boundsCheck.js';
 import { LinearAllocator } from './allocator.js';
@@ -54,6 +54,7 @@ interface Scratch {
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
+  readonly capabilities: ReadonlySet<Capability>;
   private readonly k: Record<KernelName, (...args: number[]) => number>;
   /** The bounds-checking debug mode (boundsCheck.ts): every kernel call's pointers checked against the allocator. */
   private readonly checkBounds = boundsCheckRequested();
@@ -73,6 +74,7 @@ export class WasmBackend implements Backend {
   minParallelFlops = MIN_PARALLEL_FLOPS;
 
   constructor(private readonly inst: KernelInstance) {
+    this.capabilities = new Set<Capability>(['conv2dForwardAffine', 'batchNormAct', ...(inst.sharedMemory ? ['threads' as const] : [])]);
     checkExports(inst.exports);
     this.k = inst.exports as Record<KernelName, (...args: number[]) => number>;
     this.extentContext = { exports: this.k, i32At: (ptr) => new Int32Array(this.memory.buffer, ptr, 1)[0] };
@@ -104,7 +106,7 @@ export class WasmBackend implements Backend {
     if (!Number.isInteger(n) || n < 1) throw new Error(`wasmtail: threads must be a positive integer, got ${n}`);
     const want = this.inst.sharedMemory ? n : 1;
     if (want === this.threads) return want;
-    this.shutdown();
+    this.dispose();
     if (want > 1) {
       this.pool = await ThreadPool.create({
         module: this.inst.module, memory: this.memory, exports: this.k,
@@ -114,8 +116,8 @@ export class WasmBackend implements Backend {
     return this.threads;
   }
 
-  /** Stops the worker threads (back to one thread). */
-  shutdown(): void {
+  /** Stops the worker threads (back to one thread); the memory and its storages stay. */
+  dispose(): void {
     this.pool?.terminate();
     this.pool = null;
   }

@@ -11,7 +11,7 @@
  * error scopes whose results the next read() awaits and throws, and
  * shaders' compilation messages are checked when the backend starts.
  */
-import type { Backend, BinaryOp, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import { type Backend, type BinaryOp, type Capability, type ConvGeometry, type ReduceOp, type Storage, type UnaryOp, lacksCapability } from '../backend.js';
 import { broadcastStrides, collapseLayout } from '../layout.js';
 import { requestGpuDevice, type GpuDevice } from './device.js';
 import { WG, type WgslKernel, packUniforms } from './kernels/common.js';
@@ -55,7 +55,7 @@ const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * 
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
-  readonly readsAsync = true;
+  readonly capabilities: ReadonlySet<Capability> = new Set(['asyncRead']);
   private readonly device: GPUDevice;
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
@@ -403,6 +403,25 @@ export class WebGpuBackend implements Backend {
 
   addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void {
     this.dispatchFlat('addRowVector', { n: rows * cols, cols }, { x, b, y }, rows * cols);
+  }
+
+  // --- the fusions it lacks (see capabilities) -----------------------------------------
+
+  conv2dForwardAffine(): void {
+    throw lacksCapability(this.name, 'conv2dForwardAffine', 'conv2dForwardAffine');
+  }
+
+  batchNormActForwardTrain(): void {
+    throw lacksCapability(this.name, 'batchNormAct', 'batchNormActForwardTrain');
+  }
+
+  batchNormActBackward(): void {
+    throw lacksCapability(this.name, 'batchNormAct', 'batchNormActBackward');
+  }
+
+  async setThreads(n: number): Promise<number> {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`wasmtail: threads must be a positive integer, got ${n}`);
+    return 1;
   }
 
   // --- dense and convolution --------------------------------------------------------
