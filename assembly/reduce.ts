@@ -29,19 +29,10 @@ export function sumF64(x: usize, n: i32): f64 {
   return total;
 }
 
-/** y[0] = sum of x[0..n). */
-export function sum(x: usize, y: usize, n: i32): void {
-  store<f32>(y, <f32>sumF64(x, n));
-}
-
 /**
  * y[c] = sum over r of x[r * cols + c]. Four columns at a time in one f32x4
  * accumulator, flushed into f64 every BLOCK rows; leftover columns in f64.
  */
-export function sumRows(x: usize, y: usize, rows: i32, cols: i32): void {
-  sumColumns(x, y, rows, cols);
-}
-
 @inline function sumColumns(x: usize, y: usize, rows: i32, cols: i32): void {
   const stride = <usize>cols << 2;
   const c4 = cols & ~3;
@@ -104,7 +95,7 @@ export function sumRows(x: usize, y: usize, rows: i32, cols: i32): void {
 
 /**
  * y[o, i] = sum (op 0) or max (op 1) over a of x[o, a, i], x [outer, axis,
- * inner]. Sums as sum() (inner = 1) and sumRows() (inner > 1) compute them.
+ * inner]: sumF64 over contiguous rows (inner = 1), sumColumns otherwise.
  */
 export function reduceAxis(op: i32, x: usize, y: usize, outer: i32, axis: i32, inner: i32): void {
   for (let o = 0; o < outer; o++) {

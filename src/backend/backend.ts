@@ -102,15 +102,13 @@ export interface Backend {
   // --- reductions --------------------------------------------------------------
   /**
    * y[o, i] = sum (or max) over a of x[o, a, i]: x is [outer, axis, inner], y
-   * [outer, inner]. Sums have the accuracy of sum() (f32 partial sums of at
-   * most a few hundred values, totals in f64 where the backend has it); max
-   * propagates NaN. Sums over several dims are composed from it (ops/reduce.ts).
+   * [outer, inner]: the sum of a whole array is (1, n, 1), a bias gradient's
+   * column sums (1, rows, cols). Sums are accurate beyond a running f32 sum
+   * (f32 lane sums flushed into an f64 total every 1,024 elements where the
+   * backend has f64); max propagates NaN. Sums over several dims are
+   * composed from it (ops/reduce.ts).
    */
   reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void;
-  /** y[0] = sum of x[0..n). */
-  sum(x: Storage, y: Storage, n: number): void;
-  /** y[c] = sum over r of x[r * cols + c] (bias gradients). */
-  sumRows(x: Storage, y: Storage, rows: number, cols: number): void;
   /** y[r * cols + c] = x[r * cols + c] + b[c] (bias add). */
   addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void;
 

@@ -60,7 +60,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
     }
     if (b?.requiresGrad) {
       grads[2] = empty([outF]);
-      be.sumRows(g.storage, grads[2].storage, n, outF);
+      be.reduceAxis('sum', g.storage, grads[2].storage, 1, n, outF);
     }
     return grads.slice(0, inputs.length);
   });

@@ -268,14 +268,6 @@ export class WasmBackend implements Backend {
     this.call('reduceAxis', { op: REDUCE_CODES[op], x: this.p(x), y: this.p(y), outer, axis, inner });
   }
 
-  sum(x: Storage, y: Storage, n: number): void {
-    this.call('sum', { x: this.p(x), y: this.p(y), n });
-  }
-
-  sumRows(x: Storage, y: Storage, rows: number, cols: number): void {
-    this.call('sumRows', { x: this.p(x), y: this.p(y), rows, cols });
-  }
-
   addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void {
     this.call('addRowVector', { x: this.p(x), b: this.p(b), y: this.p(y), rows, cols });
   }

@@ -390,15 +390,9 @@ export class WebGpuBackend implements Backend {
 
   reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void {
     if (!this.modules.has(`reduceAxis_${op}`)) throw new Error(`wasmtail: unknown reduction ${op}`);
-    this.dispatchFlat(`reduceAxis_${op}`, { n: outer * inner, axis, inner }, { x, y }, outer * inner);
-  }
-
-  sum(x: Storage, y: Storage, n: number): void {
-    this.dispatch('sum', { n }, { x, y }, 1);
-  }
-
-  sumRows(x: Storage, y: Storage, rows: number, cols: number): void {
-    this.dispatchFlat('sumRows', { n: cols, rows }, { x, y }, cols);
+    // A whole array's sum: one workgroup's tree instead of one invocation's loop.
+    if (op === 'sum' && outer * inner === 1) this.dispatch('sumAll', { n: axis }, { x, y }, 1);
+    else this.dispatchFlat(`reduceAxis_${op}`, { n: outer * inner, axis, inner }, { x, y }, outer * inner);
   }
 
   addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void {

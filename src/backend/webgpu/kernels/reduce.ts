@@ -25,8 +25,8 @@ const WALK_OFFSETS = `
 const BINARY: Record<BinaryOp, string> = { add: 'a[ai] + b[bi]', sub: 'a[ai] - b[bi]', mul: 'a[ai] * b[bi]', div: 'a[ai] / b[bi]' };
 
 export const REDUCE_KERNELS: Record<string, WgslKernel> = {
-  // One workgroup: strided partial sums, then a tree.
-  sum: kernel(u32('n'), ['x', 'y'], `${WORKGROUP_SUM}
+  // The sum of a whole array (reduceAxis with outer = inner = 1): one workgroup, strided partial sums, then a tree.
+  sumAll: kernel(u32('n'), ['x', 'y'], `${WORKGROUP_SUM}
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
@@ -34,11 +34,6 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   let t = workgroupSum(s, lid);
   if (lid == 0u) { y[0] = t; }
 }`),
-  // One invocation per column.
-  sumRows: elementwise(['rows'], [], ['x', 'y'], `
-  var s = 0.0;
-  for (var r = 0u; r < p.rows; r++) { s += x[r * p.n + i]; }
-  y[i] = s;`),
   // One invocation per output element (o, i) of x [outer, axis, inner]: n = outer * inner.
   reduceAxis_sum: elementwise(['axis', 'inner'], [], ['x', 'y'], `
   let base = (i / p.inner) * p.axis * p.inner + i % p.inner;
