@@ -112,15 +112,3 @@ export function reduceAxis(op: i32, x: usize, y: usize, outer: i32, axis: i32, i
     }
   }
 }
-
-/** y[r * cols + c] = x[r * cols + c] + b[c]. */
-export function addRowVector(x: usize, b: usize, y: usize, rows: i32, cols: i32): void {
-  const c4 = cols & ~3;
-  for (let r = 0; r < rows; r++) {
-    const xr = at(x, r * cols);
-    const yr = at(y, r * cols);
-    let c = 0;
-    for (; c < c4; c += 4) v128.store(at(yr, c), f32x4.add(v128.load(at(xr, c)), v128.load(at(b, c))));
-    for (; c < cols; c++) store<f32>(at(yr, c), load<f32>(at(xr, c)) + load<f32>(at(b, c)));
-  }
-}

@@ -109,8 +109,6 @@ export interface Backend {
    * composed from it (ops/reduce.ts).
    */
   reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void;
-  /** y[r * cols + c] = x[r * cols + c] + b[c] (bias add). */
-  addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void;
 
   // --- dense ---------------------------------------------------------------------
   /**

@@ -34,7 +34,6 @@ const EXTENTS: { [K in keyof Backend]?: (...args: any[]) => Extents } = {
   reluBackward: (x, dy, dx, n) => [['x', x, n], ['dy', dy, n], ['dx', dx, n]],
   broadcastTo: (x, xShape, y, outShape) => [['x', x, size(xShape)], ['y', y, size(outShape)]],
   reduceAxis: (_op, x, y, outer, axis, inner) => [['x', x, outer * axis * inner], ['y', y, outer * inner]],
-  addRowVector: (x, b, y, rows, cols) => [['x', x, rows * cols], ['b', b, cols], ['y', y, rows * cols]],
   gemm: (_ta, _tb, m, n, k, _al, a, b, _be, c) => [['a', a, m * k], ['b', b, k * n], ['c', c, m * n]],
   conv2dForward: (x, w, y, g: ConvGeometry) => [['x', x, xOf(g)], ['w', w, wOf(g)], ['y', y, yOf(g)]],
   conv2dForwardAffine: (x, w, y, g: ConvGeometry, scale, shift, residual) => [['x', x, xOf(g)], ['w', w, wOf(g)], ['y', y, yOf(g)],

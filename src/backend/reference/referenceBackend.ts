@@ -10,7 +10,7 @@ import { binaryStridedRef, broadcastToRef } from './kernels/broadcast.js';
 import { gemmRef } from './kernels/gemm.js';
 import { conv2dForwardRef, conv2dForwardAffineRef, conv2dBackwardInputRef, conv2dBackwardFilterRef } from './kernels/conv.js';
 import { fillRef, copyRef, unaryRef, binaryRef, axpbyRef, reluBackwardRef } from './kernels/elementwise.js';
-import { addRowVectorRef, reduceAxisRef } from './kernels/reduce.js';
+import { reduceAxisRef } from './kernels/reduce.js';
 import { globalAvgPoolForwardRef, globalAvgPoolBackwardRef } from './kernels/pool.js';
 import {
   batchNormForwardTrainRef, batchNormForwardEvalRef, batchNormBackwardRef, batchNormActForwardTrainRef, batchNormActBackwardRef,
@@ -83,7 +83,6 @@ export class ReferenceBackend implements Backend {
   reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void {
     reduceAxisRef(op, a(x), a(y), outer, axis, inner);
   }
-  addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void { addRowVectorRef(a(x), a(b), a(y), rows, cols); }
 
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, x: Storage, w: Storage, beta: number, c: Storage): void {
     gemmRef(transA, transB, m, n, k, alpha, a(x), a(w), beta, a(c));

@@ -77,7 +77,6 @@ export const KERNELS = {
   axpby: { alpha: f32, x: ptr((p) => p.n), beta: f32, y: ptr((p) => p.n), n: i32 },
   reluBackward: { x: ptr((p) => p.n), dy: ptr((p) => p.n), dx: ptr((p) => p.n), n: i32 },
   reduceAxis: { op: i32, x: ptr((p) => p.outer * p.axis * p.inner), y: ptr((p) => p.outer * p.inner), outer: i32, axis: i32, inner: i32 },
-  addRowVector: { x: ptr((p) => p.rows * p.cols), b: ptr((p) => p.cols), y: ptr((p) => p.rows * p.cols), rows: i32, cols: i32 },
   gemmWorkspaceBytes: { m: i32, n: i32, k: i32 },
   sgemm: {
     transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: ptr((p) => p.m * p.k), b: ptr((p) => p.k * p.n),

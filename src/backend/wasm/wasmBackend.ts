@@ -268,10 +268,6 @@ export class WasmBackend implements Backend {
     this.call('reduceAxis', { op: REDUCE_CODES[op], x: this.p(x), y: this.p(y), outer, axis, inner });
   }
 
-  addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void {
-    this.call('addRowVector', { x: this.p(x), b: this.p(b), y: this.p(y), rows, cols });
-  }
-
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Storage, b: Storage, beta: number, c: Storage): void {
     const bytes = this.call('gemmWorkspaceBytes', { m, n, k });
     const args = { transA: transA ? 1 : 0, transB: transB ? 1 : 0, m, n, k, alpha, a: this.p(a), b: this.p(b), beta, c: this.p(c) };

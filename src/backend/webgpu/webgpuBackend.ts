@@ -395,10 +395,6 @@ export class WebGpuBackend implements Backend {
     else this.dispatchFlat(`reduceAxis_${op}`, { n: outer * inner, axis, inner }, { x, y }, outer * inner);
   }
 
-  addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void {
-    this.dispatchFlat('addRowVector', { n: rows * cols, cols }, { x, b, y }, rows * cols);
-  }
-
   // --- the fusions it lacks (see capabilities) -----------------------------------------
 
   conv2dForwardAffine(): void {

@@ -2,13 +2,6 @@
 import type { ReduceOp } from '../../backend.js';
 import type { FArray } from './types.js';
 
-/** y[r * cols + c] = x[r * cols + c] + b[c]. */
-export function addRowVectorRef(x: FArray, b: FArray, y: FArray, rows: number, cols: number): void {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) y[r * cols + c] = x[r * cols + c] + b[c];
-  }
-}
-
 /**
  * y[o, i] = sum or max over a of x[o, a, i] (x [outer, axis, inner], y
  * [outer, inner]). Sums accumulate in JS numbers (f64); max propagates NaN.

@@ -25,7 +25,6 @@ export const ELEMENTWISE_KERNELS: Record<string, WgslKernel> = {
   axpby: elementwise([], ['alpha', 'beta'], ['x', 'y'],
     'if (p.beta == 0.0) { y[i] = p.alpha * x[i]; } else { y[i] = p.alpha * x[i] + p.beta * y[i]; }'),
   reluBackward: elementwise([], [], ['x', 'dy', 'dx'], 'dx[i] = select(0.0, dy[i], x[i] > 0.0);'),
-  addRowVector: elementwise(['cols'], [], ['x', 'b', 'y'], 'y[i] = x[i] + b[i % p.cols];'),
   globalAvgPoolBackward: elementwise(['hw'], [], ['dy', 'dx'], 'dx[i] = dy[i / p.hw] / f32(p.hw);'),
   // y [n, c + 2 padC, oh, ow]: one invocation per output element.
   downsamplePadChannels: elementwise(['c', 'h', 'w', 'stride', 'padC', 'oh', 'ow'], [], ['x', 'y'], `
