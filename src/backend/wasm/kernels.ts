@@ -136,9 +136,12 @@ export type KernelName = keyof typeof KERNELS;
 /** A kernel's arguments by name. */
 export type KernelArgs<K extends KernelName> = { [P in keyof (typeof KERNELS)[K]]: number };
 
+/** Each kernel's parameter names in order (computed once: calls are hot). */
+const ORDER = new Map(Object.entries(KERNELS).map(([name, params]) => [name, Object.keys(params)]));
+
 /** The kernel's positional arguments, in the order the export takes them. */
 export function positional<K extends KernelName>(name: K, args: KernelArgs<K>): number[] {
-  return Object.keys(KERNELS[name]).map((p) => (args as Args)[p]);
+  return ORDER.get(name)!.map((p) => (args as Args)[p]);
 }
 
 /**
