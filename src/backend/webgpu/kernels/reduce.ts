@@ -40,10 +40,11 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
   for (var k = 0u; k < p.axis; k++) { s += x[base + k * p.inner]; }
   y[i] = s;`),
-  // Starts at -Infinity; a NaN, once met, stays (v > NaN is false).
+  // Starts at -Infinity, built from a uniform at run time (a constant -inf is
+  // not valid WGSL); a NaN, once met, stays (v > NaN is false).
   reduceAxis_max: elementwise(['axis', 'inner'], [], ['x', 'y'], `
   let base = (i / p.inner) * p.axis * p.inner + i % p.inner;
-  var m = bitcast<f32>(0xff800000u);
+  var m = bitcast<f32>(0xff800000u | (p.axis & 0u));
   for (var k = 0u; k < p.axis; k++) {
     let v = x[base + k * p.inner];
     if (v != v || v > m) { m = v; }
