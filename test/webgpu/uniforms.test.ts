@@ -1,8 +1,11 @@
+/// <reference types="@webgpu/types" />
 // The WGSL kernels' declarations (src/backend/webgpu/kernels/common.ts), on
 // the CPU (no adapter needed): every uniform a kernel's WGSL reads is one it
 // declares, the packing follows WGSL's uniform layout, and a call that
 // leaves out a uniform, names an unknown one or passes a non-u32 is refused
-// with the kernel's name instead of reaching the GPU as wrong numbers.
+// with the kernel's name instead of reaching the GPU as wrong numbers. And
+// every kernel's WGSL compiles and its pipeline builds on Dawn's Null backend
+// (the 'webgpu' package's validation, no GPU or Vulkan driver needed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { packUniforms, uniformLayout, uniformStruct } from '../../src/backend/webgpu/kernels/common.js';
@@ -40,4 +43,34 @@ test('packing: u32 then f32 fields by name; missing, unknown and non-u32 values 
   assert.throws(() => packUniforms('sgdStep', sgd, { n: 5, nesterov: 0, lr: 0.5, momentum: 0.25, weightDecay: 0, eps: 1 }), /sgdStep has no uniform eps/);
   assert.throws(() => packUniforms('sgdStep', sgd, { n: -1, nesterov: 0, lr: 0.5, momentum: 0.25, weightDecay: 0 }), /uniform n = -1 is not a u32/);
   assert.throws(() => packUniforms('walk', WALK_UNIFORMS, { rank: 9, total: 1, shape: new Array(9).fill(1), sa: [], sb: [] }), /9 values for uniform shape\[8\]/);
+});
+
+/** Dawn's instance: it must stay reachable while its device lives (see src/backend/webgpu/device.ts). */
+let dawn: GPU | null = null;
+
+test('every kernel compiles and builds its pipeline (Dawn Null backend)', async (t) => {
+  let device: GPUDevice;
+  try {
+    const { create } = await import('webgpu');
+    dawn = create(['backend=null']);
+    const adapter = await dawn.requestAdapter();
+    if (!adapter) throw new Error('no Null adapter');
+    device = await adapter.requestDevice();
+  } catch (e) {
+    if (process.env.CI) throw e;
+    t.skip(`Dawn's Null backend is unavailable: ${(e as Error).message}`);
+    return;
+  }
+  const failures: string[] = [];
+  for (const [name, k] of Object.entries(ALL)) {
+    device.pushErrorScope('validation');
+    const module = device.createShaderModule({ label: name, code: k.code });
+    const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+    device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const err = await device.popErrorScope();
+    if (errors.length || err) failures.push(`${name}: ${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join('; ') || err!.message}`);
+  }
+  device.destroy();
+  dawn = null;
+  assert.deepEqual(failures, []);
 });
