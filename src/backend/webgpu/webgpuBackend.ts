@@ -90,12 +90,13 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * Finds the adapter, opens the device and checks every kernel's WGSL,
-   * failing on any error. Pipelines are built on first use: a driver that
-   * compiles on the CPU (lavapipe, through LLVM) takes about a second each.
+   * Finds the adapter (dawnOptions: see requestGpuDevice), opens the device
+   * and checks every kernel's WGSL, failing on any error. Pipelines are built
+   * on first use: a driver that compiles on the CPU (lavapipe, through LLVM)
+   * takes about a second each.
    */
-  static async create(): Promise<WebGpuBackend> {
-    const b = new WebGpuBackend(await requestGpuDevice());
+  static async create(dawnOptions: string[] = []): Promise<WebGpuBackend> {
+    const b = new WebGpuBackend(await requestGpuDevice(dawnOptions));
     try {
       await b.compileAll();
     } catch (e) {
