@@ -8,9 +8,8 @@
 // relu is max(x, 0): NaN stays NaN, as in PyTorch. exp and log have no SIMD
 // instruction and run as scalar Mathf loops.
 
-@inline function at(p: usize, i: i32): usize {
-  return p + (<usize>i << 2);
-}
+import { at } from './simd';
+import { binarySimd } from './binary-ops';
 
 export function fill(y: usize, value: f32, n: i32): void {
   const v = f32x4.splat(value);
@@ -57,27 +56,6 @@ export function unary(op: i32, x: usize, y: usize, n: i32): void {
     case 5: unarySimd(5, x, y, n); break;
     default: unreachable();
   }
-}
-
-@inline function binaryVec(op: i32, a: v128, b: v128): v128 {
-  if (op == 0) return f32x4.add(a, b);
-  if (op == 1) return f32x4.sub(a, b);
-  if (op == 2) return f32x4.mul(a, b);
-  return f32x4.div(a, b);
-}
-
-@inline function binaryScalar(op: i32, a: f32, b: f32): f32 {
-  if (op == 0) return a + b;
-  if (op == 1) return a - b;
-  if (op == 2) return a * b;
-  return a / b;
-}
-
-@inline function binarySimd(op: i32, a: usize, b: usize, y: usize, n: i32): void {
-  const n4 = n & ~3;
-  let i = 0;
-  for (; i < n4; i += 4) v128.store(at(y, i), binaryVec(op, v128.load(at(a, i)), v128.load(at(b, i))));
-  for (; i < n; i++) store<f32>(at(y, i), binaryScalar(op, load<f32>(at(a, i)), load<f32>(at(b, i))));
 }
 
 export function binary(op: i32, a: usize, b: usize, y: usize, n: i32): void {

@@ -19,3 +19,5 @@ export * from './batchnorm';
 export * from './loss';
 export * from './optim';
 export * from './conv';
+export * from './broadcast';
+export * from './shortcut';

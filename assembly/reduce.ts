@@ -29,16 +29,11 @@ export function sumF64(x: usize, n: i32): f64 {
   return total;
 }
 
-/** y[0] = sum of x[0..n). */
-export function sum(x: usize, y: usize, n: i32): void {
-  store<f32>(y, <f32>sumF64(x, n));
-}
-
 /**
  * y[c] = sum over r of x[r * cols + c]. Four columns at a time in one f32x4
  * accumulator, flushed into f64 every BLOCK rows; leftover columns in f64.
  */
-export function sumRows(x: usize, y: usize, rows: i32, cols: i32): void {
+@inline function sumColumns(x: usize, y: usize, rows: i32, cols: i32): void {
   const stride = <usize>cols << 2;
   const c4 = cols & ~3;
   for (let c = 0; c < c4; c += 4) {
@@ -68,14 +63,52 @@ export function sumRows(x: usize, y: usize, rows: i32, cols: i32): void {
   }
 }
 
-/** y[r * cols + c] = x[r * cols + c] + b[c]. */
-export function addRowVector(x: usize, b: usize, y: usize, rows: i32, cols: i32): void {
+/** The maximum of the n f32 values at x (-Infinity for none; NaN propagates). */
+@inline function maxContiguous(x: usize, n: i32): f32 {
+  const n4 = n & ~3;
+  let acc = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i < n4; i += 4) acc = f32x4.max(acc, v128.load(at(x, i)));
+  let m = max<f32>(max<f32>(f32x4.extract_lane(acc, 0), f32x4.extract_lane(acc, 1)),
+    max<f32>(f32x4.extract_lane(acc, 2), f32x4.extract_lane(acc, 3)));
+  for (; i < n; i++) m = max<f32>(m, load<f32>(at(x, i)));
+  return m;
+}
+
+/** y[c] = max over r of x[r * cols + c], four columns at a time. */
+@inline function maxColumns(x: usize, y: usize, rows: i32, cols: i32): void {
+  const stride = <usize>cols << 2;
   const c4 = cols & ~3;
-  for (let r = 0; r < rows; r++) {
-    const xr = at(x, r * cols);
-    const yr = at(y, r * cols);
-    let c = 0;
-    for (; c < c4; c += 4) v128.store(at(yr, c), f32x4.add(v128.load(at(xr, c)), v128.load(at(b, c))));
-    for (; c < cols; c++) store<f32>(at(yr, c), load<f32>(at(xr, c)) + load<f32>(at(b, c)));
+  for (let c = 0; c < c4; c += 4) {
+    let acc = f32x4.splat(-Infinity);
+    let p = at(x, c);
+    for (let r = 0; r < rows; r++, p += stride) acc = f32x4.max(acc, v128.load(p));
+    v128.store(at(y, c), acc);
+  }
+  for (let c = c4; c < cols; c++) {
+    let m: f32 = -Infinity;
+    let p = at(x, c);
+    for (let r = 0; r < rows; r++, p += stride) m = max<f32>(m, load<f32>(p));
+    store<f32>(at(y, c), m);
+  }
+}
+
+/**
+ * y[o, i] = sum (op 0) or max (op 1) over a of x[o, a, i], x [outer, axis,
+ * inner]: sumF64 over contiguous rows (inner = 1), sumColumns otherwise.
+ */
+export function reduceAxis(op: i32, x: usize, y: usize, outer: i32, axis: i32, inner: i32): void {
+  for (let o = 0; o < outer; o++) {
+    const xo = at(x, o * axis * inner);
+    const yo = at(y, o * inner);
+    if (op == 0) {
+      if (inner == 1) store<f32>(yo, <f32>sumF64(xo, axis));
+      else sumColumns(xo, yo, axis, inner);
+    } else if (op == 1) {
+      if (inner == 1) store<f32>(yo, maxContiguous(xo, axis));
+      else maxColumns(xo, yo, axis, inner);
+    } else {
+      unreachable();
+    }
   }
 }

@@ -9,7 +9,7 @@ await wt.init({ threads });
 const b = backend() as any;
 const acc = new Map<string, number>();
 for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(b))) {
-  if (['constructor', 'convOverBatch', 'overChannels', 'overElements', 'convArgs', 'convFlops', 'labelPtr', 'p', 'view', 'parts', 'workspace', 'grow', 'describe', 'setThreads', 'shutdown'].includes(name) || typeof b[name] !== 'function') continue;
+  if (['constructor', 'convOverBatch', 'overChannels', 'overElements', 'convFlops', 'geometry', 'args', 'call', 'runParts', 'walkDescriptor', 'labelPtr', 'p', 'view', 'parts', 'workspace', 'grow', 'describe', 'setThreads', 'dispose'].includes(name) || typeof b[name] !== 'function') continue;
   const f = b[name].bind(b);
   b[name] = (...args: any[]) => { const t0 = performance.now(); const r = f(...args); acc.set(name, (acc.get(name) ?? 0) + performance.now() - t0); return r; };
 }

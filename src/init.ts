@@ -1,6 +1,7 @@
 // Choosing and starting a backend.
 import type { Backend } from './backend/backend.js';
 import { backend, hasBackend, setBackend } from './backend/current.js';
+import { boundsCheckRequested, withBoundsChecks } from './backend/boundsCheck.js';
 import { ReferenceBackend } from './backend/reference/referenceBackend.js';
 import { WasmBackend } from './backend/wasm/wasmBackend.js';
 import {
@@ -67,6 +68,9 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
   } else {
     throw new Error(`wasmtail: unknown backend '${String(kind)}' (expected 'wasm', 'webgpu' or 'reference')`);
   }
+  if (boundsCheckRequested()) {
+    b = withBoundsChecks(b);
+  }
   setBackend(b);
   return b;
 }
@@ -77,16 +81,13 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
  * reference backend.
  */
 export async function setThreads(n: number): Promise<number> {
-  const b = backend();
-  return b instanceof WasmBackend ? b.setThreads(n) : 1;
+  return backend().setThreads(n);
 }
 
 /** Stops the kernels' worker threads (they never keep Node alive; this frees them now). Later calls run on one thread. */
 export function shutdown(): void {
   if (!hasBackend()) return;
-  const b = backend();
-  if (b instanceof WasmBackend) b.shutdown();
-  else b.dispose?.();
+  backend().dispose();
 }
 
 /** What runs: the backend, SIMD build, threads, memory. */

@@ -144,7 +144,7 @@ export class Tensor {
   /** A copy of the values. Synchronous on the WASM backend; await it to be backend-agnostic. */
   toFloat32Array(): Float32Array {
     const asyncRead = () => new Error(`wasmtail: the ${backend().name} backend reads asynchronously: use \`await t.data()\``);
-    if (backend().readsAsync) throw asyncRead();
+    if (backend().capabilities.has('asyncRead')) throw asyncRead();
     const out = backend().read(this.storage);
     if (out instanceof Promise) {
       out.catch(() => undefined);

@@ -39,9 +39,23 @@ export function convGeometry(
 
 export type UnaryOp = 'relu' | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
+export type ReduceOp = 'sum' | 'max';
+
+/**
+ * What a backend offers beyond what every backend must, stated once in its
+ * `capabilities`: the ops consult this set, never whether a method exists.
+ * - 'conv2dForwardAffine': the inference fusion of that name.
+ * - 'batchNormAct': the training fusion batchNormActForwardTrain / batchNormActBackward.
+ * - 'threads': setThreads() can run kernels on more than one thread.
+ * - 'asyncRead': read() returns a Promise (the values live on a device), so
+ *   ops never read back mid-graph and `toFloat32Array()` refuses.
+ * A backend without a capability still has its methods; they throw.
+ */
+export type Capability = 'conv2dForwardAffine' | 'batchNormAct' | 'threads' | 'asyncRead';
 
 export interface Backend {
   readonly name: string;
+  readonly capabilities: ReadonlySet<Capability>;
   /** Extra facts for `info()`: SIMD build, threads, adapter... */
   describe(): Record<string, unknown>;
 
@@ -51,12 +65,16 @@ export interface Backend {
   write(s: Storage, data: Float32Array, offset?: number): void;
   /** A copy of the values. Synchronous backends return the array itself. */
   read(s: Storage): Float32Array | Promise<Float32Array>;
-  /** True when read() returns a Promise (the values live on a device): ops then avoid reading back. */
-  readonly readsAsync?: boolean;
   /** Bytes currently reserved by the backend (for memory tests and info()). */
   memoryBytes(): number;
-  /** Releases what the backend holds outside the JS heap (a GPU device); optional. */
-  dispose?(): void;
+  /**
+   * Releases what the backend holds outside the JS heap: worker threads (the
+   * WASM backend then runs on one thread), a GPU device (the WebGPU backend is
+   * then unusable). Nothing on the reference backend.
+   */
+  dispose(): void;
+  /** Uses n threads in all, the calling one included, where the 'threads' capability allows; resolves to the number in use. */
+  setThreads(n: number): Promise<number>;
 
   // --- elementwise -----------------------------------------------------------
   fill(y: Storage, value: number, n: number): void;
@@ -69,20 +87,28 @@ export interface Backend {
   /** dx = dy where x > 0 else 0. */
   reluBackward(x: Storage, dy: Storage, dx: Storage, n: number): void;
   /**
+   * y (shape, contiguous) = a (op) b with each operand read at its own
+   * strides in elements (0 along the dims it is broadcast over): NumPy
+   * broadcasting without copies. Strides come from layout.ts.
+   */
+  binaryStrided(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
+    y: Storage, shape: readonly number[]): void;
+  /**
    * General broadcasting: y (shape outShape) = x (shape xShape, same rank,
    * each dim 1 or equal) expanded along its size-1 dims.
    */
   broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void;
-  /** Inverse of broadcastTo for gradients: y (xShape) = sum of x (outShape) over broadcast dims. */
-  sumTo(x: Storage, outShape: readonly number[], y: Storage, xShape: readonly number[]): void;
 
   // --- reductions --------------------------------------------------------------
-  /** y[0] = sum of x[0..n). */
-  sum(x: Storage, y: Storage, n: number): void;
-  /** y[c] = sum over r of x[r * cols + c] (bias gradients). */
-  sumRows(x: Storage, y: Storage, rows: number, cols: number): void;
-  /** y[r * cols + c] = x[r * cols + c] + b[c] (bias add). */
-  addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void;
+  /**
+   * y[o, i] = sum (or max) over a of x[o, a, i]: x is [outer, axis, inner], y
+   * [outer, inner]: the sum of a whole array is (1, n, 1), a bias gradient's
+   * column sums (1, rows, cols). Sums are accurate beyond a running f32 sum
+   * (f32 lane sums flushed into an f64 total every 1,024 elements where the
+   * backend has f64); max propagates NaN. Sums over several dims are
+   * composed from it (ops/reduce.ts).
+   */
+  reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void;
 
   // --- dense ---------------------------------------------------------------------
   /**
@@ -95,13 +121,13 @@ export interface Backend {
   // --- convolution (no bias) -------------------------------------------------------
   conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void;
   /**
-   * Optional, inference only: y = act(conv(x, w) * scale[o] + shift[o] + residual),
+   * Capability 'conv2dForwardAffine', inference only: y = act(conv(x, w) * scale[o] + shift[o] + residual),
    * per output channel o (an eval-mode batch norm folded into an affine map),
    * residual of y's shape or null, act = ReLU where relu. Fused so that the
    * output is touched once while in cache; backends without it get the
    * separate conv, batch-norm, add and ReLU primitives (src/ops/fused.ts).
    */
-  conv2dForwardAffine?(x: Storage, w: Storage, y: Storage, g: ConvGeometry, scale: Storage, shift: Storage,
+  conv2dForwardAffine(x: Storage, w: Storage, y: Storage, g: ConvGeometry, scale: Storage, shift: Storage,
     residual: Storage | null, relu: boolean): void;
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void;
   conv2dBackwardFilter(x: Storage, dy: Storage, dw: Storage, g: ConvGeometry): void;
@@ -143,20 +169,20 @@ export interface Backend {
     training: boolean): void;
 
   /**
-   * Optional, training mode: batchNormForwardTrain, then + residual (x's
+   * Capability 'batchNormAct', training mode: batchNormForwardTrain, then + residual (x's
    * shape; null for none), then ReLU where relu, in one pass over y: what a
    * ResNet block does after each convolution. Backends without it get the
    * separate primitives (src/ops/batchnorm.ts).
    */
-  batchNormActForwardTrain?(x: Storage, gamma: Storage, beta: Storage, y: Storage,
+  batchNormActForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage,
     runningMean: Storage, runningVar: Storage, saveMean: Storage, saveInvStd: Storage,
     n: number, c: number, hw: number, momentum: number, eps: number, residual: Storage | null, relu: boolean): void;
   /**
-   * Optional, its backward from the output y: g = (y > 0 ? dy : 0) where relu
+   * Capability 'batchNormAct', its backward from the output y: g = (y > 0 ? dy : 0) where relu
    * (else dy); dres = g unless null; dx, dgamma, dbeta = the training-mode
    * batchNormBackward of g. dx may be dy.
    */
-  batchNormActBackward?(x: Storage, y: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage,
+  batchNormActBackward(x: Storage, y: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage,
     dx: Storage, dgamma: Storage, dbeta: Storage, dres: Storage | null, n: number, c: number, hw: number, relu: boolean): void;
 
   // --- fused losses ------------------------------------------------------------------------
@@ -183,4 +209,9 @@ export interface Backend {
    */
   sgdStep(param: Storage, grad: Storage, momentumBuf: Storage | null, n: number,
     lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
+}
+
+/** The error a backend throws from a method whose capability it lacks. */
+export function lacksCapability(backend: string, capability: Capability, method: string): Error {
+  return new Error(`wasmtail: the ${backend} backend lacks the '${capability}' capability (${method}); check backend.capabilities first`);
 }

@@ -1,9 +1,7 @@
 // Helpers shared by the composed losses: class-count validation, constant
 // per-label masks, and a log-softmax built from differentiable ops.
 import { Tensor, tensor } from '../tensor.js';
-import { add, exp, log, matmul, neg, relu, scale, sub, sumTo } from '../ops/index.js';
-import { backend } from '../backend/current.js';
-import { noGrad } from '../autograd/node.js';
+import { amax, exp, log, sub, sumTo } from '../ops/index.js';
 import { assertRank, assertTensor, toLabels } from '../ops/util.js';
 
 /** Validates logits [N, C] and labels; returns [N, C] and the labels as Int32Array. */
@@ -36,54 +34,13 @@ export function labelMask(y: Int32Array, c: number, values?: ArrayLike<number>):
 
 /**
  * log softmax over classes, [N, C], as z - m - log(sum_j exp(z_j - m)).
- * The row maximum m enters as a constant tensor: the result does not depend
- * on m (any shift cancels), so no gradient is needed through it, and the
- * shift keeps exp() from overflowing. Backends that read synchronously (WASM,
- * reference) compute it on the CPU; on a device (WebGPU) it is computed there
- * by rowMax, so that the loss needs no read-back.
+ * The row maximum m (amax) enters as a constant tensor: the result does not
+ * depend on m (any shift cancels), so no gradient is needed through it, and
+ * the shift keeps exp() from overflowing. It is computed where the logits
+ * live, so that the loss needs no read-back on any backend.
  */
 export function logSoftmax(logits: Tensor): Tensor {
-  const [n, c] = logits.shape;
-  let m: Tensor;
-  if (backend().readsAsync) {
-    m = rowMax(logits);
-  } else {
-    const values = logits.toFloat32Array();
-    const rowMaxValues = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let best = -Infinity;
-      for (let j = 0; j < c; j++) best = Math.max(best, values[i * c + j]);
-      rowMaxValues[i] = best;
-    }
-    m = tensor(rowMaxValues, [n, 1]);
-  }
-  const shifted = sub(logits, m);
+  const n = logits.shape[0];
+  const shifted = sub(logits, amax(logits, 1));
   return sub(shifted, log(sumTo(exp(shifted), [n, 1])));
-}
-
-/**
- * The maximum of each row of z [N, C] as a constant [N, 1], from existing
- * primitives only: halve the columns with two selection matrices (even and
- * odd columns; an odd last column is paired with itself) and keep
- * max(a, b) = (a + b + |a - b|) / 2, until one column is left.
- */
-function rowMax(z: Tensor): Tensor {
-  return noGrad(() => {
-    let v = z;
-    while (v.shape[1] > 1) {
-      const k = v.shape[1];
-      const h = Math.ceil(k / 2);
-      const even = new Float32Array(k * h);
-      const odd = new Float32Array(k * h);
-      for (let j = 0; j < h; j++) {
-        even[2 * j * h + j] = 1;
-        odd[Math.min(2 * j + 1, k - 1) * h + j] = 1;
-      }
-      const a = matmul(v, tensor(even, [k, h]));
-      const b = matmul(v, tensor(odd, [k, h]));
-      const d = sub(a, b);
-      v = scale(add(add(a, b), add(relu(d), relu(neg(d)))), 0.5);
-    }
-    return v;
-  });
 }

@@ -79,7 +79,7 @@ export function batchNormAct(x: Tensor, gamma: Tensor, beta: Tensor, runningMean
   const residual = opts.residual ?? null;
   const relu = opts.relu ?? false;
   const be = backend();
-  if (!opts.training || !be.batchNormActForwardTrain || !be.batchNormActBackward || x.ndim !== 4) {
+  if (!opts.training || !be.capabilities.has('batchNormAct') || x.ndim !== 4) {
     let y = batchNorm2d(x, gamma, beta, runningMean, runningVar, opts);
     if (residual) y = add(y, residual);
     return relu ? reluOp(y) : y;
@@ -107,7 +107,7 @@ export function batchNormAct(x: Tensor, gamma: Tensor, beta: Tensor, runningMean
     const dgamma = empty([c]);
     const dbeta = empty([c]);
     const dres = residual ? empty(x.shape) : null;
-    be.batchNormActBackward!(x.storage, y.storage, g.storage, gamma.storage, mean.storage, invStd.storage,
+    be.batchNormActBackward(x.storage, y.storage, g.storage, gamma.storage, mean.storage, invStd.storage,
       dx.storage, dgamma.storage, dbeta.storage, dres?.storage ?? null, n, c, hw, relu);
     const keep = (t: Tensor, wanted: boolean) => (wanted ? t : (t.dispose(), null));
     const grads = [keep(dx, x.requiresGrad), keep(dgamma, gamma.requiresGrad), keep(dbeta, beta.requiresGrad)];

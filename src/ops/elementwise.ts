@@ -2,7 +2,9 @@
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
-import { Tensor, empty, viewAs } from '../tensor.js';
+import { broadcastStrides, collapseLayout } from '../backend/layout.js';
+import { Tensor, empty, sizeOf, viewAs } from '../tensor.js';
+import { sumDims } from './reduce.js';
 import { assertTensor, shapeStr } from './util.js';
 
 export function broadcastShapes(a: readonly number[], b: readonly number[], op: string): number[] {
@@ -23,32 +25,24 @@ function padRank(shape: readonly number[], rank: number): number[] {
   return [...new Array<number>(rank - shape.length).fill(1), ...shape];
 }
 
-/** x expanded to shape (no grad: an internal helper for broadcasting). */
-function expandTo(x: Tensor, shape: readonly number[]): Tensor {
-  if (x.size === shape.reduce((p, d) => p * d, 1)) return x;
-  const y = empty(shape);
-  backend().broadcastTo(x.storage, padRank(x.shape, shape.length), y.storage, shape);
-  return y;
-}
-
 /** Sums g over the dims that were broadcast to reach it from `shape`. */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  if (g.size === shape.reduce((p, d) => p * d, 1)) return g.shape.length === shape.length ? g : viewAs(g, shape);
-  const y = empty(shape);
-  backend().sumTo(g.storage, g.shape, y.storage, padRank(shape, g.shape.length));
-  return y;
+  if (g.size === sizeOf(shape)) return g.shape.length === shape.length ? g : viewAs(g, shape);
+  return viewAs(sumDims(g, padRank(shape, g.shape.length)), shape);
 }
 
 function binary(op: BinaryOp, a: Tensor, b: Tensor, backwardFn: (g: Tensor) => [Tensor | null, Tensor | null]): Tensor {
   assertTensor(a, op, 'a');
   assertTensor(b, op, 'b');
   const shape = broadcastShapes(a.shape, b.shape, op);
-  const ea = expandTo(a, shape);
-  const eb = expandTo(b, shape);
   const y = empty(shape);
-  backend().binary(op, ea.storage, eb.storage, y.storage, y.size);
-  if (ea !== a) ea.dispose();
-  if (eb !== b) eb.dispose();
+  if (a.size === y.size && b.size === y.size) {
+    backend().binary(op, a.storage, b.storage, y.storage, y.size);
+  } else {
+    // A broadcast operand is read by strides (0 along its broadcast dims), never copied.
+    const walk = collapseLayout(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
+    backend().binaryStrided(op, a.storage, walk.strides[0], b.storage, walk.strides[1], y.storage, walk.shape);
+  }
   return record(y, op, [a, b], (g) => {
     const [ga, gb] = backwardFn(g);
     return [ga && a.requiresGrad ? sumToShape(ga, a.shape) : null, gb && b.requiresGrad ? sumToShape(gb, b.shape) : null];

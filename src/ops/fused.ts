@@ -35,7 +35,7 @@ export function conv2dBatchNormEval(x: Tensor, w: Tensor, bn: BatchNormParams, o
   const residual = opts.residual ?? null;
   const be = backend();
   const wantsGrad = isGradEnabled() && [x, w, bn.weight, bn.bias, residual].some((t) => t?.requiresGrad);
-  if (wantsGrad || !be.conv2dForwardAffine) {
+  if (wantsGrad || !be.capabilities.has('conv2dForwardAffine')) {
     let y = batchNorm2d(conv2d(x, w, opts), bn.weight, bn.bias, bn.runningMean, bn.runningVar, { training: false, eps: bn.eps });
     if (residual) y = add(y, residual);
     return opts.relu ? reluOp(y) : y;

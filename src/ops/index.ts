@@ -1,6 +1,6 @@
 // The op table: every differentiable op, forward and backward in its own file.
 export { add, sub, mul, div, relu, neg, exp, log, sqrt, scale, broadcastShapes } from './elementwise.js';
-export { sum, mean, reshape, flatten, sumTo, broadcastTo } from './reduce.js';
+export { sum, mean, reshape, flatten, sumTo, broadcastTo, amax } from './reduce.js';
 export { matmul, linear } from './matmul.js';
 export { conv2d, type Conv2dOptions } from './conv.js';
 export { conv2dBatchNormEval, type BatchNormParams, type ConvBatchNormEvalOptions } from './fused.js';

@@ -46,7 +46,8 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   const y = empty([n, outF]);
   const be = backend();
   be.gemm(false, true, n, outF, inF, 1, x.storage, w.storage, 0, y.storage);
-  if (b) be.addRowVector(y.storage, b.storage, y.storage, n, outF);
+  // The bias: y[r, c] += b[c], b read with a row stride of 0.
+  if (b) be.binaryStrided('add', y.storage, [outF, 1], b.storage, [0, 1], y.storage, [n, outF]);
   const inputs = b ? [x, w, b] : [x, w];
   return record(y, 'linear', inputs, (g) => {
     const grads: (Tensor | null)[] = [null, null, null];
@@ -60,7 +61,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
     }
     if (b?.requiresGrad) {
       grads[2] = empty([outF]);
-      be.sumRows(g.storage, grads[2].storage, n, outF);
+      be.reduceAxis('sum', g.storage, grads[2].storage, 1, n, outF);
     }
     return grads.slice(0, inputs.length);
   });

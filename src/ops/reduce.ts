@@ -15,7 +15,7 @@ function fillLike(g: Tensor, shape: readonly number[]): Tensor {
 export function sum(x: Tensor): Tensor {
   assertTensor(x, 'sum', 'x');
   const y = empty([]);
-  backend().sum(x.storage, y.storage, x.size);
+  backend().reduceAxis('sum', x.storage, y.storage, 1, x.size, 1);
   return record(y, 'sum', [x], (g) => [fillLike(g, x.shape)]);
 }
 
@@ -56,9 +56,59 @@ export function sumTo(x: Tensor, shape: readonly number[]): Tensor {
   if (shape.length !== x.ndim || shape.some((d, i) => d !== 1 && d !== x.shape[i])) {
     throw new Error(`wasmtail: sumTo(): cannot sum ${shapeStr(x.shape)} to ${shapeStr(shape)} (same rank, each dim 1 or equal)`);
   }
-  const y = empty(shape);
-  backend().sumTo(x.storage, x.shape, y.storage, shape);
+  const y = sumDims(x, shape);
   return record(y, 'sumTo', [x], (g) => [broadcastTo(g, x.shape)]);
+}
+
+/**
+ * x summed to shape (same rank, dims 1 or equal; no gradient recorded): one
+ * reduceAxis per run of adjacent summed dims, innermost first, so that the
+ * common cases ([N, C] -> [N, 1], [N, C] -> [1, C]) are one pass.
+ */
+export function sumDims(x: Tensor, shape: readonly number[]): Tensor {
+  // Runs of adjacent dims that are all kept or all summed (size-1 dims of x belong to neither).
+  const runs: { size: number; summed: boolean }[] = [];
+  x.shape.forEach((d, i) => {
+    if (d === 1) return;
+    const summed = shape[i] === 1;
+    const last = runs[runs.length - 1];
+    if (last && last.summed === summed) last.size *= d;
+    else runs.push({ size: d, summed });
+  });
+  let cur = x;
+  for (let j = runs.length - 1; j >= 0; j--) {
+    if (!runs[j].summed) continue;
+    const outer = sizeOf(runs.slice(0, j).map((r) => r.size));
+    const inner = sizeOf(runs.slice(j + 1).map((r) => r.size));
+    const axis = runs[j].size;
+    runs[j].size = 1;
+    const last = !runs.slice(0, j).some((r) => r.summed);
+    const next = empty(last ? shape : [outer * inner]);
+    backend().reduceAxis('sum', cur.storage, next.storage, outer, axis, inner);
+    if (cur !== x) cur.dispose();
+    cur = next;
+  }
+  if (cur !== x) return cur;
+  // Nothing summed (only size-1 dims differ): same values.
+  const y = empty(shape);
+  backend().copy(x.storage, y.storage, y.size);
+  return y;
+}
+
+/**
+ * The maximum of x along one axis, keeping it as size 1 ([N, C], axis 1 ->
+ * [N, 1]). A constant: no gradient flows through it (logSoftmax uses it as a
+ * shift that cancels out); NaN propagates.
+ */
+export function amax(x: Tensor, axis: number): Tensor {
+  assertTensor(x, 'amax', 'x');
+  if (!Number.isInteger(axis) || axis < 0 || axis >= x.ndim) {
+    throw new Error(`wasmtail: amax(): axis ${axis} out of range for ${shapeStr(x.shape)}`);
+  }
+  if (x.shape[axis] === 0) throw new Error(`wasmtail: amax(): empty axis ${axis} of ${shapeStr(x.shape)}`);
+  const y = empty(x.shape.map((d, i) => (i === axis ? 1 : d)));
+  backend().reduceAxis('max', x.storage, y.storage, sizeOf(x.shape.slice(0, axis)), x.shape[axis], sizeOf(x.shape.slice(axis + 1)));
+  return y;
 }
 
 /** Expands size-1 dims of x to shape (same rank). Gradient: sumTo back. */

@@ -77,6 +77,29 @@ for (const nb of backends) {
       });
     });
 
+    it('sumTo / broadcasting binaries at rank 4, odd sizes (strided reads, reductions over several runs of dims)', async () => {
+      const odd = fc.integer({ min: 1, max: 7 });
+      await property(fc.tuple(odd, odd, odd, odd, fc.integer({ min: 0, max: 15 }), seed), async ([a, b, c, d, mask, s]) => {
+        const full = [a, b, c, d];
+        const small = full.map((v, i) => (mask & (1 << i) ? 1 : v));
+        await check(nb, { inputs: [input(full, s)], fn: ([t]) => wt.sumTo(t, small) }, { atol: 1e-3 });
+        await check(nb, { inputs: [input(full, s), input(small, s + 1)], fn: ([x, y]) => wt.mul(x, y) }, { atol: 1e-3 });
+        await check(nb, { inputs: [input(small.slice(1), s + 2, true, 0.5, 2), input(full, s + 3)], fn: ([x, y]) => wt.div(y, x) }, { atol: 1e-3 });
+      }, 8);
+    });
+
+    it('amax: forward (a constant, no gradient), NaN propagates', async () => {
+      await property(fc.tuple(dim(), dim(9), dim(), fc.integer({ min: 0, max: 2 }), seed), async ([a, b, c, axis, s]) => {
+        const fwd = await forwardcheck(nb.backend, { inputs: [input([a, b, c], s, false)], fn: ([t]) => wt.amax(t, axis) }, { atol: 1e-9, rtol: 0 });
+        assert.ok(fwd.worst <= 1, `amax differs from the float64 reference: ${fwd.where}`);
+      });
+      setBackend(nb.backend);
+      const t = wt.tensor([1, NaN, 3, 4, -2, 0], [2, 3]);
+      const m = await wt.amax(t, 1).data();
+      assert.ok(Number.isNaN(m[0]) && m[1] === 4, `amax [[1, NaN, 3], [4, -2, 0]] = [${m}]`);
+      assert.throws(() => wt.amax(t, 2), /axis 2 out of range/);
+    });
+
     it('matmul', async () => {
       await property(fc.tuple(dim(9), dim(9), dim(9), seed), async ([m, k, n, s]) => {
         await check(nb, { inputs: [input([m, k], s), input([k, n], s + 1)], fn: ([a, b]) => wt.matmul(a, b) });

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadHarness } from './harness.js';
 import { assertClose, random } from '../util/close.js';
-import { addRowVectorRef, sumRef, sumRowsRef } from '../../src/backend/reference/kernels/reduce.js';
+import { reduceAxisRef } from '../../src/backend/reference/kernels/reduce.js';
+
+const SUM = 0;
 
 const h = await loadHarness();
 fc.configureGlobal({ includeErrorInReport: true });
@@ -16,59 +18,45 @@ function sumAbs(x: ArrayLike<number>): number {
   return s;
 }
 
-test('sum matches the reference, error relative to sum |x|', () => {
+test('reduceAxis sum over a whole array matches the reference, error relative to sum |x|', () => {
   fc.assert(fc.property(fc.oneof(size, fc.integer({ min: 1000, max: 20000 })), fc.integer(), (n, seed) => {
     const xs = random(n, seed);
     const x = h.alloc(n, xs);
     const y = h.alloc(1);
-    h.k.sum(x, y, n);
+    h.k.reduceAxis(SUM, x, y, 1, n, 1);
     const want = new Float64Array(1);
-    sumRef(xs, want, n);
+    reduceAxisRef('sum', xs, want, 1, n, 1);
     assertClose(h.read(y, 1), [want[0]], 1e-6 * sumAbs(xs), 0, 'sum');
   }), { numRuns: 80 });
 });
 
-test('sum stays accurate over long inputs (blockwise f64 flush)', () => {
+test('reduceAxis sum stays accurate over long inputs (blockwise f64 flush)', () => {
   const n = 1 << 20;
   const x = h.alloc(n, new Float32Array(n).fill(0.1));
   const y = h.alloc(1);
-  h.k.sum(x, y, n);
+  h.k.reduceAxis(SUM, x, y, 1, n, 1);
   // A plain f32 running sum of 2^20 copies of 0.1 is off by ~1 %.
   assertClose(h.read(y, 1), [n * Math.fround(0.1)], 0, 1e-6, 'sum of 0.1s');
-  h.k.sum(x, y, 0);
+  h.k.reduceAxis(SUM, x, y, 1, 0, 1);
   assert.equal(h.read(y, 1)[0], 0);
 });
 
-test('sumRows matches the reference', () => {
+test('reduceAxis sum over rows (inner > 1) matches the reference', () => {
   const rowsArb = fc.oneof(fc.constantFrom(1, 3, 17, 63, 65), fc.integer({ min: 1, max: 2100 }));
   fc.assert(fc.property(rowsArb, size, fc.integer(), (rows, cols, seed) => {
     const xs = random(rows * cols, seed);
     const x = h.alloc(rows * cols, xs);
     const y = h.alloc(cols);
-    h.k.sumRows(x, y, rows, cols);
+    h.k.reduceAxis(SUM, x, y, 1, rows, cols);
     const want = new Float32Array(cols);
-    sumRowsRef(xs, want, rows, cols);
+    reduceAxisRef('sum', xs, want, 1, rows, cols);
     assertClose(h.read(y, cols), want, 3e-6 * rows, 1e-6, 'sumRows');
   }), { numRuns: 60 });
 });
 
-test('sumRows of a known matrix', () => {
+test('reduceAxis sum of a known matrix', () => {
   const x = h.alloc(6, [1, 2, 3, 4, 5, 6]);
   const y = h.alloc(3);
-  h.k.sumRows(x, y, 2, 3);
+  h.k.reduceAxis(SUM, x, y, 1, 2, 3);
   assert.deepEqual(Array.from(h.read(y, 3)), [5, 7, 9]);
-});
-
-test('addRowVector matches the reference', () => {
-  fc.assert(fc.property(size, size, fc.integer(), (rows, cols, seed) => {
-    const xs = random(rows * cols, seed);
-    const bs = random(cols, seed + 1);
-    const x = h.alloc(rows * cols, xs);
-    const b = h.alloc(cols, bs);
-    const y = h.alloc(rows * cols);
-    h.k.addRowVector(x, b, y, rows, cols);
-    const want = new Float32Array(rows * cols);
-    addRowVectorRef(xs, bs, want, rows, cols);
-    assertClose(h.read(y, rows * cols), want, 0, 0, 'addRowVector');
-  }), { numRuns: 60 });
 });

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../src/backend/backend.js';
 import { init } from '../../src/init.js';
+import { boundsCheckRequested, withBoundsChecks } from '../../src/backend/boundsCheck.js';
 
 export interface NamedBackend {
   name: string;
@@ -34,7 +35,8 @@ export function webgpuBackend(): Promise<Backend | null> {
     if (!process.env.VK_ADD_DRIVER_FILES && existsSync(lavapipeIcd)) process.env.VK_ADD_DRIVER_FILES = lavapipeIcd;
     try {
       const { WebGpuBackend } = await import('../../src/backend/webgpu/webgpuBackend.js');
-      return await WebGpuBackend.create();
+      const b = await WebGpuBackend.create();
+      return boundsCheckRequested() ? withBoundsChecks(b) : b;
     } catch (e) {
       if (process.env.CI) throw new Error(`the WebGPU backend must run under CI: ${(e as Error).message}`);
       process.stderr.write(`# skipping the WebGPU backend: ${(e as Error).message}\n`);

@@ -6,6 +6,7 @@
 import { describe, it } from 'node:test';
 import type { Backend, Storage } from '../../src/backend/backend.js';
 import { convGeometry } from '../../src/backend/backend.js';
+import { broadcastStrides, stridesOf } from '../../src/backend/layout.js';
 import { ReferenceBackend } from '../../src/backend/reference/referenceBackend.js';
 import { webgpuBackend } from '../util/backends.js';
 import { assertClose, random } from '../util/close.js';
@@ -61,16 +62,28 @@ describe('WebGPU primitives against the reference backend', { skip: gpu ? false 
     await check('reluBackward', [x, pos], [n], (b, [a, g], [y]) => b.reluBackward(a, g, y, n));
   });
 
-  it('broadcastTo, sumTo, sum, sumRows, addRowVector', async () => {
+  it('broadcastTo, binaryStrided, reduceAxis', async () => {
     const out = [3, 5, 4, 7];
     for (const small of [[1, 5, 1, 7], [3, 1, 4, 1], [1, 1, 1, 1], [3, 5, 4, 7]]) {
       const nSmall = small.reduce((a, b) => a * b, 1);
+      const strides = broadcastStrides(small, out);
       await check(`broadcastTo ${small}`, [random(nSmall, 3)], [420], (b, [a], [y]) => b.broadcastTo(a, small, y, out));
-      await check(`sumTo ${small}`, [random(420, 4)], [nSmall], (b, [a], [y]) => b.sumTo(a, out, y, small), 1e-4, 1e-4);
+      for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+        await check(`binaryStrided ${op} ${small}`, [random(420, 4), random(nSmall, 5, 0.5, 2)], [420],
+          (b, [a, c], [y]) => b.binaryStrided(op, a, stridesOf(out), c, strides, y, out));
+        await check(`binaryStrided ${op} ${small} (broadcast first)`, [random(nSmall, 5, 0.5, 2), random(420, 4)], [420],
+          (b, [c, a], [y]) => b.binaryStrided(op, c, strides, a, stridesOf(out), y, out));
+      }
     }
-    await check('sum', [random(5000, 5)], [1], (b, [a], [y]) => b.sum(a, y, 5000), 1e-3, 1e-4);
-    await check('sumRows', [random(37 * 11, 6)], [11], (b, [a], [y]) => b.sumRows(a, y, 37, 11), 1e-4, 1e-4);
-    await check('addRowVector', [random(37 * 11, 6), random(11, 7)], [37 * 11], (b, [a, r], [y]) => b.addRowVector(a, r, y, 37, 11));
+    for (const [outer, axis, inner] of [[1, 5000, 1], [7, 13, 1], [3, 11, 5], [1, 9, 37], [4, 1, 3]]) {
+      const x = random(outer * axis * inner, 8);
+      for (const op of ['sum', 'max'] as const) {
+        await check(`reduceAxis ${op} [${outer}, ${axis}, ${inner}]`, [x], [outer * inner],
+          (b, [a], [y]) => b.reduceAxis(op, a, y, outer, axis, inner), 1e-3, 1e-4);
+      }
+    }
+    await check('bias add in place (binaryStrided, row stride 0)', [random(37 * 11, 6), random(11, 7)], [],
+      (b, [a, r]) => b.binaryStrided('add', a, [11, 1], r, [0, 1], a, [37, 11]));
   });
 
   it('gemm: every transpose, tiles of 16, 32 and 64 rows, alpha and beta', async () => {

@@ -4,13 +4,13 @@
  * oracle the WASM and WebGPU kernels are tested against, and a fallback
  * where WebAssembly SIMD is unavailable. Slow by design: clarity first.
  */
-import type { Backend, BinaryOp, ConvGeometry, Storage, UnaryOp } from '../backend.js';
+import type { Backend, BinaryOp, Capability, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
 import type { FArray } from './kernels/types.js';
-import { broadcastToRef, sumToRef } from './kernels/broadcast.js';
+import { binaryStridedRef, broadcastToRef } from './kernels/broadcast.js';
 import { gemmRef } from './kernels/gemm.js';
 import { conv2dForwardRef, conv2dForwardAffineRef, conv2dBackwardInputRef, conv2dBackwardFilterRef } from './kernels/conv.js';
 import { fillRef, copyRef, unaryRef, binaryRef, axpbyRef, reluBackwardRef } from './kernels/elementwise.js';
-import { sumRef, sumRowsRef, addRowVectorRef } from './kernels/reduce.js';
+import { reduceAxisRef } from './kernels/reduce.js';
 import { globalAvgPoolForwardRef, globalAvgPoolBackwardRef } from './kernels/pool.js';
 import {
   batchNormForwardTrainRef, batchNormForwardEvalRef, batchNormBackwardRef, batchNormActForwardTrainRef, batchNormActBackwardRef,
@@ -27,6 +27,7 @@ const a = (s: Storage): FArray => (s as ArrayStorage).data;
 
 export class ReferenceBackend implements Backend {
   readonly name: string;
+  readonly capabilities: ReadonlySet<Capability> = new Set(['conv2dForwardAffine', 'batchNormAct']);
   private bytes = 0;
 
   constructor(private readonly precision: 'float32' | 'float64' = 'float32') {
@@ -60,6 +61,13 @@ export class ReferenceBackend implements Backend {
     return this.bytes;
   }
 
+  dispose(): void {}
+
+  async setThreads(n: number): Promise<number> {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`wasmtail: threads must be a positive integer, got ${n}`);
+    return 1;
+  }
+
   fill(y: Storage, value: number, n: number): void { fillRef(a(y), value, n); }
   copy(x: Storage, y: Storage, n: number): void { copyRef(a(x), a(y), n); }
   unary(op: UnaryOp, x: Storage, y: Storage, n: number): void { unaryRef(op, a(x), a(y), n); }
@@ -69,12 +77,12 @@ export class ReferenceBackend implements Backend {
   broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void {
     broadcastToRef(a(x), xShape, a(y), outShape);
   }
-  sumTo(x: Storage, outShape: readonly number[], y: Storage, xShape: readonly number[]): void {
-    sumToRef(a(x), outShape, a(y), xShape);
+  binaryStrided(op: BinaryOp, x: Storage, xStrides: readonly number[], z: Storage, zStrides: readonly number[], y: Storage, shape: readonly number[]): void {
+    binaryStridedRef(op, a(x), xStrides, a(z), zStrides, a(y), shape);
   }
-  sum(x: Storage, y: Storage, n: number): void { sumRef(a(x), a(y), n); }
-  sumRows(x: Storage, y: Storage, rows: number, cols: number): void { sumRowsRef(a(x), a(y), rows, cols); }
-  addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void { addRowVectorRef(a(x), a(b), a(y), rows, cols); }
+  reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void {
+    reduceAxisRef(op, a(x), a(y), outer, axis, inner);
+  }
 
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, x: Storage, w: Storage, beta: number, c: Storage): void {
     gemmRef(transA, transB, m, n, k, alpha, a(x), a(w), beta, a(c));

@@ -11,10 +11,11 @@
  * computes it, so the results are bit-identical for every thread count. Cheap primitives stay on the calling
  * thread: a barrier costs tens of microseconds.
  */
-import type { Backend, BinaryOp, ConvGeometry, Storage, UnaryOp } from '../backend.js';
-import { broadcastToRef, sumToRef } from '../reference/kernels/broadcast.js';
-import { downsamplePadChannelsRef, downsamplePadChannelsBackwardRef } from '../reference/kernels/shortcut.js';
+import type { Backend, BinaryOp, Capability, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import { broadcastStrides, collapseLayout } from '../layout.js';
+import { boundsCheckRequested } from '../boundsCheck.js';
 import { LinearAllocator } from './allocator.js';
+import { type ExtentContext, type KernelArgs, type KernelName, checkExports, checkKernelCall, positional } from './kernels.js';
 import { type KernelInstance, hasSimd } from './loader.js';
 import { ThreadPool } from './threads.js';
 
@@ -24,6 +25,7 @@ interface WasmStorage extends Storage {
 
 const UNARY_CODES: Record<UnaryOp, number> = { relu: 0, neg: 1, exp: 2, log: 3, sqrt: 4, abs: 5 };
 const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3 };
+const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1 };
 
 /** 4 GiB, the wasm32 limit, less one page so that byte offsets stay below 2^32. */
 const MAX_BYTES = 2 ** 32 - 65536;
@@ -42,6 +44,9 @@ const THREADED_KERNELS = [
  */
 const MIN_PARALLEL_FLOPS = 4e6;
 
+type BatchNormKernel = 'batchNormForwardTrainChannels' | 'batchNormForwardEvalChannels' | 'batchNormBackwardChannels'
+  | 'batchNormActForwardTrainChannels' | 'batchNormActBackwardChannels';
+
 interface Scratch {
   ptr: number;
   bytes: number;
@@ -49,7 +54,11 @@ interface Scratch {
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm';
-  private readonly k: Record<string, any>;
+  readonly capabilities: ReadonlySet<Capability>;
+  private readonly k: Record<KernelName, (...args: number[]) => number>;
+  /** The bounds-checking debug mode (boundsCheck.ts): every kernel call's pointers checked against the allocator. */
+  private readonly checkBounds = boundsCheckRequested();
+  private readonly extentContext: ExtentContext;
   private readonly memory: WebAssembly.Memory;
   private readonly heap: LinearAllocator;
   /** Per-thread scratch for packing and im2col (index 0: the calling thread). */
@@ -58,14 +67,19 @@ export class WasmBackend implements Backend {
   private readonly filterParts: Scratch = { ptr: 0, bytes: 0 };
   private labels = 0;
   private labelsCapacity = 0;
+  /** The i32 words of a strided walk (assembly/broadcast.ts), grown on demand. */
+  private readonly walk: Scratch = { ptr: 0, bytes: 0 };
   private pool: ThreadPool | null = null;
   /** Primitives with fewer flops than this run on one thread (tests lower it to split tiny shapes). */
   minParallelFlops = MIN_PARALLEL_FLOPS;
 
   constructor(private readonly inst: KernelInstance) {
-    this.k = inst.exports;
+    this.capabilities = new Set<Capability>(['conv2dForwardAffine', 'batchNormAct', ...(inst.sharedMemory ? ['threads' as const] : [])]);
+    checkExports(inst.exports);
+    this.k = inst.exports as Record<KernelName, (...args: number[]) => number>;
+    this.extentContext = { exports: this.k, i32At: (ptr) => new Int32Array(this.memory.buffer, ptr, 1)[0] };
     this.memory = inst.memory;
-    this.heap = new LinearAllocator(inst.memory, inst.heapBase, MAX_BYTES);
+    this.heap = new LinearAllocator(inst.memory, inst.heapBase, MAX_BYTES, this.checkBounds);
   }
 
   describe(): Record<string, unknown> {
@@ -92,7 +106,7 @@ export class WasmBackend implements Backend {
     if (!Number.isInteger(n) || n < 1) throw new Error(`wasmtail: threads must be a positive integer, got ${n}`);
     const want = this.inst.sharedMemory ? n : 1;
     if (want === this.threads) return want;
-    this.shutdown();
+    this.dispose();
     if (want > 1) {
       this.pool = await ThreadPool.create({
         module: this.inst.module, memory: this.memory, exports: this.k,
@@ -102,8 +116,8 @@ export class WasmBackend implements Backend {
     return this.threads;
   }
 
-  /** Stops the worker threads (back to one thread). */
-  shutdown(): void {
+  /** Stops the worker threads (back to one thread); the memory and its storages stay. */
+  dispose(): void {
     this.pool?.terminate();
     this.pool = null;
   }
@@ -148,6 +162,30 @@ export class WasmBackend implements Backend {
     return this.labels;
   }
 
+  /** The positional arguments of a kernel call, checked against live blocks in the bounds-checking debug mode. */
+  private args<K extends KernelName>(kernel: K, args: KernelArgs<K>): number[] {
+    if (this.checkBounds) checkKernelCall(kernel, args, this.extentContext, (ptr, bytes) => this.heap.outsideLiveBlock(ptr, bytes));
+    return positional(kernel, args);
+  }
+
+  /** Calls a kernel on this thread. */
+  private call<K extends KernelName>(kernel: K, args: KernelArgs<K>): number {
+    return this.k[kernel](...this.args(kernel, args));
+  }
+
+  /** Runs one call of a kernel per part on the thread pool (threads.ts). */
+  private runParts<K extends KernelName>(kernel: K, parts: KernelArgs<K>[]): void {
+    this.pool!.run(kernel, parts.map((a) => this.args(kernel, a)));
+  }
+
+  /** Writes a strided walk's descriptor: rank, shape, then each operand's strides (assembly/broadcast.ts). */
+  private walkDescriptor(shape: readonly number[], strides: readonly (readonly number[])[]): number {
+    const words = [shape.length, ...shape, ...strides.flat()];
+    const ptr = this.grow(this.walk, words.length * 4);
+    new Int32Array(this.memory.buffer, ptr, words.length).set(words);
+    return ptr;
+  }
+
   alloc(length: number): Storage {
     const s: WasmStorage = { length, ptr: this.heap.alloc(length * 4) };
     return s;
@@ -171,11 +209,11 @@ export class WasmBackend implements Backend {
   }
 
   fill(y: Storage, value: number, n: number): void {
-    this.k.fill(this.p(y), value, n);
+    this.call('fill', { y: this.p(y), value, n });
   }
 
   copy(x: Storage, y: Storage, n: number): void {
-    this.k.copy(this.p(x), this.p(y), n);
+    this.call('copy', { x: this.p(x), y: this.p(y), n });
   }
 
   /**
@@ -185,206 +223,222 @@ export class WasmBackend implements Backend {
    * tail) fall where they fall on one thread. Memory-bound: about 16 flops'
    * worth of time per element.
    */
-  private overElements(kernel: string, n: number, args: (byteOffset: number, count: number) => number[]): void {
+  private overElements<K extends KernelName>(kernel: K, n: number, args: (byteOffset: number, count: number) => KernelArgs<K>): void {
     const parts = this.parts(Math.floor(n / 16), 16 * n);
     if (parts === 1) {
-      this.k[kernel](...args(0, n));
+      this.call(kernel, args(0, n));
       return;
     }
     const first = (t: number) => (t === parts ? n : 16 * Math.floor(t * n / 16 / parts));
-    this.pool!.run(kernel, Array.from({ length: parts }, (_, t) => args(first(t) * 4, first(t + 1) - first(t))));
+    this.runParts(kernel, Array.from({ length: parts }, (_, t) => args(first(t) * 4, first(t + 1) - first(t))));
   }
 
   unary(op: UnaryOp, x: Storage, y: Storage, n: number): void {
     const code = UNARY_CODES[op], px = this.p(x), py = this.p(y);
-    this.overElements('unary', n, (o, m) => [code, px + o, py + o, m]);
+    this.overElements('unary', n, (o, m) => ({ op: code, x: px + o, y: py + o, n: m }));
   }
 
   binary(op: BinaryOp, a: Storage, b: Storage, y: Storage, n: number): void {
     const code = BINARY_CODES[op], pa = this.p(a), pb = this.p(b), py = this.p(y);
-    this.overElements('binary', n, (o, m) => [code, pa + o, pb + o, py + o, m]);
+    this.overElements('binary', n, (o, m) => ({ op: code, a: pa + o, b: pb + o, y: py + o, n: m }));
   }
 
   axpby(alpha: number, x: Storage, beta: number, y: Storage, n: number): void {
     const px = this.p(x), py = this.p(y);
-    this.overElements('axpby', n, (o, m) => [alpha, px + o, beta, py + o, m]);
+    this.overElements('axpby', n, (o, m) => ({ alpha, x: px + o, beta, y: py + o, n: m }));
   }
 
   reluBackward(x: Storage, dy: Storage, dx: Storage, n: number): void {
     const px = this.p(x), pdy = this.p(dy), pdx = this.p(dx);
-    this.overElements('reluBackward', n, (o, m) => [px + o, pdy + o, pdx + o, m]);
+    this.overElements('reluBackward', n, (o, m) => ({ x: px + o, dy: pdy + o, dx: pdx + o, n: m }));
+  }
+
+  binaryStrided(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
+    y: Storage, shape: readonly number[]): void {
+    const walk = collapseLayout(shape, [aStrides, bStrides]);
+    this.call('binaryStrided', { op: BINARY_CODES[op], a: this.p(a), b: this.p(b), y: this.p(y), desc: this.walkDescriptor(walk.shape, walk.strides) });
   }
 
   broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void {
-    broadcastToRef(this.view(x), xShape, this.view(y), outShape);
+    const walk = collapseLayout(outShape, [broadcastStrides(xShape, outShape)]);
+    this.call('broadcastStrided', { x: this.p(x), y: this.p(y), desc: this.walkDescriptor(walk.shape, walk.strides) });
   }
 
-  sumTo(x: Storage, outShape: readonly number[], y: Storage, xShape: readonly number[]): void {
-    sumToRef(this.view(x), outShape, this.view(y), xShape);
-  }
-
-  sum(x: Storage, y: Storage, n: number): void {
-    this.k.sum(this.p(x), this.p(y), n);
-  }
-
-  sumRows(x: Storage, y: Storage, rows: number, cols: number): void {
-    this.k.sumRows(this.p(x), this.p(y), rows, cols);
-  }
-
-  addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void {
-    this.k.addRowVector(this.p(x), this.p(b), this.p(y), rows, cols);
+  reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void {
+    this.call('reduceAxis', { op: REDUCE_CODES[op], x: this.p(x), y: this.p(y), outer, axis, inner });
   }
 
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Storage, b: Storage, beta: number, c: Storage): void {
-    const bytes = this.k.gemmWorkspaceBytes(m, n, k);
-    const ta = transA ? 1 : 0, tb = transB ? 1 : 0;
+    const bytes = this.call('gemmWorkspaceBytes', { m, n, k });
+    const args = { transA: transA ? 1 : 0, transB: transB ? 1 : 0, m, n, k, alpha, a: this.p(a), b: this.p(b), beta, c: this.p(c) };
     // Rows of C in blocks of 4, the micro-kernel's height.
     const parts = this.parts(Math.floor(m / 4), 2 * m * n * k);
     if (parts === 1) {
-      this.k.sgemm(ta, tb, m, n, k, alpha, this.p(a), this.p(b), beta, this.p(c), this.workspace(bytes));
+      this.call('sgemm', { ...args, work: this.workspace(bytes) });
       return;
     }
     const row = (t: number) => (t === parts ? m : 4 * Math.floor(t * m / 4 / parts));
-    this.pool!.run('sgemmRows', Array.from({ length: parts }, (_, t) =>
-      [ta, tb, m, n, k, alpha, this.p(a), this.p(b), beta, this.p(c), this.workspace(bytes, t), row(t), row(t + 1)]));
-  }
-
-  private convArgs(g: ConvGeometry): number[] {
-    return [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow];
+    this.runParts('sgemmRows', Array.from({ length: parts }, (_, t) =>
+      ({ ...args, work: this.workspace(bytes, t), r0: row(t), r1: row(t + 1) })));
   }
 
   private convFlops(g: ConvGeometry): number {
     return 2 * g.n * g.oc * g.oh * g.ow * g.c * g.kh * g.kw;
   }
 
+  /** The geometry as the kernels take it (a ConvGeometry has exactly their fields). */
+  private geometry(g: ConvGeometry): KernelArgs<'conv2dWorkspaceBytes'> {
+    return { n: g.n, c: g.c, h: g.h, w: g.w, oc: g.oc, kh: g.kh, kw: g.kw, stride: g.stride, pad: g.pad, oh: g.oh, ow: g.ow };
+  }
+
   /**
-   * Runs a conv kernel that takes (a, w, b, n, ...geometry, work) over the
-   * batch: one contiguous run of images per thread, each with its own scratch.
+   * Runs a conv kernel over the batch: one contiguous run of images per
+   * thread, each with its own scratch. args(firstImage, images, work) gives a
+   * run's arguments.
    */
-  private convOverBatch(kernel: string, a: Storage, aImage: number, w: Storage, b: Storage, bImage: number, g: ConvGeometry,
-    extra: (firstImage: number) => number[] = () => []): void {
-    const args = this.convArgs(g);
-    const bytes = this.k.conv2dWorkspaceBytes(...args);
+  private convOverBatch<K extends 'conv2dForward' | 'conv2dForwardAffine' | 'conv2dBackwardInput'>(kernel: K, g: ConvGeometry,
+    args: (firstImage: number, images: number, work: number) => KernelArgs<K>): void {
+    const bytes = this.call('conv2dWorkspaceBytes', this.geometry(g));
     const parts = this.parts(g.n, this.convFlops(g));
     if (parts === 1) {
-      this.k[kernel](this.p(a), this.p(w), this.p(b), ...args, this.workspace(bytes), ...extra(0));
+      this.call(kernel, args(0, g.n, this.workspace(bytes)));
       return;
     }
     const first = (t: number) => Math.floor(t * g.n / parts);
-    this.pool!.run(kernel, Array.from({ length: parts }, (_, t) => {
-      const b0 = first(t);
-      return [this.p(a) + b0 * aImage * 4, this.p(w), this.p(b) + b0 * bImage * 4, first(t + 1) - b0, ...args.slice(1),
-        this.workspace(bytes, t), ...extra(b0)];
-    }));
+    this.runParts(kernel, Array.from({ length: parts }, (_, t) => args(first(t), first(t + 1) - first(t), this.workspace(bytes, t))));
   }
 
   conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void {
-    this.convOverBatch('conv2dForward', x, g.c * g.h * g.w, w, y, g.oc * g.oh * g.ow, g);
+    const xImage = 4 * g.c * g.h * g.w, yImage = 4 * g.oc * g.oh * g.ow;
+    this.convOverBatch('conv2dForward', g, (b0, images, work) =>
+      ({ x: this.p(x) + b0 * xImage, wt: this.p(w), y: this.p(y) + b0 * yImage, ...this.geometry(g), n: images, work }));
   }
 
   conv2dForwardAffine(x: Storage, w: Storage, y: Storage, g: ConvGeometry, scale: Storage, shift: Storage,
     residual: Storage | null, relu: boolean): void {
-    const yImage = g.oc * g.oh * g.ow;
-    this.convOverBatch('conv2dForwardAffine', x, g.c * g.h * g.w, w, y, yImage, g, (b0) =>
-      [this.p(scale), this.p(shift), residual ? this.p(residual) + b0 * yImage * 4 : 0, relu ? 1 : 0]);
+    const xImage = 4 * g.c * g.h * g.w, yImage = 4 * g.oc * g.oh * g.ow;
+    this.convOverBatch('conv2dForwardAffine', g, (b0, images, work) => ({
+      x: this.p(x) + b0 * xImage, wt: this.p(w), y: this.p(y) + b0 * yImage, ...this.geometry(g), n: images, work,
+      scale: this.p(scale), shift: this.p(shift), residual: residual ? this.p(residual) + b0 * yImage : 0, relu: relu ? 1 : 0,
+    }));
   }
 
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void {
-    this.convOverBatch('conv2dBackwardInput', dy, g.oc * g.oh * g.ow, w, dx, g.c * g.h * g.w, g);
+    const yImage = 4 * g.oc * g.oh * g.ow, xImage = 4 * g.c * g.h * g.w;
+    this.convOverBatch('conv2dBackwardInput', g, (b0, images, work) =>
+      ({ dy: this.p(dy) + b0 * yImage, wt: this.p(w), dx: this.p(dx) + b0 * xImage, ...this.geometry(g), n: images, work }));
   }
 
   /** Each thread computes whole chunks of the batch sum (assembly/conv.ts); the chunks are added in order. */
   conv2dBackwardFilter(x: Storage, dy: Storage, dw: Storage, g: ConvGeometry): void {
-    const args = this.convArgs(g);
-    const bytes = this.k.conv2dWorkspaceBytes(...args);
-    const chunks = this.k.conv2dBackwardFilterChunks(g.n) as number;
+    const geometry = this.geometry(g);
+    const bytes = this.call('conv2dWorkspaceBytes', geometry);
+    const chunks = this.call('conv2dBackwardFilterChunks', { n: g.n });
     const parts = this.parts(chunks, this.convFlops(g));
     if (parts === 1) {
-      this.k.conv2dBackwardFilter(this.p(x), this.p(dy), this.p(dw), ...args, this.workspace(bytes));
+      this.call('conv2dBackwardFilter', { x: this.p(x), dy: this.p(dy), dw: this.p(dw), ...geometry, work: this.workspace(bytes) });
       return;
     }
     const K = g.c * g.kh * g.kw;
     const partial = this.grow(this.filterParts, chunks * K * g.oc * 4);
     const first = (t: number) => Math.floor(t * chunks / parts);
-    this.pool!.run('conv2dBackwardFilterParts', Array.from({ length: parts }, (_, t) =>
-      [this.p(x), this.p(dy), partial, ...args, first(t), first(t + 1), this.workspace(bytes, t)]));
-    this.k.conv2dBackwardFilterReduce(partial, chunks, this.p(dw), g.oc, K);
+    this.runParts('conv2dBackwardFilterParts', Array.from({ length: parts }, (_, t) =>
+      ({ x: this.p(x), dy: this.p(dy), parts: partial, ...geometry, g0: first(t), g1: first(t + 1), work: this.workspace(bytes, t) })));
+    this.call('conv2dBackwardFilterReduce', { parts: partial, count: chunks, dw: this.p(dw), oc: g.oc, K });
   }
 
-  // Two option-A shortcuts per ResNet: memory-bound and cheap, so plain JS over the views.
   downsamplePadChannels(x: Storage, y: Storage, n: number, c: number, h: number, w: number, stride: number, padC: number): void {
-    downsamplePadChannelsRef(this.view(x), this.view(y), n, c, h, w, stride, padC);
+    this.call('downsamplePadChannels', { x: this.p(x), y: this.p(y), n, c, h, w, stride, padC });
   }
 
   downsamplePadChannelsBackward(dy: Storage, dx: Storage, n: number, c: number, h: number, w: number, stride: number, padC: number): void {
-    downsamplePadChannelsBackwardRef(this.view(dy), this.view(dx), n, c, h, w, stride, padC);
+    this.call('downsamplePadChannelsBackward', { dy: this.p(dy), dx: this.p(dx), n, c, h, w, stride, padC });
   }
 
   globalAvgPoolForward(x: Storage, y: Storage, nc: number, hw: number): void {
-    this.k.globalAvgPoolForward(this.p(x), this.p(y), nc, hw);
+    this.call('globalAvgPoolForward', { x: this.p(x), y: this.p(y), nc, hw });
   }
 
   globalAvgPoolBackward(dy: Storage, dx: Storage, nc: number, hw: number): void {
-    this.k.globalAvgPoolBackward(this.p(dy), this.p(dx), nc, hw);
+    this.call('globalAvgPoolBackward', { dy: this.p(dy), dx: this.p(dx), nc, hw });
   }
 
   /**
-   * Runs a batch-norm kernel over channel ranges, one per thread. Batch norm
-   * is memory-bound: about 10 flops' worth of time per element and pass.
+   * Runs a batch-norm kernel over channel ranges [c0, c1), one per thread.
+   * Batch norm is memory-bound: about 10 flops' worth of time per element and pass.
    */
-  private overChannels(kernel: string, args: number[], n: number, c: number, hw: number): void {
+  private overChannels<K extends BatchNormKernel>(kernel: K, args: Omit<KernelArgs<K>, 'c0' | 'c1'>, n: number, c: number, hw: number): void {
     const parts = this.parts(c, 10 * n * c * hw);
+    const range = (c0: number, c1: number) => ({ ...args, c0, c1 }) as KernelArgs<K>;
     if (parts === 1) {
-      this.k[kernel](...args, 0, c);
+      this.call(kernel, range(0, c));
       return;
     }
     const first = (t: number) => Math.floor(t * c / parts);
-    this.pool!.run(kernel, Array.from({ length: parts }, (_, t) => [...args, first(t), first(t + 1)]));
+    this.runParts(kernel, Array.from({ length: parts }, (_, t) => range(first(t), first(t + 1))));
   }
 
   batchNormForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
     saveMean: Storage, saveInvStd: Storage, n: number, c: number, hw: number, momentum: number, eps: number): void {
-    this.overChannels('batchNormForwardTrainChannels', [this.p(x), this.p(gamma), this.p(beta), this.p(y), this.p(runningMean),
-      this.p(runningVar), this.p(saveMean), this.p(saveInvStd), n, c, hw, momentum, eps], n, c, hw);
+    this.overChannels('batchNormForwardTrainChannels', {
+      x: this.p(x), gamma: this.p(gamma), beta: this.p(beta), y: this.p(y), runningMean: this.p(runningMean),
+      runningVar: this.p(runningVar), saveMean: this.p(saveMean), saveInvStd: this.p(saveInvStd), n, c, hw, momentum, eps,
+    }, n, c, hw);
   }
 
   batchNormForwardEval(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
     n: number, c: number, hw: number, eps: number): void {
-    this.overChannels('batchNormForwardEvalChannels', [this.p(x), this.p(gamma), this.p(beta), this.p(y), this.p(runningMean),
-      this.p(runningVar), n, c, hw, eps], n, c, hw);
+    this.overChannels('batchNormForwardEvalChannels', {
+      x: this.p(x), gamma: this.p(gamma), beta: this.p(beta), y: this.p(y), runningMean: this.p(runningMean),
+      runningVar: this.p(runningVar), n, c, hw, eps,
+    }, n, c, hw);
   }
 
   batchNormBackward(x: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage, dx: Storage, dgamma: Storage,
     dbeta: Storage, n: number, c: number, hw: number, training: boolean): void {
-    this.overChannels('batchNormBackwardChannels', [this.p(x), this.p(dy), this.p(gamma), this.p(mean), this.p(invStd), this.p(dx),
-      this.p(dgamma), this.p(dbeta), n, c, hw, training ? 1 : 0], n, c, hw);
+    this.overChannels('batchNormBackwardChannels', {
+      x: this.p(x), dy: this.p(dy), gamma: this.p(gamma), mean: this.p(mean), invStd: this.p(invStd), dx: this.p(dx),
+      dgamma: this.p(dgamma), dbeta: this.p(dbeta), n, c, hw, training: training ? 1 : 0,
+    }, n, c, hw);
   }
 
   batchNormActForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
     saveMean: Storage, saveInvStd: Storage, n: number, c: number, hw: number, momentum: number, eps: number,
     residual: Storage | null, relu: boolean): void {
-    this.overChannels('batchNormActForwardTrainChannels', [this.p(x), this.p(gamma), this.p(beta), this.p(y), this.p(runningMean),
-      this.p(runningVar), this.p(saveMean), this.p(saveInvStd), n, c, hw, momentum, eps, residual ? this.p(residual) : 0, relu ? 1 : 0], n, c, hw);
+    this.overChannels('batchNormActForwardTrainChannels', {
+      x: this.p(x), gamma: this.p(gamma), beta: this.p(beta), y: this.p(y), runningMean: this.p(runningMean),
+      runningVar: this.p(runningVar), saveMean: this.p(saveMean), saveInvStd: this.p(saveInvStd), n, c, hw, momentum, eps,
+      residual: residual ? this.p(residual) : 0, relu: relu ? 1 : 0,
+    }, n, c, hw);
   }
 
   batchNormActBackward(x: Storage, y: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage, dx: Storage,
     dgamma: Storage, dbeta: Storage, dres: Storage | null, n: number, c: number, hw: number, relu: boolean): void {
-    this.overChannels('batchNormActBackwardChannels', [this.p(x), this.p(y), this.p(dy), this.p(gamma), this.p(mean), this.p(invStd),
-      this.p(dx), this.p(dgamma), this.p(dbeta), dres ? this.p(dres) : 0, n, c, hw, relu ? 1 : 0], n, c, hw);
+    this.overChannels('batchNormActBackwardChannels', {
+      x: this.p(x), y: this.p(y), dy: this.p(dy), gamma: this.p(gamma), mean: this.p(mean), invStd: this.p(invStd),
+      dx: this.p(dx), dgamma: this.p(dgamma), dbeta: this.p(dbeta), dres: dres ? this.p(dres) : 0, n, c, hw, relu: relu ? 1 : 0,
+    }, n, c, hw);
   }
 
   softmaxCrossEntropy(logits: Storage, labels: Int32Array, weights: Storage | null, n: number, c: number, loss: Storage, dlogits: Storage): void {
-    this.k.softmaxCrossEntropy(this.p(logits), this.labelPtr(labels), weights ? this.p(weights) : 0, n, c, this.p(loss), this.p(dlogits));
+    this.call('softmaxCrossEntropy', {
+      logits: this.p(logits), labels: this.labelPtr(labels), weights: weights ? this.p(weights) : 0, n, c, loss: this.p(loss), dlogits: this.p(dlogits),
+    });
   }
 
   featureBalancedLoss(logits: Storage, features: Storage, labels: Int32Array, stimulus: Storage, n: number, c: number, d: number,
     loss: Storage, dlogits: Storage, dfeatures: Storage): void {
-    this.k.featureBalancedLoss(this.p(logits), this.p(features), this.labelPtr(labels), this.p(stimulus), n, c, d,
-      this.p(loss), this.p(dlogits), this.p(dfeatures));
+    this.call('featureBalancedLoss', {
+      logits: this.p(logits), features: this.p(features), labels: this.labelPtr(labels), stimulus: this.p(stimulus), n, c, d,
+      loss: this.p(loss), dlogits: this.p(dlogits), dfeatures: this.p(dfeatures),
+    });
   }
 
   sgdStep(param: Storage, grad: Storage, momentumBuf: Storage | null, n: number, lr: number, momentum: number,
     weightDecay: number, nesterov: boolean): void {
-    this.k.sgdStep(this.p(param), this.p(grad), momentumBuf ? this.p(momentumBuf) : 0, n, lr, momentum, weightDecay, nesterov ? 1 : 0);
+    this.call('sgdStep', {
+      param: this.p(param), grad: this.p(grad), momentumBuf: momentumBuf ? this.p(momentumBuf) : 0, n, lr, momentum, weightDecay,
+      nesterov: nesterov ? 1 : 0,
+    });
   }
 }

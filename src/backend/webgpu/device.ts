@@ -19,7 +19,7 @@ export interface GpuDevice {
 const NO_ADAPTER = 'no WebGPU adapter: on Linux without a GPU install Mesa\'s lavapipe (scripts/setup-lavapipe.sh) and set ' +
   'VK_ADD_DRIVER_FILES to its ICD JSON; with a GPU, make its Vulkan driver visible (VK_DRIVER_FILES)';
 
-async function findGpu(): Promise<{ gpu: GPU; keepAlive: unknown }> {
+async function findGpu(dawnOptions: string[]): Promise<{ gpu: GPU; keepAlive: unknown }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return { gpu: nav.gpu, keepAlive: null };
   if (typeof process === 'undefined' || !process.versions?.node) {
@@ -32,12 +32,17 @@ async function findGpu(): Promise<{ gpu: GPU; keepAlive: unknown }> {
     throw new Error("wasmtail: the WebGPU backend under Node needs the optional package 'webgpu' (Dawn's Node bindings): " +
       `npm install webgpu (${(e as Error).message})`);
   }
-  const gpu = mod.create([]);
+  const gpu = mod.create(dawnOptions);
   return { gpu, keepAlive: gpu };
 }
 
-export async function requestGpuDevice(): Promise<GpuDevice> {
-  const { gpu, keepAlive } = await findGpu();
+/**
+ * The device. dawnOptions (Node only) go to the 'webgpu' package's create(),
+ * e.g. ['backend=null']: Dawn's Null backend, which validates every call and
+ * runs none (the tests use it to check bindings without a GPU).
+ */
+export async function requestGpuDevice(dawnOptions: string[] = []): Promise<GpuDevice> {
+  const { gpu, keepAlive } = await findGpu(dawnOptions);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error(`wasmtail: ${NO_ADAPTER}`);
   const info: GPUAdapterInfo = adapter.info ??

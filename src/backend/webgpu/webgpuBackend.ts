@@ -11,17 +11,17 @@
  * error scopes whose results the next read() awaits and throws, and
  * shaders' compilation messages are checked when the backend starts.
  */
-import { stridesOf } from '../reference/kernels/broadcast.js';
-import type { Backend, BinaryOp, ConvGeometry, Storage, UnaryOp } from '../backend.js';
+import { type Backend, type BinaryOp, type Capability, type ConvGeometry, type ReduceOp, type Storage, type UnaryOp, lacksCapability } from '../backend.js';
+import { broadcastStrides, collapseLayout } from '../layout.js';
 import { requestGpuDevice, type GpuDevice } from './device.js';
-import { WG } from './kernels/common.js';
+import { WG, type WgslKernel, packUniforms } from './kernels/common.js';
 import { ELEMENTWISE_KERNELS } from './kernels/elementwise.js';
 import { MAX_RANK, REDUCE_KERNELS } from './kernels/reduce.js';
 import { GEMM_KERNELS, TILE, TILE_ROWS } from './kernels/gemm.js';
 import { BATCHNORM_KERNELS } from './kernels/batchnorm.js';
 import { LOSS_KERNELS } from './kernels/loss.js';
 
-const KERNELS: Record<string, string> = {
+const KERNELS: Record<string, WgslKernel> = {
   ...ELEMENTWISE_KERNELS, ...REDUCE_KERNELS, ...GEMM_KERNELS, ...BATCHNORM_KERNELS, ...LOSS_KERNELS,
 };
 
@@ -47,19 +47,15 @@ interface GpuStorage extends Storage {
 
 const buf = (s: Storage): GPUBuffer => (s as GpuStorage).buffer;
 
-/** Words of a kernel's uniform struct: u32 fields first, then f32 fields (see kernels/common.ts). */
-function words(u32s: number[], f32s: number[] = []): ArrayBuffer {
-  const out = new ArrayBuffer(4 * Math.max(1, u32s.length + f32s.length));
-  new Uint32Array(out, 0, u32s.length).set(u32s);
-  new Float32Array(out, 4 * u32s.length, f32s.length).set(f32s);
-  return out;
-}
+/** A call's uniform values and storages, by the names its kernel declares (kernels/common.ts). */
+type Uniforms = Record<string, number | readonly number[]>;
+type Storages = Record<string, Storage>;
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
-  readonly readsAsync = true;
+  readonly capabilities: ReadonlySet<Capability> = new Set(['asyncRead']);
   private readonly device: GPUDevice;
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
@@ -94,12 +90,13 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * Finds the adapter, opens the device and checks every kernel's WGSL,
-   * failing on any error. Pipelines are built on first use: a driver that
-   * compiles on the CPU (lavapipe, through LLVM) takes about a second each.
+   * Finds the adapter (dawnOptions: see requestGpuDevice), opens the device
+   * and checks every kernel's WGSL, failing on any error. Pipelines are built
+   * on first use: a driver that compiles on the CPU (lavapipe, through LLVM)
+   * takes about a second each.
    */
-  static async create(): Promise<WebGpuBackend> {
-    const b = new WebGpuBackend(await requestGpuDevice());
+  static async create(dawnOptions: string[] = []): Promise<WebGpuBackend> {
+    const b = new WebGpuBackend(await requestGpuDevice(dawnOptions));
     try {
       await b.compileAll();
     } catch (e) {
@@ -111,7 +108,7 @@ export class WebGpuBackend implements Backend {
 
   private async compileAll(): Promise<void> {
     const d = this.device;
-    await Promise.all(Object.entries(KERNELS).map(async ([name, code]) => {
+    await Promise.all(Object.entries(KERNELS).map(async ([name, { code }]) => {
       d.pushErrorScope('validation');
       const module = d.createShaderModule({ label: name, code });
       const info = await module.getCompilationInfo();
@@ -238,9 +235,24 @@ export class WebGpuBackend implements Backend {
 
   // --- recording and submitting ----------------------------------------------
 
-  private dispatch(kernel: string, params: ArrayBuffer, storages: Storage[], x: number, y = 1, z = 1): void {
+  /**
+   * Records one dispatch of a kernel: its uniforms packed and its storages
+   * bound by the names the kernel declares (a name missing or unknown throws).
+   */
+  private dispatch(kernel: string, uniforms: Uniforms, named: Storages, x: number, y = 1, z = 1): void {
     this.assertLive();
     if (this.failure) throw this.failure;
+    const k = KERNELS[kernel];
+    if (!k) throw new Error(`wasmtail: no WebGPU kernel '${kernel}'`);
+    for (const name of Object.keys(named)) {
+      if (!k.buffers.includes(name)) throw new Error(`wasmtail: WebGPU kernel ${kernel} has no buffer ${name}`);
+    }
+    let storages = k.buffers.map((name) => {
+      const st = named[name];
+      if (!st) throw new Error(`wasmtail: WebGPU kernel ${kernel}: buffer ${name} not given`);
+      return st;
+    });
+    const params = packUniforms(kernel, k.uniforms, uniforms);
     // One buffer bound twice (an in-place op: y = x + y) is forbidden in a bind group:
     // earlier occurrences, the inputs, read a copy instead.
     const copies: Storage[] = [];
@@ -248,7 +260,7 @@ export class WebGpuBackend implements Backend {
       if (storages.indexOf(storages[i], i + 1) < 0) continue;
       const s = storages[i];
       const tmp = this.alloc(s.length);
-      this.dispatchFlat('copy', words([s.length]), [s, tmp], s.length);
+      this.dispatchFlat('copy', { n: s.length }, { x: s, y: tmp }, s.length);
       storages = storages.map((t, j) => (j === i ? tmp : t));
       copies.push(tmp);
     }
@@ -280,11 +292,11 @@ export class WebGpuBackend implements Backend {
   }
 
   /** One invocation per element of a 1-D range of n, over a 2-D grid of workgroups. */
-  private dispatchFlat(kernel: string, params: ArrayBuffer, storages: Storage[], n: number): void {
+  private dispatchFlat(kernel: string, uniforms: Uniforms, storages: Storages, n: number): void {
     if (n === 0) return;
     const groups = Math.ceil(n / WG);
     const x = Math.min(groups, MAX_GROUPS);
-    this.dispatch(kernel, params, storages, x, Math.ceil(groups / x));
+    this.dispatch(kernel, uniforms, storages, x, Math.ceil(groups / x));
   }
 
   /** Submits what was recorded; its validation results are awaited by the next read(). */
@@ -330,76 +342,91 @@ export class WebGpuBackend implements Backend {
   // --- elementwise -----------------------------------------------------------
 
   fill(y: Storage, value: number, n: number): void {
-    this.dispatchFlat('fill', words([n], [value]), [y], n);
+    this.dispatchFlat('fill', { n, value }, { y }, n);
   }
 
   copy(x: Storage, y: Storage, n: number): void {
-    this.dispatchFlat('copy', words([n]), [x, y], n);
+    this.dispatchFlat('copy', { n }, { x, y }, n);
   }
 
   unary(op: UnaryOp, x: Storage, y: Storage, n: number): void {
     if (!this.modules.has(`unary_${op}`)) throw new Error(`wasmtail: unknown unary op ${op}`);
-    this.dispatchFlat(`unary_${op}`, words([n]), [x, y], n);
+    this.dispatchFlat(`unary_${op}`, { n }, { x, y }, n);
   }
 
   binary(op: BinaryOp, a: Storage, b: Storage, y: Storage, n: number): void {
     if (!this.modules.has(`binary_${op}`)) throw new Error(`wasmtail: unknown binary op ${op}`);
-    this.dispatchFlat(`binary_${op}`, words([n]), [a, b, y], n);
+    this.dispatchFlat(`binary_${op}`, { n }, { a, b, y }, n);
   }
 
   axpby(alpha: number, x: Storage, beta: number, y: Storage, n: number): void {
-    this.dispatchFlat('axpby', words([n], [alpha, beta]), [x, y], n);
+    this.dispatchFlat('axpby', { n, alpha, beta }, { x, y }, n);
   }
 
   reluBackward(x: Storage, dy: Storage, dx: Storage, n: number): void {
-    this.dispatchFlat('reluBackward', words([n]), [x, dy, dx], n);
+    this.dispatchFlat('reluBackward', { n }, { x, dy, dx }, n);
   }
 
-  /** The shape uniforms of broadcastTo / sumTo (kernels/reduce.ts). */
-  private shapeParams(total: number, shape: readonly number[], stride: number[], redSize: number[] = [], redStride: number[] = []): ArrayBuffer {
-    if (shape.length > MAX_RANK) throw new Error(`wasmtail: the WebGPU backend broadcasts up to rank ${MAX_RANK}, got rank ${shape.length}`);
-    const pad = (a: readonly number[]) => [...a, ...new Array(MAX_RANK - a.length).fill(0)];
-    return words([shape.length, total, sizeOf(redSize), redSize.length, ...pad(shape), ...pad(stride), ...pad(redSize), ...pad(redStride)]);
+  /** The uniforms of a strided walk (kernels/reduce.ts): rank, total, the shape and up to two operands' strides. */
+  private walk(shape: readonly number[], strides: readonly (readonly number[])[]): { uniforms: Uniforms; total: number } {
+    const walk = collapseLayout(shape, strides);
+    if (walk.shape.length > MAX_RANK) throw new Error(`wasmtail: the WebGPU backend broadcasts up to rank ${MAX_RANK}, got rank ${walk.shape.length}`);
+    const total = sizeOf(walk.shape);
+    return { uniforms: { rank: walk.shape.length, total, shape: walk.shape, sa: walk.strides[0], sb: walk.strides[1] ?? [] }, total };
+  }
+
+  binaryStrided(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
+    y: Storage, shape: readonly number[]): void {
+    if (!this.modules.has(`binaryStrided_${op}`)) throw new Error(`wasmtail: unknown binary op ${op}`);
+    const { uniforms, total } = this.walk(shape, [aStrides, bStrides]);
+    this.dispatchFlat(`binaryStrided_${op}`, uniforms, { a, b, y }, total);
   }
 
   broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void {
-    const xStrides = stridesOf(xShape).map((s, i) => (xShape[i] === 1 ? 0 : s));
-    const total = sizeOf(outShape);
-    this.dispatchFlat('broadcastTo', this.shapeParams(total, outShape, xStrides), [x, y], total);
-  }
-
-  sumTo(x: Storage, outShape: readonly number[], y: Storage, xShape: readonly number[]): void {
-    const outStrides = stridesOf(outShape);
-    const reduced = outShape.map((_, d) => d).filter((d) => xShape[d] === 1 && outShape[d] !== 1);
-    const total = sizeOf(xShape);
-    const params = this.shapeParams(total, xShape, outStrides.map((s, d) => (xShape[d] === 1 ? 0 : s)),
-      reduced.map((d) => outShape[d]), reduced.map((d) => outStrides[d]));
-    this.dispatchFlat('sumTo', params, [x, y], total);
+    const { uniforms, total } = this.walk(outShape, [broadcastStrides(xShape, outShape)]);
+    this.dispatchFlat('broadcastTo', uniforms, { x, y }, total);
   }
 
   // --- reductions ----------------------------------------------------------------
 
-  sum(x: Storage, y: Storage, n: number): void {
-    this.dispatch('sum', words([n]), [x, y], 1);
+  reduceAxis(op: ReduceOp, x: Storage, y: Storage, outer: number, axis: number, inner: number): void {
+    if (!this.modules.has(`reduceAxis_${op}`)) throw new Error(`wasmtail: unknown reduction ${op}`);
+    // A whole array's sum: one workgroup's tree instead of one invocation's loop.
+    if (op === 'sum' && outer * inner === 1) this.dispatch('sumAll', { n: axis }, { x, y }, 1);
+    else this.dispatchFlat(`reduceAxis_${op}`, { n: outer * inner, axis, inner }, { x, y }, outer * inner);
   }
 
-  sumRows(x: Storage, y: Storage, rows: number, cols: number): void {
-    this.dispatchFlat('sumRows', words([cols, rows]), [x, y], cols);
+  // --- the fusions it lacks (see capabilities) -----------------------------------------
+
+  conv2dForwardAffine(): void {
+    throw lacksCapability(this.name, 'conv2dForwardAffine', 'conv2dForwardAffine');
   }
 
-  addRowVector(x: Storage, b: Storage, y: Storage, rows: number, cols: number): void {
-    this.dispatchFlat('addRowVector', words([rows * cols, cols]), [x, b, y], rows * cols);
+  batchNormActForwardTrain(): void {
+    throw lacksCapability(this.name, 'batchNormAct', 'batchNormActForwardTrain');
+  }
+
+  batchNormActBackward(): void {
+    throw lacksCapability(this.name, 'batchNormAct', 'batchNormActBackward');
+  }
+
+  async setThreads(n: number): Promise<number> {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`wasmtail: threads must be a positive integer, got ${n}`);
+    return 1;
   }
 
   // --- dense and convolution --------------------------------------------------------
 
-  /** M, N, K, kChunk, then the convolution geometry (zeros for a plain GEMM), then alpha, beta. */
-  private gemmParams(m: number, n: number, k: number, kChunk: number, g: ConvGeometry | null, alpha = 1, beta = 0): ArrayBuffer {
-    const geo = g ? [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow] : new Array(11).fill(0);
-    return words([m, n, k, kChunk, ...geo], [alpha, beta]);
+  /** The GEMM template's uniforms (kernels/gemm.ts): the product, its K slice, the convolution geometry (zeros for a plain GEMM), alpha, beta. */
+  private gemmParams(m: number, n: number, k: number, kChunk: number, g: ConvGeometry | null, alpha = 1, beta = 0): Uniforms {
+    const geo = g ?? { n: 0, c: 0, h: 0, w: 0, oc: 0, kh: 0, kw: 0, stride: 0, pad: 0, oh: 0, ow: 0 };
+    return {
+      M: m, N: n, K: k, kChunk, nb: geo.n, c: geo.c, h: geo.h, w: geo.w, oc: geo.oc, kh: geo.kh, kw: geo.kw,
+      stride: geo.stride, pad: geo.pad, oh: geo.oh, ow: geo.ow, alpha, beta,
+    };
   }
 
-  private dispatchGemm(kernel: string, params: ArrayBuffer, storages: Storage[], m: number, n: number, splits = 1): void {
+  private dispatchGemm(kernel: string, params: Uniforms, storages: Storages, m: number, n: number, splits = 1): void {
     if (m === 0 || n === 0) return;
     const rows = TILE_ROWS.find((r) => r >= m) ?? TILE_ROWS[TILE_ROWS.length - 1];
     const x = Math.ceil(n / TILE);
@@ -410,17 +437,17 @@ export class WebGpuBackend implements Backend {
 
   gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Storage, b: Storage, beta: number, c: Storage): void {
     const kernel = `gemm_${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
-    this.dispatchGemm(kernel, this.gemmParams(m, n, k, Math.max(k, 1), null, alpha, beta), [a, b, c], m, n);
+    this.dispatchGemm(kernel, this.gemmParams(m, n, k, Math.max(k, 1), null, alpha, beta), { a, b, c }, m, n);
   }
 
   conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void {
     const k = g.c * g.kh * g.kw;
-    this.dispatchGemm('conv2dForward', this.gemmParams(g.oc, g.n * g.oh * g.ow, k, k, g), [x, w, y], g.oc, g.n * g.oh * g.ow);
+    this.dispatchGemm('conv2dForward', this.gemmParams(g.oc, g.n * g.oh * g.ow, k, k, g), { x, w, y }, g.oc, g.n * g.oh * g.ow);
   }
 
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void {
     const k = g.oc * g.kh * g.kw;
-    this.dispatchGemm('conv2dBackwardInput', this.gemmParams(g.c, g.n * g.h * g.w, k, k, g), [dy, w, dx], g.c, g.n * g.h * g.w);
+    this.dispatchGemm('conv2dBackwardInput', this.gemmParams(g.c, g.n * g.h * g.w, k, k, g), { dy, w, dx }, g.c, g.n * g.h * g.w);
   }
 
   conv2dBackwardFilter(x: Storage, dy: Storage, dw: Storage, g: ConvGeometry): void {
@@ -435,36 +462,36 @@ export class WebGpuBackend implements Backend {
     const splits = Math.max(1, Math.ceil(k / kChunk));
     const params = this.gemmParams(m, n, k, kChunk, g);
     if (splits === 1) {
-      this.dispatchGemm('conv2dBackwardFilter', params, [x, dy, dw], m, n);
+      this.dispatchGemm('conv2dBackwardFilter', params, { x, dy, dw }, m, n);
       return;
     }
     const partial = this.scratchSpace(splits * m * n);
-    this.dispatchGemm('conv2dBackwardFilter', params, [x, dy, partial], m, n, splits);
-    this.dispatchFlat('splitKSum', words([m * n, splits]), [partial, dw], m * n);
+    this.dispatchGemm('conv2dBackwardFilter', params, { x, dy, dw: partial }, m, n, splits);
+    this.dispatchFlat('splitKSum', { n: m * n, splits }, { partial, y: dw }, m * n);
   }
 
   // --- pooling and shortcut ------------------------------------------------------------
 
   globalAvgPoolForward(x: Storage, y: Storage, nc: number, hw: number): void {
-    this.dispatchFlat('globalAvgPoolForward', words([nc, hw]), [x, y], nc);
+    this.dispatchFlat('globalAvgPoolForward', { n: nc, hw }, { x, y }, nc);
   }
 
   globalAvgPoolBackward(dy: Storage, dx: Storage, nc: number, hw: number): void {
-    this.dispatchFlat('globalAvgPoolBackward', words([nc * hw, hw]), [dy, dx], nc * hw);
+    this.dispatchFlat('globalAvgPoolBackward', { n: nc * hw, hw }, { dy, dx }, nc * hw);
   }
 
   downsamplePadChannels(x: Storage, y: Storage, n: number, c: number, h: number, w: number, stride: number, padC: number): void {
     const oh = Math.ceil(h / stride);
     const ow = Math.ceil(w / stride);
     const total = n * (c + 2 * padC) * oh * ow;
-    this.dispatchFlat('downsamplePadChannels', words([total, c, h, w, stride, padC, oh, ow]), [x, y], total);
+    this.dispatchFlat('downsamplePadChannels', { n: total, c, h, w, stride, padC, oh, ow }, { x, y }, total);
   }
 
   downsamplePadChannelsBackward(dy: Storage, dx: Storage, n: number, c: number, h: number, w: number, stride: number, padC: number): void {
     const oh = Math.ceil(h / stride);
     const ow = Math.ceil(w / stride);
     const total = n * c * h * w;
-    this.dispatchFlat('downsamplePadChannelsBackward', words([total, c, h, w, stride, padC, oh, ow]), [dy, dx], total);
+    this.dispatchFlat('downsamplePadChannelsBackward', { n: total, c, h, w, stride, padC, oh, ow }, { dy, dx }, total);
   }
 
   // --- batch norm ---------------------------------------------------------------------------
@@ -472,39 +499,39 @@ export class WebGpuBackend implements Backend {
   batchNormForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
     saveMean: Storage, saveInvStd: Storage, n: number, c: number, hw: number, momentum: number, eps: number): void {
     if (c === 0) return;
-    this.dispatch('batchNormForwardTrain', words([n, c, hw], [momentum, eps]),
-      [x, gamma, beta, y, runningMean, runningVar, saveMean, saveInvStd], c);
+    this.dispatch('batchNormForwardTrain', { n, c, hw, momentum, eps },
+      { x, gamma, beta, y, runningMean, runningVar, saveMean, saveInvStd }, c);
   }
 
   batchNormForwardEval(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
     n: number, c: number, hw: number, eps: number): void {
-    this.dispatchFlat('batchNormForwardEval', words([n * c * hw, c, hw], [eps]), [x, gamma, beta, y, runningMean, runningVar], n * c * hw);
+    this.dispatchFlat('batchNormForwardEval', { n: n * c * hw, c, hw, eps }, { x, gamma, beta, y, runningMean, runningVar }, n * c * hw);
   }
 
   batchNormBackward(x: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage, dx: Storage, dgamma: Storage,
     dbeta: Storage, n: number, c: number, hw: number, training: boolean): void {
     if (c === 0) return;
-    this.dispatch('batchNormBackward', words([n, c, hw, training ? 1 : 0]), [x, dy, gamma, mean, invStd, dx, dgamma, dbeta], c);
+    this.dispatch('batchNormBackward', { n, c, hw, training: training ? 1 : 0 }, { x, dy, gamma, mean, invStd, dx, dgamma, dbeta }, c);
   }
 
   // --- fused losses and optimiser ---------------------------------------------------------------
 
   softmaxCrossEntropy(logits: Storage, labels: Int32Array, weights: Storage | null, n: number, c: number, loss: Storage, dlogits: Storage): void {
     const l = this.labelStorage(labels);
-    this.dispatch('softmaxCrossEntropy', words([n, c, weights ? 1 : 0]), [logits, l, weights ?? this.dummy, loss, dlogits], 1);
+    this.dispatch('softmaxCrossEntropy', { n, c, hasWeights: weights ? 1 : 0 }, { logits, labels: l, weights: weights ?? this.dummy, loss, dlogits }, 1);
     this.free(l);
   }
 
   featureBalancedLoss(logits: Storage, features: Storage, labels: Int32Array, stimulus: Storage, n: number, c: number, d: number,
     loss: Storage, dlogits: Storage, dfeatures: Storage): void {
     const l = this.labelStorage(labels);
-    this.dispatch('featureBalancedLoss', words([n, c, d]), [logits, features, l, stimulus, loss, dlogits, dfeatures], 1);
+    this.dispatch('featureBalancedLoss', { n, c, d }, { logits, features, labels: l, stimulus, loss, dlogits, dfeatures }, 1);
     this.free(l);
   }
 
   sgdStep(param: Storage, grad: Storage, momentumBuf: Storage | null, n: number, lr: number, momentum: number,
     weightDecay: number, nesterov: boolean): void {
     if (momentum !== 0 && !momentumBuf) throw new Error('wasmtail: sgdStep with momentum needs a buffer');
-    this.dispatchFlat('sgdStep', words([n, nesterov ? 1 : 0], [lr, momentum, weightDecay]), [param, grad, momentumBuf ?? this.dummy], n);
+    this.dispatchFlat('sgdStep', { n, nesterov: nesterov ? 1 : 0, lr, momentum, weightDecay }, { param, grad, buf: momentumBuf ?? this.dummy }, n);
   }
 }

@@ -17,7 +17,7 @@ const unaryFns: Record<UnaryOp, (v: number) => number> = {
   abs: Math.abs,
 };
 
-const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
+export const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
   mul: (a, b) => a * b,

@@ -1,25 +1,20 @@
 // Reference reductions: plain loops accumulating in JS numbers (f64).
+import type { ReduceOp } from '../../backend.js';
 import type { FArray } from './types.js';
 
-/** y[0] = sum of x[0..n). */
-export function sumRef(x: FArray, y: FArray, n: number): void {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += x[i];
-  y[0] = s;
-}
-
-/** y[c] = sum over r of x[r * cols + c]. */
-export function sumRowsRef(x: FArray, y: FArray, rows: number, cols: number): void {
-  for (let c = 0; c < cols; c++) {
-    let s = 0;
-    for (let r = 0; r < rows; r++) s += x[r * cols + c];
-    y[c] = s;
-  }
-}
-
-/** y[r * cols + c] = x[r * cols + c] + b[c]. */
-export function addRowVectorRef(x: FArray, b: FArray, y: FArray, rows: number, cols: number): void {
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) y[r * cols + c] = x[r * cols + c] + b[c];
+/**
+ * y[o, i] = sum or max over a of x[o, a, i] (x [outer, axis, inner], y
+ * [outer, inner]). Sums accumulate in JS numbers (f64); max propagates NaN.
+ */
+export function reduceAxisRef(op: ReduceOp, x: FArray, y: FArray, outer: number, axis: number, inner: number): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let s = op === 'sum' ? 0 : -Infinity;
+      for (let k = 0; k < axis; k++) {
+        const v = x[(o * axis + k) * inner + i];
+        s = op === 'sum' ? s + v : Math.max(s, v);
+      }
+      y[o * inner + i] = s;
+    }
   }
 }

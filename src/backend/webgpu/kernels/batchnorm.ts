@@ -2,7 +2,7 @@
 // Training forward and backward run one workgroup per channel: two-pass
 // statistics (mean, then squared deviations) reduced in workgroup memory,
 // then the per-element pass. Eval forward is elementwise.
-import { WG, WORKGROUP_SUM, buffers, elementwise, paramsStruct } from './common.js';
+import { WG, WORKGROUP_SUM, type WgslKernel, elementwise, f32, kernel, u32 } from './common.js';
 
 // Element j of channel ch: sample j / hw, offset j % hw.
 const CHANNEL_LOOP = (body: string) => `for (var j = lid; j < count; j += ${WG}u) {
@@ -10,8 +10,9 @@ const CHANNEL_LOOP = (body: string) => `for (var j = lid; j < count; j += ${WG}u
     ${body}
   }`;
 
-export const BATCHNORM_KERNELS: Record<string, string> = {
-  batchNormForwardTrain: `${paramsStruct(['n', 'c', 'hw'], ['momentum', 'eps'])}${buffers(['x', 'gamma', 'beta', 'y', 'runningMean', 'runningVar', 'saveMean', 'saveInvStd'])}${WORKGROUP_SUM}
+export const BATCHNORM_KERNELS: Record<string, WgslKernel> = {
+  batchNormForwardTrain: kernel([...u32('n', 'c', 'hw'), ...f32('momentum', 'eps')],
+    ['x', 'gamma', 'beta', 'y', 'runningMean', 'runningVar', 'saveMean', 'saveInvStd'], `${WORKGROUP_SUM}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let ch = wid.x;
@@ -34,12 +35,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let g = gamma[ch];
   let b = beta[ch];
   ${CHANNEL_LOOP('y[idx] = (x[idx] - mean) * invStd * g + b;')}
-}`,
+}`),
   batchNormForwardEval: elementwise(['c', 'hw'], ['eps'], ['x', 'gamma', 'beta', 'y', 'runningMean', 'runningVar'], `
   let ch = (i / p.hw) % p.c;
   let invStd = 1.0 / sqrt(runningVar[ch] + p.eps);
   y[i] = (x[i] - runningMean[ch]) * invStd * gamma[ch] + beta[ch];`),
-  batchNormBackward: `${paramsStruct(['n', 'c', 'hw', 'training'])}${buffers(['x', 'dy', 'gamma', 'mean', 'invStd', 'dx', 'dgamma', 'dbeta'])}${WORKGROUP_SUM}
+  batchNormBackward: kernel(u32('n', 'c', 'hw', 'training'), ['x', 'dy', 'gamma', 'mean', 'invStd', 'dx', 'dgamma', 'dbeta'], `${WORKGROUP_SUM}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let ch = wid.x;
@@ -62,5 +63,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   } else {
     ${CHANNEL_LOOP('dx[idx] = a * dy[idx];')}
   }
-}`,
+}`),
 };

@@ -2,7 +2,7 @@
 // the option-A shortcut, global average pooling and the SGD step: one
 // invocation per output element.
 import type { BinaryOp, UnaryOp } from '../../backend.js';
-import { elementwise } from './common.js';
+import { type WgslKernel, elementwise } from './common.js';
 
 const UNARY: Record<UnaryOp, string> = {
   // NaN stays NaN, as in PyTorch (max() may drop it).
@@ -16,7 +16,7 @@ const UNARY: Record<UnaryOp, string> = {
 
 const BINARY: Record<BinaryOp, string> = { add: 'a[i] + b[i]', sub: 'a[i] - b[i]', mul: 'a[i] * b[i]', div: 'a[i] / b[i]' };
 
-export const ELEMENTWISE_KERNELS: Record<string, string> = {
+export const ELEMENTWISE_KERNELS: Record<string, WgslKernel> = {
   fill: elementwise([], ['value'], ['y'], 'y[i] = p.value;'),
   copy: elementwise([], [], ['x', 'y'], 'y[i] = x[i];'),
   ...Object.fromEntries(Object.entries(UNARY).map(([op, e]) => [`unary_${op}`, elementwise([], [], ['x', 'y'], `let v = x[i]; y[i] = ${e};`)])),
@@ -25,7 +25,6 @@ export const ELEMENTWISE_KERNELS: Record<string, string> = {
   axpby: elementwise([], ['alpha', 'beta'], ['x', 'y'],
     'if (p.beta == 0.0) { y[i] = p.alpha * x[i]; } else { y[i] = p.alpha * x[i] + p.beta * y[i]; }'),
   reluBackward: elementwise([], [], ['x', 'dy', 'dx'], 'dx[i] = select(0.0, dy[i], x[i] > 0.0);'),
-  addRowVector: elementwise(['cols'], [], ['x', 'b', 'y'], 'y[i] = x[i] + b[i % p.cols];'),
   globalAvgPoolBackward: elementwise(['hw'], [], ['dy', 'dx'], 'dx[i] = dy[i / p.hw] / f32(p.hw);'),
   // y [n, c + 2 padC, oh, ow]: one invocation per output element.
   downsamplePadChannels: elementwise(['c', 'h', 'w', 'stride', 'padC', 'oh', 'ow'], [], ['x', 'y'], `

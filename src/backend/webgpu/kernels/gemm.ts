@@ -8,18 +8,15 @@
 // store C (m, n): convolutions gather their im2col operand on the fly, so
 // no column buffer is ever written. workgroup_id.z splits K (split-K): each
 // slice writes its partial tile to scratch and `splitKSum` adds them.
-import { buffers, elementwise } from './common.js';
+import { type WgslKernel, elementwise, f32, kernel, u32 } from './common.js';
 
 /** Columns of C per workgroup; rows are one of TILE_ROWS. */
 export const TILE = 64;
 export const TILE_ROWS = [16, 32, 64] as const;
 const BK = 16;
 
-const PARAMS = `struct P { M: u32, N: u32, K: u32, kChunk: u32,
-  nb: u32, c: u32, h: u32, w: u32, oc: u32, kh: u32, kw: u32, stride: u32, pad: u32, oh: u32, ow: u32,
-  alpha: f32, beta: f32 }
-@group(0) @binding(0) var<uniform> p: P;
-`;
+/** Every variant's uniforms: the product's shape and K slice, the convolution geometry (zeros for a plain GEMM), alpha and beta. */
+export const GEMM_UNIFORMS = [...u32('M', 'N', 'K', 'kChunk', 'nb', 'c', 'h', 'w', 'oc', 'kh', 'kw', 'stride', 'pad', 'oh', 'ow'), ...f32('alpha', 'beta')];
 
 interface Variant {
   buffers: string[];
@@ -92,13 +89,12 @@ const VARIANTS: Record<string, Variant & { extra?: string }> = {
   },
 };
 
-function gemmKernel(v: Variant & { extra?: string }, bm: number): string {
+function gemmKernel(v: Variant & { extra?: string }, bm: number): WgslKernel {
   // Tile loads per K step: bm x 16 elements of A (bm / 16 per invocation), 16 x 64 of B (4 per invocation).
   const tm = bm / 16;
   const aIndex = v.aKFast ? 'let mm = e / BK; let kk = e % BK;' : 'let kk = e / BM; let mm = e % BM;';
   const bIndex = v.bNFast ? 'let kk = e / TILE; let nn = e % TILE;' : 'let nn = e / BK; let kk = e % BK;';
-  return `${PARAMS}${buffers(v.buffers)}
-const TILE = ${TILE}u;
+  return kernel(GEMM_UNIFORMS, v.buffers, `const TILE = ${TILE}u;
 const BM = ${bm}u;
 const BK = ${BK}u;
 var<workgroup> As: array<f32, ${bm * BK}>;
@@ -152,10 +148,10 @@ ${Array.from({ length: tm }, (_, i) => `      acc[${i}] = fma(vec4<f32>(As[ar + 
       if (m < p.M && n < p.N) { store(m, n, acc[i][j], wid.z); }
     }
   }
-}`;
+}`);
 }
 
-export const GEMM_KERNELS: Record<string, string> = {
+export const GEMM_KERNELS: Record<string, WgslKernel> = {
   ...Object.fromEntries(Object.entries(VARIANTS).flatMap(([name, v]) => TILE_ROWS.map((bm) => [`${name}_m${bm}`, gemmKernel(v, bm)]))),
   // y[i] = sum over the `splits` partial results of split-K.
   splitKSum: elementwise(['splits'], [], ['partial', 'y'], `

@@ -1,7 +1,7 @@
 // Fused losses over logits [n, c] (reference: ../../reference/kernels/loss.ts).
 // One workgroup: each invocation takes rows i = lid, lid + 256, ...; the
 // batch totals (sum of weights, sum of losses) are workgroup reductions.
-import { WG, WORKGROUP_SUM, buffers, paramsStruct } from './common.js';
+import { WG, WORKGROUP_SUM, type WgslKernel, kernel, u32 } from './common.js';
 
 // Row i's max and sum of exp(v - max) for v_j = logit(i, j): log-sum-exp = m + log(s).
 const ROW_LSE = `var m = -3.402823e38;
@@ -9,8 +9,8 @@ const ROW_LSE = `var m = -3.402823e38;
     var s = 0.0;
     for (var j = 0u; j < p.c; j++) { s += exp(logit(i, j) - m); }`;
 
-export const LOSS_KERNELS: Record<string, string> = {
-  softmaxCrossEntropy: `${paramsStruct(['n', 'c', 'hasWeights'])}${buffers(['logits', 'labels', 'weights', 'loss', 'dlogits'], { labels: 'i32' })}${WORKGROUP_SUM}
+export const LOSS_KERNELS: Record<string, WgslKernel> = {
+  softmaxCrossEntropy: kernel(u32('n', 'c', 'hasWeights'), ['logits', 'labels', 'weights', 'loss', 'dlogits'], `${WORKGROUP_SUM}
 fn weight(y: u32) -> f32 { if (p.hasWeights != 0u) { return weights[y]; } return 1.0; }
 fn logit(i: u32, j: u32) -> f32 { return logits[i * p.c + j]; }
 @compute @workgroup_size(${WG})
@@ -30,9 +30,9 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
   let t = workgroupSum(total, lid);
   if (lid == 0u) { loss[0] = t / wsum; }
-}`,
+}`, { labels: 'i32' }),
   // v_ij = z_ij - s_j / (||f_i|| + 1e-12); cross-entropy (mean) on v.
-  featureBalancedLoss: `${paramsStruct(['n', 'c', 'd'])}${buffers(['logits', 'features', 'labels', 'stimulus', 'loss', 'dlogits', 'dfeatures'], { labels: 'i32' })}${WORKGROUP_SUM}
+  featureBalancedLoss: kernel(u32('n', 'c', 'd'), ['logits', 'features', 'labels', 'stimulus', 'loss', 'dlogits', 'dfeatures'], `${WORKGROUP_SUM}
 var<private> scale: f32;
 fn logit(i: u32, j: u32) -> f32 { return logits[i * p.c + j] - stimulus[j] * scale; }
 @compute @workgroup_size(${WG})
@@ -58,5 +58,5 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
   let t = workgroupSum(total, lid);
   if (lid == 0u) { loss[0] = t / f32(p.n); }
-}`,
+}`, { labels: 'i32' }),
 };

@@ -1,67 +1,66 @@
 // Reductions and broadcasting (references: ../../reference/kernels/{reduce,pool,broadcast}.ts).
-// broadcastTo / sumTo take shapes of rank <= 8 as two vec4 rows per array.
-import { FLAT_MAIN, WG, WORKGROUP_SUM, buffers, elementwise, paramsStruct } from './common.js';
+// broadcastTo and the strided binaries take walks of rank <= 8 (layout.ts).
+import type { BinaryOp } from '../../backend.js';
+import { FLAT_MAIN, WG, WORKGROUP_SUM, type WgslKernel, elementwise, kernel, u32 } from './common.js';
 
 export const MAX_RANK = 8;
 
-const SHAPES = `struct P { rank: u32, total: u32, nRed: u32, nRedDims: u32,
-  shape: array<vec4<u32>, 2>, stride: array<vec4<u32>, 2>, redSize: array<vec4<u32>, 2>, redStride: array<vec4<u32>, 2> }
-@group(0) @binding(0) var<uniform> p: P;
-`;
+// A strided walk of rank <= 8: the output's shape and up to two operands'
+// strides (0 along broadcast dims), each as two vec4 rows.
+export const WALK_UNIFORMS = [...u32('rank', 'total'), ...['shape', 'sa', 'sb'].map((name) => ({ name, type: 'u32' as const, count: MAX_RANK }))];
 
-export const REDUCE_KERNELS: Record<string, string> = {
-  // One workgroup: strided partial sums, then a tree.
-  sum: `${paramsStruct(['n'])}${buffers(['x', 'y'])}${WORKGROUP_SUM}
+/** Offsets of output element i in operands a and b (let ai, bi). */
+const WALK_OFFSETS = `
+  var rest = i;
+  var ai = 0u;
+  var bi = 0u;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let size = p.shape[d / 4][d % 4];
+    let k = rest % size;
+    ai += k * p.sa[d / 4][d % 4];
+    bi += k * p.sb[d / 4][d % 4];
+    rest = rest / size;
+  }`;
+
+const BINARY: Record<BinaryOp, string> = { add: 'a[ai] + b[bi]', sub: 'a[ai] - b[bi]', mul: 'a[ai] * b[bi]', div: 'a[ai] / b[bi]' };
+
+export const REDUCE_KERNELS: Record<string, WgslKernel> = {
+  // The sum of a whole array (reduceAxis with outer = inner = 1): one workgroup, strided partial sums, then a tree.
+  sumAll: kernel(u32('n'), ['x', 'y'], `${WORKGROUP_SUM}
 @compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
   for (var i = lid; i < p.n; i += ${WG}u) { s += x[i]; }
   let t = workgroupSum(s, lid);
   if (lid == 0u) { y[0] = t; }
-}`,
-  // One invocation per column.
-  sumRows: elementwise(['rows'], [], ['x', 'y'], `
+}`),
+  // One invocation per output element (o, i) of x [outer, axis, inner]: n = outer * inner.
+  reduceAxis_sum: elementwise(['axis', 'inner'], [], ['x', 'y'], `
+  let base = (i / p.inner) * p.axis * p.inner + i % p.inner;
   var s = 0.0;
-  for (var r = 0u; r < p.rows; r++) { s += x[r * p.n + i]; }
+  for (var k = 0u; k < p.axis; k++) { s += x[base + k * p.inner]; }
   y[i] = s;`),
+  // Starts at -Infinity, built from a uniform at run time (a constant -inf is
+  // not valid WGSL); a NaN, once met, stays (v > NaN is false).
+  reduceAxis_max: elementwise(['axis', 'inner'], [], ['x', 'y'], `
+  let base = (i / p.inner) * p.axis * p.inner + i % p.inner;
+  var m = bitcast<f32>(0xff800000u | (p.axis & 0u));
+  for (var k = 0u; k < p.axis; k++) {
+    let v = x[base + k * p.inner];
+    if (v != v || v > m) { m = v; }
+  }
+  y[i] = m;`),
   globalAvgPoolForward: elementwise(['hw'], [], ['x', 'y'], `
   var s = 0.0;
   for (var k = 0u; k < p.hw; k++) { s += x[i * p.hw + k]; }
   y[i] = s / f32(p.hw);`),
-  // y (shape) = x expanded: stride holds x's strides, 0 along broadcast dims.
-  broadcastTo: `${SHAPES}${buffers(['x', 'y'])}${FLAT_MAIN}
-  if (i >= p.total) { return; }
-  var rest = i;
-  var xi = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let size = p.shape[d / 4][d % 4];
-    xi += (rest % size) * p.stride[d / 4][d % 4];
-    rest = rest / size;
-  }
-  y[i] = x[xi];
-}`,
-  // One invocation per y element (shape = x's small shape, stride = the big
-  // tensor's strides): sums the nRed elements over the broadcast dims.
-  sumTo: `${SHAPES}${buffers(['x', 'y'])}${FLAT_MAIN}
-  if (i >= p.total) { return; }
-  var rest = i;
-  var base = 0u;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let size = p.shape[d / 4][d % 4];
-    base += (rest % size) * p.stride[d / 4][d % 4];
-    rest = rest / size;
-  }
-  var s = 0.0;
-  for (var r = 0u; r < p.nRed; r++) {
-    var rr = r;
-    var off = base;
-    for (var k = i32(p.nRedDims) - 1; k >= 0; k--) {
-      let size = p.redSize[k / 4][k % 4];
-      off += (rr % size) * p.redStride[k / 4][k % 4];
-      rr = rr / size;
-    }
-    s += x[off];
-  }
-  y[i] = s;
-}`,
+  // y = x read at the walk's strides sa.
+  broadcastTo: kernel(WALK_UNIFORMS, ['x', 'y'], `${FLAT_MAIN}
+  if (i >= p.total) { return; }${WALK_OFFSETS}
+  y[i] = x[ai];
+}`),
+  ...Object.fromEntries(Object.entries(BINARY).map(([op, e]) => [`binaryStrided_${op}`, kernel(WALK_UNIFORMS, ['a', 'b', 'y'], `${FLAT_MAIN}
+  if (i >= p.total) { return; }${WALK_OFFSETS}
+  y[i] = ${e};
+}`)])),
 };
