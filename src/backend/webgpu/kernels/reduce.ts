@@ -40,16 +40,21 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
   for (var k = 0u; k < p.axis; k++) { s += x[base + k * p.inner]; }
   y[i] = s;`),
-  // Starts at -Infinity, built from a uniform at run time (a constant -inf is
-  // not valid WGSL); a NaN, once met, stays (v > NaN is false).
+  // Starts at -Infinity, built from a uniform at run time (a constant -inf or
+  // NaN is not valid WGSL). NaN is found by its bits: WGSL lets a compiler
+  // assume no NaN, so `v != v` may fold to false (lavapipe's does); once met,
+  // the result is NaN, as in PyTorch.
   reduceAxis_max: elementwise(['axis', 'inner'], [], ['x', 'y'], `
   let base = (i / p.inner) * p.axis * p.inner + i % p.inner;
   var m = bitcast<f32>(0xff800000u | (p.axis & 0u));
+  var nan = false;
   for (var k = 0u; k < p.axis; k++) {
     let v = x[base + k * p.inner];
-    if (v != v || v > m) { m = v; }
+    let bits = bitcast<u32>(v);
+    if ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x007fffffu) != 0u) { nan = true; }
+    else if (v > m) { m = v; }
   }
-  y[i] = m;`),
+  y[i] = select(m, bitcast<f32>(0x7fc00000u | (p.axis & 0u)), nan);`),
   globalAvgPoolForward: elementwise(['hw'], [], ['x', 'y'], `
   var s = 0.0;
   for (var k = 0u; k < p.hw; k++) { s += x[i * p.hw + k]; }
