@@ -44,3 +44,8 @@ export function warmupStepDecay({ lr, warmup, milestones: [first, second], facto
     },
   };
 }
+
+/** The same value throughout (the benches' fixed learning rate). */
+export function constant(value: number): Schedule {
+  return { at: () => value };
+}
