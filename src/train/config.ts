@@ -3,6 +3,7 @@
  * recipe, ../shared/RECIPE.md) and named presets.
  */
 import type { ArchName } from '../nn/resnet.js';
+import type { LossName } from '../losses/factory.js';
 import { warmupStepDecay, type Schedule } from './schedules.js';
 
 export type DatasetChoice = 'cifar10-lt' | 'cifar100-lt' | 'fashion-mnist-lt' | 'cifar10' | 'cifar100' | 'fashion-mnist' | 'folder' | 'folder-lt';
@@ -10,7 +11,7 @@ export type DatasetChoice = 'cifar10-lt' | 'cifar100-lt' | 'fashion-mnist-lt' | 
 export const DATASET_CHOICES: readonly DatasetChoice[] = [
   'cifar10-lt', 'cifar100-lt', 'fashion-mnist-lt', 'cifar10', 'cifar100', 'fashion-mnist', 'folder', 'folder-lt',
 ];
-export type LossName = 'ce' | 'fbl' | 'focal' | 'ldam-drw' | 'cb' | 'balanced-softmax';
+export type { LossName };
 
 export interface TrainConfig {
   dataset: DatasetChoice;
