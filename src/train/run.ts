@@ -2,7 +2,9 @@
  * One training run, end to end: data, model, loss, SGD with the recipe's
  * schedule, evaluation after every epoch, atomic checkpoints and metrics in
  * the output folder (locked: one writer), and an exact resume from the last
- * completed epoch or from the step where a signal stopped it.
+ * completed epoch or from the step where a signal stopped it. The steps
+ * and epochs are the shared trainer's (trainer.ts); this is the CLI's face
+ * around them.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
