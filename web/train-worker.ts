@@ -13,10 +13,9 @@ import { compileKernels, hasThreads, instantiateKernels } from '../src/backend/w
 import { CifarResNet } from '../src/nn/resnet.js';
 import { sgd } from '../src/optim/sgd.js';
 import { makeLoss } from '../src/losses/factory.js';
-import { fblCurriculum } from '../src/losses/featureBalanced.js';
 import { BatchIterator } from '../src/data/batches.js';
 import { trainStep, type TrainingParts } from '../src/train/trainer.js';
-import { warmupStepDecay } from '../src/train/schedules.js';
+import { fblCurriculumSchedule, warmupStepDecay } from '../src/train/schedules.js';
 import { evaluate } from '../src/train/evaluate.js';
 import { idxFromBytes, isGzip } from '../src/data/formats.js';
 import { readIdxStream } from '../src/data/streams.js';
@@ -74,10 +73,11 @@ async function run(req: TrainRequest): Promise<void> {
   const model = new CifarResNet(1, { numClasses: 10, inChannels: 1, seed: req.seed, classifier: 'linear' });
   // The schedules count steps here, not epochs: FBL's curriculum ((t / 0.95 T)^2, 'relative') and the
   // recipe's step decay compressed to the run (lr x 0.1 after 80 % of the steps, x 0.01 after 90 %).
+  const curriculum = fblCurriculumSchedule('relative');
   const parts: TrainingParts = {
     model,
     optimizer: sgd(model.parameters(), { lr: req.lr, momentum: 0.9, weightDecay: 5e-4 }),
-    loss: makeLoss(req.loss, { classCounts, lambda: req.lambda }),
+    loss: makeLoss(req.loss, { classCounts, lambda: req.lambda, schedule: curriculum }),
     learningRate: warmupStepDecay({ lr: req.lr, warmup: 0, milestones: [0.8 * req.steps, 0.9 * req.steps], factors: [0.1, 0.01] }),
   };
   const batches = new BatchIterator(train, { batchSize: req.batch, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD, augment: null, seed: req.seed });
@@ -88,7 +88,7 @@ async function run(req: TrainRequest): Promise<void> {
     if (k === epoch.numBatches) [epoch, k] = [batches.epoch(), 0];
     const position = { index: step - 1, length: req.steps };
     const { loss: value } = await trainStep(parts, epoch.batch(k++), position, { where: `step ${step}` });
-    post({ type: 'step', loss: req.loss, step, value, epoch: batches.getState().epochs, curr: fblCurriculum(position.index, position.length) });
+    post({ type: 'step', loss: req.loss, step, value, epoch: batches.getState().epochs, curr: curriculum.at(position) });
     if (step % req.evalEvery === 0 || step === req.steps) {
       const metrics = await evaluate(model, test, evalOptions);
       post({ type: 'eval', loss: req.loss, step, accuracy: metrics.perClass, featureNorm: metrics.featureNormPerClass });

@@ -1,6 +1,6 @@
 export { train, NumericalError, type EpochRecord, type RunSummary, type TrainOptions } from './run.js';
 export { trainStep, trainEpoch, type TrainingParts, type StepContext, type StepResult, type EpochTotals, type EpochHooks, type EpochResult } from './trainer.js';
-export { warmupStepDecay, constant, type Position, type Schedule, type WarmupStepDecayOptions } from './schedules.js';
+export { warmupStepDecay, constant, fblCurriculumSchedule, type Position, type Schedule, type WarmupStepDecayOptions } from './schedules.js';
 export { DEFAULTS, PRESETS, resolveConfig, learningRate, learningRateSchedule, lrSteps, type TrainConfig, type DatasetChoice, type LossName } from './config.js';
 export { evaluate, type EvalMetrics } from './evaluate.js';
 export { argmax, countCorrect, shotGroup, perClassAccuracy, groupAccuracy, type ShotGroup } from './metrics.js';

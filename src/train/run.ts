@@ -25,6 +25,7 @@ import { openRunFolder } from './runFolder.js';
 import { checkResumeSettings, checkSameData, readResumeState, type EpochPosition, type RunEvent } from './resume.js';
 import { runPlots } from './report.js';
 import { NumericalError, trainEpoch, type EpochTotals, type TrainingParts } from './trainer.js';
+import { fblCurriculumSchedule } from './schedules.js';
 
 export { NumericalError };
 
@@ -148,7 +149,8 @@ async function openRun(cfg: TrainConfig, opts: TrainOptions): Promise<Run> {
   const parts: TrainingParts = {
     model,
     optimizer: sgd(model.parameters(), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.wd, nesterov: cfg.nesterov }),
-    loss: makeLoss(cfg.loss, { classCounts: data.trainCounts.map((n) => Math.max(1, n)), lambda: cfg.lambda, schedule: cfg.curriculum }),
+    loss: makeLoss(cfg.loss, { classCounts: data.trainCounts.map((n) => Math.max(1, n)), lambda: cfg.lambda,
+      schedule: fblCurriculumSchedule(cfg.curriculum) }),
     learningRate: learningRateSchedule(cfg),
   };
   const run: Run = {

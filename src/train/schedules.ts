@@ -3,12 +3,13 @@
  * at every step. The unit is whatever the face counts: epochs for the CLI's
  * recipe, steps for the web demo's short runs. Pure TypeScript, no Node imports.
  *
- * Today: the learning rate. The FBL curriculum and LDAM's deferred
- * re-weighting (DRW) are schedules of the loss, read from the same Position
- * inside Loss.compute (src/losses/factory.ts: fblCurriculum, drwWeights); a
- * later schedule or hook (mixing, say) is one more field of TrainingParts
- * read in trainStep (src/train/trainer.ts).
+ * The learning rate (TrainingParts.learningRate, read by trainStep) and FBL's
+ * curriculum (given to makeLoss('fbl', { schedule }), read by the loss at the
+ * same position). LDAM's deferred re-weighting is still a formula of the loss
+ * (drwWeights in src/losses/ldam.ts); it, and a later hook such as mixing,
+ * would be one more schedule here, read where the curriculum or the lr is.
  */
+import { fblCurriculum, type CurriculumSchedule } from '../losses/featureBalanced.js';
 
 /** Where a run stands: unit `index` (0-based) of `length` (epochs, or steps). */
 export interface Position {
@@ -48,4 +49,9 @@ export function warmupStepDecay({ lr, warmup, milestones: [first, second], facto
 /** The same value throughout (the benches' fixed learning rate). */
 export function constant(value: number): Schedule {
   return { at: () => value };
+}
+
+/** FBL's curriculum factor by name ('relative' or 'reference', src/losses/featureBalanced.ts). */
+export function fblCurriculumSchedule(kind: CurriculumSchedule): Schedule {
+  return { at: ({ index, length }) => fblCurriculum(index, length, kind) };
 }

@@ -4,7 +4,7 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as wt from '../../src/index.js';
-import { warmupStepDecay, constant } from '../../src/train/schedules.js';
+import { warmupStepDecay, constant, fblCurriculumSchedule } from '../../src/train/schedules.js';
 import { argmax, countCorrect, groupAccuracy, perClassAccuracy } from '../../src/train/metrics.js';
 import { trainEpoch, type TrainingParts } from '../../src/train/trainer.js';
 import { BatchIterator } from '../../src/data/batches.js';
@@ -26,6 +26,23 @@ describe('schedules', () => {
     const s = warmupStepDecay({ lr: 0.1, warmup: 4, milestones: [8, 9], factors: [0.01, 1e-4] });
     assert.deepEqual([0, 1, 2, 3, 4, 7, 8, 9].map((index) => s.at({ index, length: 10 })), [(0.1 * 1) / 4, (0.1 * 2) / 4, (0.1 * 3) / 4, 0.1, 0.1, 0.1, 0.1 * 0.01, 0.1 * 1e-4]);
     assert.equal(constant(0.3).at({ index: 5, length: 6 }), 0.3);
+  });
+});
+
+describe('the FBL curriculum as a schedule object', () => {
+  before(() => wt.init({ backend: 'wasm', simd: 'plain', threads: 1 }));
+
+  it('gives the named curve, and makeLoss computes the same loss with it as with the name', async () => {
+    for (const kind of ['relative', 'reference'] as const) {
+      const schedule = fblCurriculumSchedule(kind);
+      for (const [index, length] of [[0, 30], [20, 30], [189, 200]]) assert.equal(schedule.at({ index, length }), wt.losses.fblCurriculum(index, length, kind));
+      const logits = wt.tensor(randomValues(4 * 3, 8, -2, 2), [4, 3]);
+      const features = wt.tensor(randomValues(4 * 5, 9, 0.1, 2), [4, 5]);
+      const labels = Int32Array.from([0, 1, 2, 1]);
+      const byName = wt.losses.makeLoss('fbl', { classCounts: [90, 30, 5], lambda: 7, schedule: kind }).compute({ logits, features }, labels, 20, 30);
+      const byObject = wt.losses.makeLoss('fbl', { classCounts: [90, 30, 5], lambda: 7, schedule }).compute({ logits, features }, labels, 20, 30);
+      assert.equal((await byObject.data())[0], (await byName.data())[0]);
+    }
   });
 });
 
