@@ -56,17 +56,10 @@ async function child(batch: number, steps: number, threads: number): Promise<voi
   const wt = await import('../src/index.js');
   const startKiB = peakKiB();
   await wt.init({ threads });
-  const model = wt.nn.resnet32({ numClasses: 10 });
-  const opt = wt.optim.sgd(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 2e-4 });
-  const x = Float32Array.from({ length: batch * 3 * 32 * 32 }, () => Math.random() * 2 - 1);
-  const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
+  const { benchStep } = await import('./trainerStep.js');
+  const step = benchStep(wt.nn.resnet32({ numClasses: 10 }), Float32Array.from({ length: batch * 3 * 32 * 32 }, () => Math.random() * 2 - 1), batch);
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) {
-    opt.zeroGrad();
-    const { logits } = model.forward(wt.tensor(x, [batch, 3, 32, 32]));
-    wt.crossEntropy(logits, y).backward();
-    opt.step();
-  }
+  for (let i = 0; i < steps; i++) await step();
   const msPerStep = (performance.now() - t0) / steps;
   const info = wt.info();
   const result: ChildResult = {

@@ -4,6 +4,7 @@
 // Run: npm run build:wasm && npx tsx bench/step-profile.ts [threads 2] [batch 128]
 import * as wt from '../src/index.js';
 import { backend } from '../src/backend/current.js';
+import { benchStep } from './trainerStep.js';
 const threads = Number(process.argv[2] ?? 2), batch = Number(process.argv[3] ?? 128);
 await wt.init({ threads });
 const b = backend() as any;
@@ -13,18 +14,12 @@ for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(b))) {
   const f = b[name].bind(b);
   b[name] = (...args: any[]) => { const t0 = performance.now(); const r = f(...args); acc.set(name, (acc.get(name) ?? 0) + performance.now() - t0); return r; };
 }
-const model = wt.nn.resnet32({ numClasses: 10 });
-const opt = wt.optim.sgd(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 2e-4 });
-const x = Float32Array.from({ length: batch * 3 * 32 * 32 }, () => Math.random() * 2 - 1);
-const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
+const step = benchStep(wt.nn.resnet32({ numClasses: 10 }), Float32Array.from({ length: batch * 3 * 32 * 32 }, () => Math.random() * 2 - 1), batch);
 const steps = 4; let total = 0;
 for (let i = 0; i < steps + 1; i++) {
   if (i === 1) acc.clear();
   const t0 = performance.now();
-  opt.zeroGrad();
-  const { logits } = model.forward(wt.tensor(x, [batch, 3, 32, 32]));
-  wt.crossEntropy(logits, y).backward();
-  opt.step();
+  await step();
   if (i >= 1) total += performance.now() - t0;
 }
 console.log(`threads ${threads} batch ${batch}: ${(total / steps).toFixed(1)} ms/step, ${(batch / (total / steps) * 1000).toFixed(1)} img/s, build ${wt.info().build}`);

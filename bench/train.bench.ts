@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import * as wt from '../src/index.js';
+import { benchStep } from './trainerStep.js';
 
 export interface TrainBenchRow {
   engine: string;
@@ -25,16 +26,12 @@ function median(xs: number[]): number {
 async function ours(batch: number, steps: number, threads: number): Promise<TrainBenchRow[]> {
   await wt.init({ threads });
   const model = wt.nn.resnet32({ numClasses: 10 });
-  const opt = wt.optim.sgd(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 2e-4 });
   const x = Float32Array.from({ length: batch * 3 * 32 * 32 }, () => Math.random() * 2 - 1);
-  const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
+  const step = benchStep(model, x, batch);
   const train: number[] = [];
   for (let i = 0; i < steps + 2; i++) {
     const t0 = performance.now();
-    opt.zeroGrad();
-    const { logits } = model.forward(wt.tensor(x, [batch, 3, 32, 32]));
-    wt.crossEntropy(logits, y).backward();
-    opt.step();
+    await step();
     if (i >= 2) train.push(performance.now() - t0);
   }
   model.eval();

@@ -5,7 +5,7 @@
 // static files.
 // Run after `npm run build:wasm` (it copies dist/wasmtail.wasm); part of `npm run build`.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,7 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'web');
 mkdirSync(join(out, 'data', 'fashion-mnist-lt'), { recursive: true });
 
-await build({
+const result = await build({
   entryPoints: { app: 'web/app.ts', 'train-worker': 'web/train-worker.ts', 'infer-worker': 'web/infer-worker.ts' },
   absWorkingDir: root,
   outdir: out,
@@ -25,7 +25,12 @@ await build({
   sourcemap: true,
   // The kernel loader imports Node built-ins dynamically, only under Node.
   logLevel: 'warning',
+  metafile: true,
 });
+// The project's files in the bundles: scripts/build-if-changed.ts rebuilds the page when one of them changes.
+mkdirSync(join(root, 'dist', '.build'), { recursive: true });
+const bundled = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/')).sort();
+writeFileSync(join(root, 'dist', '.build', 'web-bundle-inputs.json'), JSON.stringify(bundled, null, 1));
 
 const copies = [
   ['web/index.html', 'index.html'],

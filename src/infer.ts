@@ -25,6 +25,7 @@ import { readAtMost } from './data/streams.js';
 import { CIFAR_IMAGE_BYTES, CIFAR10_RECORD_BYTES, CIFAR100_RECORD_BYTES } from './data/formats.js';
 import { resnetFromStateDict, type CheckpointConfig, type ModelDescription, type StateDictTensor } from './nn/fromStateDict.js';
 import type { CifarResNet } from './nn/resnet.js';
+import { argmax } from './train/metrics.js';
 
 export type { ModelDescription, StateDictTensor, DecodedImage };
 export { FASHION_MNIST_CLASSES, CIFAR10_CLASSES, CIFAR100_CLASSES } from './data/dataset.js';
@@ -207,8 +208,7 @@ export async function predict(model: LoadedModel, input: PredictInput): Promise<
     const e = Array.from(z, (v) => Math.exp(v - max));
     const total = e.reduce((a, b) => a + b, 0);
     const probabilities = Float32Array.from(e, (v) => v / total);
-    let top1 = 0;
-    for (let j = 1; j < k; j++) if (z[j] > z[top1]) top1 = j;
+    const top1 = argmax(z);
     return { top1, name: model.classNames[top1], probability: probabilities[top1], probabilities, logits: z.slice() };
   });
 }

@@ -12,11 +12,11 @@ import { WasmBackend } from '../src/backend/wasm/wasmBackend.js';
 import { compileKernels, hasThreads, instantiateKernels } from '../src/backend/wasm/loader.js';
 import { CifarResNet } from '../src/nn/resnet.js';
 import { sgd } from '../src/optim/sgd.js';
-import { crossEntropy, featureBalancedLoss } from '../src/ops/index.js';
-import { tensor } from '../src/tensor.js';
-import { noGrad } from '../src/autograd/node.js';
-import { tidy } from '../src/memory.js';
-import { BatchIterator, evalBatches } from '../src/data/batches.js';
+import { makeLoss } from '../src/losses/factory.js';
+import { BatchIterator } from '../src/data/batches.js';
+import { trainStep, type TrainingParts } from '../src/train/trainer.js';
+import { fblCurriculumSchedule, warmupStepDecay } from '../src/train/schedules.js';
+import { evaluate } from '../src/train/evaluate.js';
 import { idxFromBytes, isGzip } from '../src/data/formats.js';
 import { readIdxStream } from '../src/data/streams.js';
 import { takeSubset, FASHION_MNIST_CLASSES, FASHION_MNIST_MEAN, FASHION_MNIST_STD, type Dataset } from '../src/data/dataset.js';
@@ -48,31 +48,6 @@ function balancedSlice(ds: Dataset, perClass: number): Dataset {
   return takeSubset(ds, Int32Array.from(keep));
 }
 
-function evaluate(model: CifarResNet, test: Dataset): { accuracy: number[]; featureNorm: number[] } {
-  model.eval();
-  const k = test.numClasses;
-  const correct = new Array(k).fill(0), count = new Array(k).fill(0), norm = new Array(k).fill(0);
-  for (const b of evalBatches(test, { batchSize: 100, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD })) {
-    const [logits, features] = tidy(() => noGrad(() => {
-      const out = model.forward(tensor(b.x, b.shape));
-      return [out.logits.toFloat32Array(), out.features.toFloat32Array()];
-    }));
-    const d = features.length / b.y.length;
-    b.y.forEach((y, i) => {
-      const z = logits.subarray(i * k, (i + 1) * k);
-      let top = 0;
-      for (let j = 1; j < k; j++) if (z[j] > z[top]) top = j;
-      correct[y] += top === y ? 1 : 0;
-      count[y]++;
-      let s = 0;
-      for (let j = 0; j < d; j++) s += features[i * d + j] ** 2;
-      norm[y] += Math.sqrt(s);
-    });
-  }
-  model.train();
-  return { accuracy: correct.map((c, j) => c / count[j]), featureNorm: norm.map((s, j) => s / count[j]) };
-}
-
 /**
  * The kernels over a shared memory with a pool of `threads` threads where the
  * page is cross-origin isolated, one thread over a private memory otherwise;
@@ -96,29 +71,27 @@ async function run(req: TrainRequest): Promise<void> {
   post({ type: 'ready', loss: req.loss, classCounts, classNames: train.classNames, trainImages: train.n, threads });
 
   const model = new CifarResNet(1, { numClasses: 10, inChannels: 1, seed: req.seed, classifier: 'linear' });
-  const opt = sgd(model.parameters(), { lr: req.lr, momentum: 0.9, weightDecay: 5e-4 });
+  // The schedules count steps here, not epochs: FBL's curriculum ((t / 0.95 T)^2, 'relative') and the
+  // recipe's step decay compressed to the run (lr x 0.1 after 80 % of the steps, x 0.01 after 90 %).
+  const curriculum = fblCurriculumSchedule('relative');
+  const parts: TrainingParts = {
+    model,
+    optimizer: sgd(model.parameters(), { lr: req.lr, momentum: 0.9, weightDecay: 5e-4 }),
+    loss: makeLoss(req.loss, { classCounts, lambda: req.lambda, schedule: curriculum }),
+    learningRate: warmupStepDecay({ lr: req.lr, warmup: 0, milestones: [0.8 * req.steps, 0.9 * req.steps], factors: [0.1, 0.01] }),
+  };
   const batches = new BatchIterator(train, { batchSize: req.batch, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD, augment: null, seed: req.seed });
+  const evalOptions = { batchSize: 100, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD, trainCounts: classCounts };
   let epoch = batches.epoch();
   let k = 0;
   for (let step = 1; step <= req.steps; step++) {
     if (k === epoch.numBatches) [epoch, k] = [batches.epoch(), 0];
-    const b = epoch.batch(k++);
-    // FBL's curriculum (the paper's (t / T)^2, over steps here, relative to 95 % of the run): 0 at the start, 1 near the end.
-    const curr = Math.min(1, (step / (0.95 * req.steps)) ** 2);
-    // The recipe's step decay, compressed to the run: lr x 0.1 after 80 % of the steps, x 0.01 after 90 %.
-    opt.lr = req.lr * (step > 0.9 * req.steps ? 0.01 : step > 0.8 * req.steps ? 0.1 : 1);
-    opt.zeroGrad();
-    const { logits, features } = model.forward(tensor(b.x, b.shape));
-    const loss = req.loss === 'fbl'
-      ? featureBalancedLoss(logits, features, b.y, { classCounts, lambda: req.lambda, curr })
-      : crossEntropy(logits, b.y);
-    loss.backward();
-    opt.step();
-    const value = loss.item();
-    if (!Number.isFinite(value)) throw new Error(`${req.loss}: the loss became ${value} at step ${step}`);
-    post({ type: 'step', loss: req.loss, step, value, epoch: batches.getState().epochs, curr });
+    const position = { index: step - 1, length: req.steps };
+    const { loss: value } = await trainStep(parts, epoch.batch(k++), position, { where: `step ${step}` });
+    post({ type: 'step', loss: req.loss, step, value, epoch: batches.getState().epochs, curr: curriculum.at(position) });
     if (step % req.evalEvery === 0 || step === req.steps) {
-      post({ type: 'eval', loss: req.loss, step, ...evaluate(model, test) });
+      const metrics = await evaluate(model, test, evalOptions);
+      post({ type: 'eval', loss: req.loss, step, accuracy: metrics.perClass, featureNorm: metrics.featureNormPerClass });
     }
   }
   post({ type: 'done', loss: req.loss });

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { init, info, shutdown } from '../init.js';
 import { ConfigError, DATASET_CHOICES, DEFAULTS, PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
 import { train, NumericalError } from '../train/run.js';
+import { LOSS_NAMES } from '../losses/factory.js';
 import { InterruptedError, StopRequest } from '../train/interrupt.js';
 import { runDemo } from './demo.js';
 import { evalCommand, predictCommand } from './inference.js';
@@ -76,7 +77,7 @@ export function explicitConfig(values: Record<string, string | boolean | undefin
     skipBad: values['skip-bad'] as boolean | undefined,
     imb: number(s('imb'), 'imb'),
     imbType: oneOf(s('imb-type'), 'imb-type', ['exp', 'step']),
-    loss: oneOf(s('loss'), 'loss', ['ce', 'fbl', 'focal', 'ldam-drw', 'cb', 'balanced-softmax']),
+    loss: oneOf(s('loss'), 'loss', LOSS_NAMES),
     lambda: number(s('lambda'), 'lambda'),
     curriculum: oneOf(s('curriculum'), 'curriculum', ['relative', 'reference']),
     arch: oneOf(s('arch'), 'arch', ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110']),

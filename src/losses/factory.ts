@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor.js';
 import { crossEntropy } from '../ops/index.js';
 import { classBalanced } from './classBalanced.js';
 import { checkCounts } from './common.js';
-import { featureBalanced, type CurriculumSchedule } from './featureBalanced.js';
+import { featureBalanced, type Curriculum, type CurriculumSchedule } from './featureBalanced.js';
 import { focal } from './focal.js';
 import { drwWeights, ldam } from './ldam.js';
 import { logitAdjusted } from './logitAdjusted.js';
@@ -17,8 +17,8 @@ export interface LossConfig {
   classCounts: ArrayLike<number>;
   /** 'fbl': stimulus scale (default 60). */
   lambda?: number;
-  /** 'fbl': curriculum schedule (default 'relative'). */
-  schedule?: CurriculumSchedule;
+  /** 'fbl': curriculum schedule, by name or as an object (default 'relative'). */
+  schedule?: CurriculumSchedule | Curriculum;
   /** 'focal': focusing parameter (default 1). */
   gamma?: number;
   /** 'ldam-drw': largest margin (default 0.5). */

@@ -31,6 +31,15 @@ export function fblCurriculum(epoch: number, epochs: number, schedule: Curriculu
   return (epoch / span) ** 2;
 }
 
+/**
+ * A curriculum as an object: curr at unit `index` (0-based) of `length`. The
+ * shape of the trainer's schedules (src/train/schedules.ts, whose
+ * fblCurriculumSchedule gives the named ones), so a new curve needs no new name here.
+ */
+export interface Curriculum {
+  at(position: { index: number; length: number }): number;
+}
+
 export interface FeatureBalancedConfig {
   /** Training images per class, n_j. */
   classCounts: ArrayLike<number>;
@@ -40,18 +49,19 @@ export interface FeatureBalancedConfig {
   epoch: number;
   /** Length of the run in epochs. */
   epochs: number;
-  /** Curriculum schedule (default 'relative'). */
-  schedule?: CurriculumSchedule;
+  /** Curriculum schedule, by name or as an object (default 'relative'). */
+  schedule?: CurriculumSchedule | Curriculum;
 }
 
 /**
  * Feature-balanced loss, mean over the batch: cross-entropy on
  * z_j - curr * lambda * lam_j / ||f||, with curr = fblCurriculum(epoch, epochs,
- * schedule) and lam_j = featureBalanceWeights(classCounts). logits [N, C],
+ * schedule) (or schedule.at({ index: epoch, length: epochs })) and lam_j = featureBalanceWeights(classCounts). logits [N, C],
  * features [N, D] (the pooled vector before the classifier); the gradient
  * reaches both. At evaluation the plain logits are used.
  */
 export function featureBalanced(logits: Tensor, features: Tensor, labels: Int32Array | ArrayLike<number>, config: FeatureBalancedConfig): Tensor {
-  const curr = fblCurriculum(config.epoch, config.epochs, config.schedule ?? 'relative');
+  const { schedule = 'relative' } = config;
+  const curr = typeof schedule === 'object' ? schedule.at({ index: config.epoch, length: config.epochs }) : fblCurriculum(config.epoch, config.epochs, schedule);
   return featureBalancedLoss(logits, features, labels, { classCounts: config.classCounts, lambda: config.lambda ?? 60, curr });
 }

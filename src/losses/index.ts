@@ -7,7 +7,7 @@
  * model is scored on its plain logits.
  */
 export { crossEntropy, featureBalanceWeights, type CrossEntropyOptions } from '../ops/index.js';
-export { fblCurriculum, featureBalanced, type CurriculumSchedule, type FeatureBalancedConfig } from './featureBalanced.js';
+export { fblCurriculum, featureBalanced, type Curriculum, type CurriculumSchedule, type FeatureBalancedConfig } from './featureBalanced.js';
 export { focal, type FocalConfig } from './focal.js';
 export { ldam, ldamMargins, drwWeights, type LdamConfig } from './ldam.js';
 export { classBalanced, classBalancedWeights, type ClassBalancedConfig } from './classBalanced.js';

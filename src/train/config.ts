@@ -3,13 +3,15 @@
  * recipe, ../shared/RECIPE.md) and named presets.
  */
 import type { ArchName } from '../nn/resnet.js';
+import type { LossName } from '../losses/factory.js';
+import { warmupStepDecay, type Schedule } from './schedules.js';
 
 export type DatasetChoice = 'cifar10-lt' | 'cifar100-lt' | 'fashion-mnist-lt' | 'cifar10' | 'cifar100' | 'fashion-mnist' | 'folder' | 'folder-lt';
 
 export const DATASET_CHOICES: readonly DatasetChoice[] = [
   'cifar10-lt', 'cifar100-lt', 'fashion-mnist-lt', 'cifar10', 'cifar100', 'fashion-mnist', 'folder', 'folder-lt',
 ];
-export type LossName = 'ce' | 'fbl' | 'focal' | 'ldam-drw' | 'cb' | 'balanced-softmax';
+export type { LossName };
 
 export interface TrainConfig {
   dataset: DatasetChoice;
@@ -139,11 +141,12 @@ export function lrSteps(cfg: TrainConfig): [number, number] {
   return cfg.lrSteps ?? [Math.round(0.8 * cfg.epochs), Math.round(0.9 * cfg.epochs)];
 }
 
-/** Learning rate for 1-based epoch e: linear warm-up, then x0.01 and x0.0001 steps (RECIPE.md). */
+/** The recipe's learning rate over epochs: linear warm-up, then x0.01 and x0.0001 steps (RECIPE.md). */
+export function learningRateSchedule(cfg: TrainConfig): Schedule {
+  return warmupStepDecay({ lr: cfg.lr, warmup: cfg.warmup, milestones: lrSteps(cfg), factors: [0.01, 1e-4] });
+}
+
+/** Learning rate for 1-based epoch e. */
 export function learningRate(cfg: TrainConfig, epoch: number): number {
-  const [s1, s2] = lrSteps(cfg);
-  if (epoch <= cfg.warmup) return (cfg.lr * epoch) / cfg.warmup;
-  if (epoch > s2) return cfg.lr * 1e-4;
-  if (epoch > s1) return cfg.lr * 0.01;
-  return cfg.lr;
+  return learningRateSchedule(cfg).at({ index: epoch - 1, length: cfg.epochs });
 }

@@ -9,6 +9,7 @@ import { evalBatches } from '../data/batches.js';
 import { noGrad } from '../autograd/node.js';
 import { tensor } from '../tensor.js';
 import type { CifarResNet } from '../nn/resnet.js';
+import { argmax, groupAccuracy, perClassAccuracy } from './metrics.js';
 
 export interface EvalMetrics {
   top1: number;
@@ -21,10 +22,6 @@ export interface EvalMetrics {
   /** confusion[true][predicted] counts. */
   confusion: number[][];
   n: number;
-}
-
-export function shotGroup(trainCount: number): 'many' | 'medium' | 'few' {
-  return trainCount > 100 ? 'many' : trainCount >= 20 ? 'medium' : 'few';
 }
 
 export async function evaluate(model: CifarResNet, ds: Dataset,
@@ -50,9 +47,7 @@ export async function evaluate(model: CifarResNet, ds: Dataset,
     const d = features.shape[1];
     for (let i = 0; i < b.y.length; i++) {
       const row = z.subarray(i * C, (i + 1) * C);
-      let best = 0;
-      for (let j = 1; j < C; j++) if (row[j] > row[best]) best = j;
-      confusion[b.y[i]][best]++;
+      confusion[b.y[i]][argmax(row)]++;
       // Top-k: the true class is among the k largest when fewer than k logits beat it.
       let above = 0;
       for (let j = 0; j < C; j++) if (row[j] > row[b.y[i]]) above++;
@@ -64,27 +59,15 @@ export async function evaluate(model: CifarResNet, ds: Dataset,
   }
   model.train(wasTraining);
   const perClassTotal = confusion.map((row) => row.reduce((a, b) => a + b, 0));
-  const perClass = confusion.map((row, c) => (perClassTotal[c] ? row[c] / perClassTotal[c] : NaN));
   const n = perClassTotal.reduce((a, b) => a + b, 0);
   const correct = confusion.reduce((s, row, c) => s + row[c], 0);
-  const group = (g: 'many' | 'medium' | 'few') => {
-    let hit = 0;
-    let total = 0;
-    opts.trainCounts.forEach((count, c) => {
-      if (shotGroup(count) === g) {
-        hit += confusion[c][c];
-        total += perClassTotal[c];
-      }
-    });
-    return total ? hit / total : null;
-  };
   return {
     top1: correct / n,
     top5: top5Hits / n,
-    many: group('many'),
-    medium: group('medium'),
-    few: group('few'),
-    perClass,
+    many: groupAccuracy(confusion, opts.trainCounts, 'many'),
+    medium: groupAccuracy(confusion, opts.trainCounts, 'medium'),
+    few: groupAccuracy(confusion, opts.trainCounts, 'few'),
+    perClass: perClassAccuracy(confusion),
     featureNormPerClass: normSum.map((s, c) => (perClassTotal[c] ? s / perClassTotal[c] : NaN)),
     confusion,
     n,

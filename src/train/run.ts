@@ -2,22 +2,20 @@
  * One training run, end to end: data, model, loss, SGD with the recipe's
  * schedule, evaluation after every epoch, atomic checkpoints and metrics in
  * the output folder (locked: one writer), and an exact resume from the last
- * completed epoch or from the step where a signal stopped it.
+ * completed epoch or from the step where a signal stopped it. The steps
+ * and epochs are the shared trainer's (trainer.ts); this is the CLI's face
+ * around them.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatchIterator } from '../data/batches.js';
+import { BatchIterator, type BatchIteratorState } from '../data/batches.js';
 import { writeFileAtomic } from '../io/files.js';
 import { makeLoss } from '../losses/index.js';
 import { ARCHITECTURES, type CifarResNet } from '../nn/resnet.js';
 import type { ModelInput } from '../nn/fromStateDict.js';
 import { sgd } from '../optim/sgd.js';
-import { tensor } from '../tensor.js';
-import { sum } from '../ops/reduce.js';
-import { add } from '../ops/elementwise.js';
-import { noGrad } from '../autograd/node.js';
 import { info, setThreads } from '../init.js';
-import { type TrainConfig, learningRate } from './config.js';
+import { type TrainConfig, learningRateSchedule } from './config.js';
 import { loadRunData, type RunData } from './data.js';
 import { evaluate, type EvalMetrics } from './evaluate.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -26,6 +24,10 @@ import { InterruptedError, StopRequest } from './interrupt.js';
 import { openRunFolder } from './runFolder.js';
 import { checkResumeSettings, checkSameData, readResumeState, type EpochPosition, type RunEvent } from './resume.js';
 import { runPlots } from './report.js';
+import { NumericalError, trainEpoch, type EpochTotals, type TrainingParts } from './trainer.js';
+import { fblCurriculumSchedule } from './schedules.js';
+
+export { NumericalError };
 
 export interface EpochRecord extends Omit<EvalMetrics, 'confusion' | 'n'> {
   epoch: number;
@@ -53,13 +55,6 @@ export interface RunSummary {
   engine: Record<string, unknown>;
 }
 
-export class NumericalError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NumericalError';
-  }
-}
-
 export interface TrainOptions {
   resume?: boolean;
   /** With resume: continue even though adjustable settings (lr, wd, lambda, epochs...) changed; the change is recorded. */
@@ -76,9 +71,9 @@ export interface TrainOptions {
 }
 
 /** Turns running out of WebAssembly memory into advice naming the batch size to try. */
-function withMemoryAdvice<T>(cfg: TrainConfig, fn: () => T): T {
+async function withMemoryAdvice<T>(cfg: TrainConfig, fn: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (e) {
     if ((e as Error).name !== 'OutOfMemoryError' || cfg.batch < 2) throw e;
     const err = new Error(`a training step at batch ${cfg.batch} does not fit in WebAssembly memory ` +
@@ -88,24 +83,33 @@ function withMemoryAdvice<T>(cfg: TrainConfig, fn: () => T): T {
   }
 }
 
-/**
- * The name of the first parameter whose gradient holds a NaN or an infinity
- * (their sum does too), or null. One read in the common case: the sum of all
- * the sums, which is finite when every one is.
- */
-async function nonFiniteGradient(model: CifarResNet): Promise<string | null> {
-  const sums = noGrad(() => [...model.namedParameters()].filter(([, p]) => p.grad).map(([name, p]) => [name, sum(p.grad!)] as const));
-  if (sums.length === 0) return null;
-  const total = noGrad(() => sums.slice(1).reduce((acc, [, s]) => add(acc, s), sums[0][1]));
-  if (Number.isFinite((await total.data())[0])) return null;
-  for (const [name, s] of sums) if (!Number.isFinite((await s.data())[0])) return name;
-  return null;
-}
-
 function buildModel(cfg: TrainConfig, data: RunData): CifarResNet {
   // LDAM is defined on cosine logits (its scale s = 30 assumes them): the reference pairs it with NormedLinear.
   return ARCHITECTURES[cfg.arch]({ numClasses: data.train.numClasses, inChannels: data.train.c, seed: cfg.modelSeed,
     classifier: cfg.loss === 'ldam-drw' ? 'normed' : 'linear' });
+}
+
+/** Everything a run holds between epochs: what it trains, where it writes, and how far it is. */
+interface Run {
+  cfg: TrainConfig;
+  opts: TrainOptions;
+  progress: Progress;
+  lastPath: string;
+  bestPath: string;
+  data: RunData;
+  parts: TrainingParts;
+  batches: BatchIterator;
+  /** What predict and wasmtail/infer need to feed the model without the data set (src/nn/fromStateDict.ts). */
+  input: ModelInput;
+  history: EpochRecord[];
+  /** Confusion matrix of the last evaluated epoch. */
+  confusion: number[][];
+  /** Inside an epoch that a signal stopped, where (from a resumed checkpoint); null at an epoch boundary. */
+  position: EpochPosition | null;
+  events: RunEvent[];
+  /** Wall time of the run's earlier sessions, and when this one started (Date.now()). */
+  wallBefore: number;
+  started: number;
 }
 
 /** Trains `cfg` into cfg.out, holding the folder's lock (one writer) for the whole run. */
@@ -119,143 +123,167 @@ export async function train(cfg: TrainConfig, opts: TrainOptions = {}): Promise<
 }
 
 async function trainLocked(cfg: TrainConfig, opts: TrainOptions): Promise<RunSummary> {
-  const started = Date.now();
-  const progress = opts.progress ?? new Progress();
-  const stop = opts.stop ?? new StopRequest();
+  const run = await openRun(cfg, opts);
+  announce(run);
+  for (let epoch = run.history.length + 1; epoch <= cfg.epochs; epoch++) {
+    const t0 = performance.now();
+    const totals = await runEpoch(run, epoch, t0);
+    const record = await finishEpoch(run, epoch, totals, t0);
+    opts.onEpoch?.(record);
+    if (opts.stopAfterEpoch === epoch) break;
+  }
+  return writeSummary(run);
+}
+
+/** Data, model, optimiser, loss and batches for `cfg`; on resume, restored from last.safetensors. */
+async function openRun(cfg: TrainConfig, opts: TrainOptions): Promise<Run> {
   const lastPath = join(cfg.out, 'last.safetensors');
-  const bestPath = join(cfg.out, 'best.safetensors');
   if (!opts.resume && existsSync(lastPath)) {
     throw new Error(`${cfg.out} already holds a run (last.safetensors); pass --resume to continue it or choose another --out`);
   }
+  const started = Date.now();
   // --threads N (0 or absent: whatever init() chose, the number of cores by default).
   if (cfg.threads) await setThreads(cfg.threads);
   const data = loadRunData(cfg);
   const model = buildModel(cfg, data);
-  const opt = sgd(model.parameters(), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.wd, nesterov: cfg.nesterov });
-  const loss = makeLoss(cfg.loss, { classCounts: data.trainCounts.map((n) => Math.max(1, n)), lambda: cfg.lambda, schedule: cfg.curriculum });
-  const batches = new BatchIterator(data.train, { batchSize: cfg.batch, mean: data.mean, std: data.std, seed: cfg.modelSeed });
-  let history: EpochRecord[] = [];
-  let confusion: number[][] = [];
-  let wallBefore = 0;
-  let position: EpochPosition | null = null;
-  let events: RunEvent[] = [];
-  if (opts.resume && existsSync(lastPath)) {
-    const meta = await loadCheckpoint(lastPath, model, opt);
-    const state = readResumeState(lastPath, meta);
-    const changes = checkResumeSettings(lastPath, state.saved, cfg, opts.allowChanges ?? false);
-    checkSameData(lastPath, state.fingerprint, data.fingerprint);
-    ({ history, confusion, position, events } = state);
-    batches.setState(state.batchRng);
-    wallBefore = state.wallSeconds;
-    events = [...events, { event: 'resumed', time: new Date().toISOString(), epoch: history.length, step: position?.step ?? 0,
-      ...(changes.length > 0 ? { changes } : {}) }];
-    for (const c of changes) progress.line(`resume changes ${c.setting} from ${JSON.stringify(c.from)} to ${JSON.stringify(c.to)}`);
-    progress.line(`resuming ${cfg.out} after epoch ${history.length}${position ? `, step ${position.step}` : ''}`);
-  } else {
-    events = [{ event: 'started', time: new Date().toISOString(), epoch: 0, step: 0 }];
-  }
+  const parts: TrainingParts = {
+    model,
+    optimizer: sgd(model.parameters(), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.wd, nesterov: cfg.nesterov }),
+    loss: makeLoss(cfg.loss, { classCounts: data.trainCounts.map((n) => Math.max(1, n)), lambda: cfg.lambda,
+      schedule: fblCurriculumSchedule(cfg.curriculum) }),
+    learningRate: learningRateSchedule(cfg),
+  };
+  const run: Run = {
+    cfg, opts, progress: opts.progress ?? new Progress(), lastPath, bestPath: join(cfg.out, 'best.safetensors'), data, parts,
+    batches: new BatchIterator(data.train, { batchSize: cfg.batch, mean: data.mean, std: data.std, seed: cfg.modelSeed }),
+    input: { classNames: data.train.classNames, channels: data.train.c, height: data.train.h, width: data.train.w,
+      mean: [...data.mean], std: [...data.std] },
+    history: [], confusion: [], position: null, events: [{ event: 'started', time: new Date().toISOString(), epoch: 0, step: 0 }],
+    wallBefore: 0, started,
+  };
+  if (opts.resume && existsSync(lastPath)) await resume(run);
+  return run;
+}
+
+/** Restores weights, momentum, batch order, metrics and the stop position from last.safetensors, after checking its settings and data. */
+async function resume(run: Run): Promise<void> {
+  const { cfg, lastPath, parts, progress } = run;
+  const meta = await loadCheckpoint(lastPath, parts.model, parts.optimizer);
+  const state = readResumeState(lastPath, meta);
+  const changes = checkResumeSettings(lastPath, state.saved, cfg, run.opts.allowChanges ?? false);
+  checkSameData(lastPath, state.fingerprint, run.data.fingerprint);
+  ({ history: run.history, confusion: run.confusion, position: run.position } = state);
+  run.batches.setState(state.batchRng);
+  run.wallBefore = state.wallSeconds;
+  run.events = [...state.events, { event: 'resumed', time: new Date().toISOString(), epoch: run.history.length, step: run.position?.step ?? 0,
+    ...(changes.length > 0 ? { changes } : {}) }];
+  for (const c of changes) progress.line(`resume changes ${c.setting} from ${JSON.stringify(c.from)} to ${JSON.stringify(c.to)}`);
+  progress.line(`resuming ${cfg.out} after epoch ${run.history.length}${run.position ? `, step ${run.position.step}` : ''}`);
+}
+
+/** The run's opening lines: data notes, the subset, the model. */
+function announce({ cfg, data, parts, progress }: Run): void {
   const fp = data.fingerprint;
   for (const note of data.notes) progress.line(note);
   if (data.skipped.length > 0) progress.line(`--skip-bad: left out ${data.skipped.length} unreadable images (listed in summary.json)`);
   progress.line(`data ${cfg.dataset}: ${data.train.n} training images, per class [${fp.perClassCounts.join(', ')}], subset hash ${fp.hash}; ` +
     `${data.test.n} test images`);
-  progress.line(`model ${cfg.arch} (${model.parameterCount()} parameters), loss ${cfg.loss}, ${cfg.epochs} epochs, batch ${cfg.batch}`);
+  progress.line(`model ${cfg.arch} (${parts.model.parameterCount()} parameters), loss ${cfg.loss}, ${cfg.epochs} epochs, batch ${cfg.batch}`);
+}
 
-  // What predict and wasmtail/infer need to feed the model without the data set (src/nn/fromStateDict.ts).
-  const input: ModelInput = { classNames: data.train.classNames, channels: data.train.c, height: data.train.h, width: data.train.w,
-    mean: [...data.mean], std: [...data.std] };
+/** Checkpoint metadata for the state after the last completed epoch (plus, when stopping inside one, where). */
+function checkpointMeta(run: Run, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    config: JSON.stringify({ ...run.cfg, input: run.input }), epoch: String(run.history.length), history: JSON.stringify(run.history),
+    confusion: JSON.stringify(run.confusion), batchRng: JSON.stringify(run.batches.getState()),
+    wallSeconds: String(run.wallBefore + (Date.now() - run.started) / 1000), fingerprint: JSON.stringify(run.data.fingerprint),
+    events: JSON.stringify(run.events), ...extra,
+  };
+}
 
-  /** Checkpoint metadata for the state after the last completed epoch (plus, when stopping inside one, where). */
-  const checkpointMeta = (extra: Record<string, string> = {}) => ({
-    config: JSON.stringify({ ...cfg, input }), epoch: String(history.length), history: JSON.stringify(history), confusion: JSON.stringify(confusion),
-    batchRng: JSON.stringify(batches.getState()), wallSeconds: String(wallBefore + (Date.now() - started) / 1000),
-    fingerprint: JSON.stringify(fp), events: JSON.stringify(events), ...extra,
-  });
+/**
+ * The steps of epoch `epoch` (from where a resumed stop left it), with a
+ * progress line after each; a stop request saves the exact position and
+ * throws InterruptedError.
+ */
+async function runEpoch(run: Run, epoch: number, t0: number): Promise<EpochTotals> {
+  const { cfg, batches, lastPath } = run;
+  // The epoch's order and crops are drawn up front from this state: saved with a stop inside it, they are replayed exactly.
+  if (run.position) batches.setState(run.position.rngAtEpochStart);
+  const rngAtEpochStart = batches.getState();
+  const plan = batches.epoch();
+  const from = run.position && { step: run.position.step, totals: { lossSum: run.position.lossSum, correct: run.position.correct, seen: run.position.seen } };
+  run.position = null;
+  const { totals, stoppedAt } = await withMemoryAdvice(cfg, () => trainEpoch(run.parts, plan, { index: epoch - 1, length: cfg.epochs }, {
+    shouldStop: () => run.opts.stop?.poll() ?? Promise.resolve(false),
+    afterStep: (k, sums) => {
+      reportStep(run, epoch, k, plan.numBatches, sums, t0);
+      run.opts.onStep?.(epoch, k + 1);
+    },
+    context: (k) => ({ where: `epoch ${epoch}, step ${k + 1}`,
+      advice: `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr` }),
+  }, from ?? undefined));
+  if (stoppedAt !== null) await saveStop(run, epoch, stoppedAt, plan.numBatches, rngAtEpochStart, totals);
+  return totals;
+}
 
+/** Saves a stopped epoch's exact position in last.safetensors and throws InterruptedError. */
+async function saveStop(run: Run, epoch: number, step: number, numBatches: number, rngAtEpochStart: BatchIteratorState,
+  { lossSum, correct, seen }: EpochTotals): Promise<never> {
+  const signal = run.opts.stop!.signal!;
+  const at: EpochPosition = { epoch, step, rngAtEpochStart, lossSum, correct, seen };
+  run.events = [...run.events, { event: 'interrupted', time: new Date().toISOString(), epoch: epoch - 1, step, signal }];
+  run.batches.setState(rngAtEpochStart);
+  await saveCheckpoint(run.lastPath, run.parts.model, run.parts.optimizer, checkpointMeta(run, { position: JSON.stringify(at) }));
+  throw new InterruptedError(signal, `stopped by ${signal} in epoch ${epoch} after step ${step} of ${numBatches}; ` +
+    `${run.lastPath} holds the exact position`);
+}
+
+/** The progress line after step k: running loss, throughput and the time left for the whole run. */
+function reportStep({ cfg, data, progress }: Run, epoch: number, k: number, numBatches: number, { lossSum, seen }: EpochTotals, t0: number): void {
   const imagesPerEpoch = data.train.n;
-  let recentRate = 0;
-  for (let epoch = history.length + 1; epoch <= cfg.epochs; epoch++) {
-    const t0 = performance.now();
-    opt.lr = learningRate(cfg, epoch);
-    model.train();
-    // The epoch's order and crops are drawn up front from this state: saved with a stop inside it, they are replayed exactly.
-    if (position) batches.setState(position.rngAtEpochStart);
-    const rngAtEpochStart = batches.getState();
-    const plan = batches.epoch();
-    let { lossSum, correct, seen } = position ?? { lossSum: 0, correct: 0, seen: 0 };
-    const firstStep = position?.step ?? 0;
-    position = null;
-    for (let k = firstStep; k < plan.numBatches; k++) {
-      if (await stop.poll()) {
-        const signal = stop.signal!;
-        const at: EpochPosition = { epoch, step: k, rngAtEpochStart, lossSum, correct, seen };
-        events = [...events, { event: 'interrupted', time: new Date().toISOString(), epoch: epoch - 1, step: k, signal }];
-        batches.setState(rngAtEpochStart);
-        await saveCheckpoint(lastPath, model, opt, checkpointMeta({ position: JSON.stringify(at) }));
-        throw new InterruptedError(signal, `stopped by ${signal} in epoch ${epoch} after step ${k} of ${plan.numBatches}; ` +
-          `${lastPath} holds the exact position`);
-      }
-      const b = plan.batch(k);
-      opt.zeroGrad();
-      const out = withMemoryAdvice(cfg, () => model.forward(tensor(b.x, b.shape)));
-      const l = loss.compute(out, b.y, epoch - 1, cfg.epochs);
-      // One round trip for both (a device backend reads asynchronously).
-      const [lossValues, z] = await Promise.all([l.data(), out.logits.data()]);
-      const value = lossValues[0];
-      if (!Number.isFinite(value)) {
-        throw new NumericalError(`the loss became ${value} at epoch ${epoch}, step ${k + 1} (lr ${opt.lr}); ` +
-          `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr`);
-      }
-      withMemoryAdvice(cfg, () => l.backward());
-      const bad = await nonFiniteGradient(model);
-      if (bad) {
-        throw new NumericalError(`the gradient of ${bad} became non-finite at epoch ${epoch}, step ${k + 1} (loss ${value}, lr ${opt.lr}); ` +
-          `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr`);
-      }
-      opt.step();
-      lossSum += value * b.y.length;
-      const C = data.train.numClasses;
-      for (let i = 0; i < b.y.length; i++) {
-        let best = 0;
-        for (let j = 1; j < C; j++) if (z[i * C + j] > z[i * C + best]) best = j;
-        if (best === b.y[i]) correct++;
-      }
-      seen += b.y.length;
-      const elapsed = (performance.now() - t0) / 1000;
-      recentRate = seen / elapsed;
-      const remaining = (imagesPerEpoch - seen) / recentRate + ((cfg.epochs - epoch) * imagesPerEpoch) / recentRate;
-      progress.update(`epoch ${epoch}/${cfg.epochs} step ${k + 1}/${plan.numBatches} loss ${(lossSum / seen).toFixed(4)} ` +
-        `${recentRate.toFixed(1)} img/s ETA ${formatDuration(remaining)}`);
-      opts.onStep?.(epoch, k + 1);
-    }
-    const trainSeconds = (performance.now() - t0) / 1000;
-    const metrics = await evaluate(model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
-    confusion = metrics.confusion;
-    const { confusion: _c, n: _n, ...rest } = metrics;
-    const record: EpochRecord = {
-      epoch, lr: opt.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, ...rest,
-      seconds: (performance.now() - t0) / 1000, imagesPerSec: seen / trainSeconds,
-    };
-    history.push(record);
-    const bestSoFar = history.reduce((a, b) => (b.top1 > a.top1 ? b : a));
-    const pct = (v: number | null) => (v === null ? '  n/a' : `${(100 * v).toFixed(2)}%`);
-    progress.line(`epoch ${epoch}/${cfg.epochs} lr ${opt.lr.toExponential(2)} loss ${record.trainLoss.toFixed(4)} train ${pct(record.trainAcc)} ` +
-      `| test top1 ${pct(record.top1)} many ${pct(record.many)} medium ${pct(record.medium)} few ${pct(record.few)} ` +
-      `| ${record.imagesPerSec.toFixed(1)} img/s, ${formatDuration(record.seconds)}`);
-    await writeFileAtomic(join(cfg.out, 'metrics.jsonl'), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
-    const meta = checkpointMeta();
-    if (bestSoFar === record) await saveCheckpoint(bestPath, model, null, { ...meta, history: '[]', top1: String(record.top1) });
-    await saveCheckpoint(lastPath, model, opt, meta);
-    opts.onEpoch?.(record);
-    if (opts.stopAfterEpoch === epoch) break;
-  }
+  const rate = seen / ((performance.now() - t0) / 1000);
+  const remaining = (imagesPerEpoch - seen) / rate + ((cfg.epochs - epoch) * imagesPerEpoch) / rate;
+  progress.update(`epoch ${epoch}/${cfg.epochs} step ${k + 1}/${numBatches} loss ${(lossSum / seen).toFixed(4)} ` +
+    `${rate.toFixed(1)} img/s ETA ${formatDuration(remaining)}`);
+}
+
+/** After an epoch's steps: evaluation, its line, metrics.jsonl, and the best and last checkpoints. */
+async function finishEpoch(run: Run, epoch: number, { lossSum, correct, seen }: EpochTotals, t0: number): Promise<EpochRecord> {
+  const { cfg, data, parts } = run;
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const metrics = await evaluate(parts.model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
+  run.confusion = metrics.confusion;
+  const { confusion: _c, n: _n, ...rest } = metrics;
+  const record: EpochRecord = {
+    epoch, lr: parts.optimizer.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, ...rest,
+    seconds: (performance.now() - t0) / 1000, imagesPerSec: seen / trainSeconds,
+  };
+  run.history.push(record);
+  const pct = (v: number | null) => (v === null ? '  n/a' : `${(100 * v).toFixed(2)}%`);
+  run.progress.line(`epoch ${epoch}/${cfg.epochs} lr ${record.lr.toExponential(2)} loss ${record.trainLoss.toFixed(4)} train ${pct(record.trainAcc)} ` +
+    `| test top1 ${pct(record.top1)} many ${pct(record.many)} medium ${pct(record.medium)} few ${pct(record.few)} ` +
+    `| ${record.imagesPerSec.toFixed(1)} img/s, ${formatDuration(record.seconds)}`);
+  await writeFileAtomic(join(cfg.out, 'metrics.jsonl'), run.history.map((h) => JSON.stringify(h)).join('\n') + '\n');
+  const meta = checkpointMeta(run);
+  if (bestEpoch(run.history) === record) await saveCheckpoint(run.bestPath, parts.model, null, { ...meta, history: '[]', top1: String(record.top1) });
+  await saveCheckpoint(run.lastPath, parts.model, parts.optimizer, meta);
+  return record;
+}
+
+/** The epoch with the highest top-1 (the first of equals). */
+function bestEpoch(history: EpochRecord[]): EpochRecord {
+  return history.reduce((a, b) => (b.top1 > a.top1 ? b : a));
+}
+
+/** summary.json and the plots, once the last epoch is done. */
+async function writeSummary(run: Run): Promise<RunSummary> {
+  const { cfg, data, history } = run;
   if (history.length === 0) throw new Error('no epoch was run');
-  const last = history[history.length - 1];
-  const best = history.reduce((a, b) => (b.top1 > a.top1 ? b : a));
   const summary: RunSummary = {
-    config: cfg, history: events, fingerprint: fp, trainCounts: data.trainCounts, classNames: data.train.classNames,
-    best, last, confusion,
-    skippedImages: { count: data.skipped.length, files: data.skipped }, wallSeconds: wallBefore + (Date.now() - started) / 1000, engine: info(),
+    config: cfg, history: run.events, fingerprint: data.fingerprint, trainCounts: data.trainCounts, classNames: data.train.classNames,
+    best: bestEpoch(history), last: history[history.length - 1], confusion: run.confusion,
+    skippedImages: { count: data.skipped.length, files: data.skipped }, wallSeconds: run.wallBefore + (Date.now() - run.started) / 1000, engine: info(),
   };
   await writeFileAtomic(join(cfg.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   const plots = runPlots(history, data.trainCounts, data.train.classNames, `${cfg.loss.toUpperCase()} ${cfg.arch}`);
