@@ -13,3 +13,4 @@ export * from './imageOps.js';
 export * from './autoAugment.js';
 export * from './cutout.js';
 export * from './byteAugment.js';
+export * from './distributions.js';
