@@ -3,3 +3,4 @@ export { DEFAULTS, PRESETS, resolveConfig, learningRate, lrSteps, type TrainConf
 export { evaluate, shotGroup, type EvalMetrics } from './evaluate.js';
 export { loadRunData, shippedDataDir, type RunData } from './data.js';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
+export { PosthocScorer, logitAdjustedLogits, tauNormalizedWeight, tauNormalizedLogits, shotAccuracy, type PosthocMetrics, type PosthocOptions, type ShotAccuracy } from './posthoc.js';
