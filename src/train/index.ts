@@ -4,3 +4,4 @@ export { evaluate, shotGroup, type EvalMetrics } from './evaluate.js';
 export { loadRunData, shippedDataDir, type RunData } from './data.js';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
 export { PosthocScorer, logitAdjustedLogits, tauNormalizedWeight, tauNormalizedLogits, shotAccuracy, type PosthocMetrics, type PosthocOptions, type ShotAccuracy } from './posthoc.js';
+export { resolveToolboxOptions, TOOLBOX_DEFAULTS, type ToolboxOptions, type ToolboxInput } from './toolboxOptions.js';
