@@ -7,8 +7,8 @@
  * Pure TypeScript, no Node imports.
  */
 import type { ImageShape } from './augment.js';
-import { autoAugment, sampleAutoAugment, type AutoAugmentPolicyName } from './autoAugment.js';
-import { cutout, sampleCutout } from './cutout.js';
+import { autoAugment, sampleAutoAugment, type AutoAugmentParams, type AutoAugmentPolicyName } from './autoAugment.js';
+import { cutout, sampleCutout, type CutoutParams } from './cutout.js';
 import { MT19937, type MT19937State } from './mt19937.js';
 
 export interface ByteAugmentOptions {
@@ -16,6 +16,12 @@ export interface ByteAugmentOptions {
   autoAugment: AutoAugmentPolicyName | null;
   /** Cutout square side in pixels; 0 for none. */
   cutout: number;
+}
+
+/** One image's random choices, null for an augmentation that is off. */
+export interface ByteAugmentParams {
+  autoAugment: AutoAugmentParams | null;
+  cutout: CutoutParams | null;
 }
 
 export class ByteAugmenter {
@@ -40,15 +46,28 @@ export class ByteAugmenter {
   }
 
   /**
-   * Augments one image (a new array). Draws a fixed number of values per
-   * image: five for AutoAugment (sampleAutoAugment), then two for Cutout
-   * (sampleCutout), each only when that augmentation is on.
+   * Draws one image's choices, a fixed number of values per image: five for
+   * AutoAugment (sampleAutoAugment), then two for Cutout (sampleCutout),
+   * each only when that augmentation is on.
    */
-  apply(img: Uint8Array, shape: ImageShape): Uint8Array {
+  sample(shape: ImageShape): ByteAugmentParams {
+    return {
+      autoAugment: this.options.autoAugment ? sampleAutoAugment(this.rng) : null,
+      cutout: this.options.cutout > 0 ? sampleCutout(this.rng, shape) : null,
+    };
+  }
+
+  /** Applies drawn choices (a new array; deterministic, draws nothing). */
+  applyWith(img: Uint8Array, shape: ImageShape, params: ByteAugmentParams): Uint8Array {
     let out = img;
-    if (this.options.autoAugment) out = autoAugment(out, shape, sampleAutoAugment(this.rng));
-    if (this.options.cutout > 0) out = cutout(out, shape, this.options.cutout, sampleCutout(this.rng, shape));
+    if (params.autoAugment) out = autoAugment(out, shape, params.autoAugment);
+    if (params.cutout) out = cutout(out, shape, this.options.cutout, params.cutout);
     return out === img ? img.slice() : out;
+  }
+
+  /** sample() then applyWith(). */
+  apply(img: Uint8Array, shape: ImageShape): Uint8Array {
+    return this.applyWith(img, shape, this.sample(shape));
   }
 
   getState(): MT19937State {

@@ -1,10 +1,10 @@
 // The toolbox's option checks: defaults, and a ConfigError naming the flag for each bad input.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../src/train/config.js';
+import { ConfigError, type LossName } from '../../src/train/config.js';
 import { TOOLBOX_DEFAULTS, resolveToolboxOptions, type ToolboxInput } from '../../src/train/toolboxOptions.js';
 
-const run = { loss: 'fbl' as const, epochs: 200 };
+const run: { loss: LossName; epochs: number } = { loss: 'fbl', epochs: 200 };
 
 function refuses(input: ToolboxInput, message: RegExp, on = run): void {
   assert.throws(() => resolveToolboxOptions(input, on), (e: unknown) => e instanceof ConfigError && message.test(e.message));
