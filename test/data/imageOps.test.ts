@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AUTOAUGMENT_POLICIES, ByteAugmenter, CIFAR10_POLICY, MT19937, applyAutoAugmentOp, autoAugment, autoAugmentMagnitude, cutout,
+  AUTOAUGMENT_POLICIES, BatchIterator, ByteAugmenter, CIFAR_MEAN, CIFAR_STD, normalize, type Dataset, CIFAR10_POLICY, MT19937, applyAutoAugmentOp, autoAugment, autoAugmentMagnitude, cutout,
   sampleAutoAugment, sampleCutout, type AutoAugmentOpName, type ImageShape,
 } from '../../src/data/index.js';
 import { runPython, skipWithoutPillow } from '../util/pillow.js';
@@ -213,4 +213,56 @@ test('ByteAugmenter: seeded, resumes bit-exactly from a saved state, draws nothi
   assert.deepEqual(off.apply(images[0], shape), images[0]);
   assert.deepEqual(off.getState(), new MT19937(3).getState());
   assert.throws(() => new ByteAugmenter({ autoAugment: 'imagenet' as 'cifar10', cutout: 0 }, 0), /unknown AutoAugment policy 'imagenet'/);
+});
+
+function toyDataset(n: number, shape: ImageShape): Dataset {
+  const images = new Uint8Array(n * shape.c * shape.h * shape.w);
+  randomImages(shape, n, 21).forEach((img, i) => images.set(img, i * img.length));
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
+  return { images, labels, n, ...shape, numClasses: 10, classNames: Array.from({ length: 10 }, (_, k) => `c${k}`) };
+}
+
+test('BatchIterator with byteAugment: Cutout on the bytes before normalisation, from its own generator', () => {
+  const shape = { c: 3, h: 8, w: 8 };
+  const ds = toyDataset(12, shape);
+  const it = new BatchIterator(ds, { batchSize: 5, mean: CIFAR_MEAN, std: CIFAR_STD, augment: null, shuffle: false, byteAugment: { autoAugment: null, cutout: 4, seed: 77 } });
+  const twin = new MT19937(77);
+  const centres = Array.from({ length: 12 }, () => sampleCutout(twin, shape));
+  const epoch = it.epoch();
+  const size = 3 * 8 * 8;
+  for (let k = 0; k < epoch.numBatches; k++) {
+    const b = epoch.batch(k);
+    b.indices.forEach((i, j) => {
+      const want = normalize(cutout(ds.images.subarray(i * size, (i + 1) * size), shape, 4, centres[i]), shape, CIFAR_MEAN, CIFAR_STD);
+      assert.deepEqual(b.x.subarray(j * size, (j + 1) * size), want, `image ${i}`);
+    });
+  }
+  assert.deepEqual(it.getState().byteRng, twin.getState());
+});
+
+test('BatchIterator with AutoAugment and Cutout: same order and crops as without, deterministic batches, bit-exact resume', () => {
+  const shape = { c: 3, h: 8, w: 8 };
+  const ds = toyDataset(23, shape);
+  const base = { batchSize: 6, mean: CIFAR_MEAN, std: CIFAR_STD, seed: 5 };
+  const on = { ...base, byteAugment: { autoAugment: 'cifar10' as const, cutout: 3, seed: 6 } };
+  const plain = new BatchIterator(ds, base);
+  const straight = new BatchIterator(ds, on);
+  let saved = straight.getState();
+  const epochs = [];
+  for (let e = 0; e < 3; e++) {
+    if (e === 2) saved = JSON.parse(JSON.stringify(straight.getState()));
+    const ep = straight.epoch();
+    assert.deepEqual(ep.order, plain.epoch().order, `epoch ${e}: the batch order does not depend on byteAugment`);
+    epochs.push(ep);
+  }
+  const last = epochs[2];
+  assert.deepEqual(last.batch(3), last.batch(3));
+  const resumed = new BatchIterator(ds, on);
+  resumed.setState(saved);
+  const again = resumed.epoch();
+  for (let k = last.numBatches - 1; k >= 0; k--) assert.deepEqual(again.batch(k).x, last.batch(k).x, `batch ${k} after resume`);
+  assert.deepEqual(resumed.getState(), straight.getState());
+  // Something was augmented: the batches differ from the plain iterator's.
+  assert.notDeepEqual(new BatchIterator(ds, on).epoch().batch(0).x, new BatchIterator(ds, base).epoch().batch(0).x);
+  assert.throws(() => new BatchIterator(ds, on).setState(plain.getState()), /saved state has no byteRng/);
 });
