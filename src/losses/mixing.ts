@@ -9,7 +9,7 @@
 import type { Tensor } from '../tensor.js';
 import { add, scale } from '../ops/index.js';
 import { sampleBeta } from '../data/distributions.js';
-import type { MT19937 } from '../data/mt19937.js';
+import { MT19937, type MT19937State } from '../data/mt19937.js';
 import type { LossInput } from './factory.js';
 
 /** A mixed batch: images, the two label sets and the weight of the first. */
@@ -95,6 +95,44 @@ export function cutmix(x: Float32Array, shape: BatchShape, labels: ArrayLike<num
 /** Whether mixing is on at `epoch` (0-based) of `epochs`: before the fraction `until` (1 = always) of the run. */
 export function mixingActive(epoch: number, epochs: number, until = 1): boolean {
   return epoch < until * epochs;
+}
+
+export interface BatchMixerOptions {
+  mode: 'mixup' | 'cutmix';
+  /** Beta(alpha, alpha). */
+  alpha: number;
+  /** Fraction of the epochs after which mixing stops (default 1: never). */
+  until?: number;
+  /** Seed of the mixer's own MT19937 (give it one the data iterators do not use). */
+  seed: number;
+}
+
+/**
+ * What the trainer holds: one generator for every batch's lambda,
+ * permutation and box, and the schedule. Its state is plain JSON for the
+ * checkpoint; a batch past `until` draws nothing.
+ */
+export class BatchMixer {
+  readonly rng: MT19937;
+  constructor(readonly options: Readonly<BatchMixerOptions>) {
+    if (options.mode !== 'mixup' && options.mode !== 'cutmix') throw new RangeError(`BatchMixer: mode must be 'mixup' or 'cutmix', got '${String(options.mode)}'`);
+    if (!(options.alpha > 0) || !Number.isFinite(options.alpha)) throw new RangeError(`BatchMixer: alpha must be a positive number, got ${options.alpha}`);
+    this.rng = new MT19937(options.seed);
+  }
+
+  /** The mixed batch at `epoch` (0-based) of `epochs`, or null once mixing has stopped. */
+  mix(x: Float32Array, shape: BatchShape, labels: ArrayLike<number>, epoch: number, epochs: number): MixedBatch | null {
+    if (!mixingActive(epoch, epochs, this.options.until ?? 1)) return null;
+    return (this.options.mode === 'mixup' ? mixup : cutmix)(x, shape, labels, this.options.alpha, this.rng);
+  }
+
+  getState(): MT19937State {
+    return this.rng.getState();
+  }
+
+  setState(state: MT19937State): void {
+    this.rng.setState(state);
+  }
 }
 
 /** A loss of one batch against one label set (e.g. `(out, y) => loss.compute(out, y, epoch, epochs, weights)`). */

@@ -118,6 +118,23 @@ describe('mixup and cutmix batches', () => {
     }), { numRuns: 30 });
   });
 
+  it('BatchMixer: one generator across batches, resumes bit-exactly, stops after until', () => {
+    const options = { mode: 'cutmix' as const, alpha: 1, until: 0.5, seed: 31 };
+    const mixer = new losses.BatchMixer(options);
+    const straight = Array.from({ length: 6 }, (_, k) => mixer.mix(x, shape, labels, k, 20));
+    const first = new losses.BatchMixer(options);
+    for (let k = 0; k < 3; k++) first.mix(x, shape, labels, k, 20);
+    const resumed = new losses.BatchMixer(options);
+    resumed.setState(JSON.parse(JSON.stringify(first.getState())));
+    assert.deepEqual(Array.from({ length: 3 }, (_, k) => resumed.mix(x, shape, labels, 3 + k, 20)), straight.slice(3));
+    const direct = new MT19937(31);
+    assert.deepEqual(straight[0], losses.cutmix(x, shape, labels, 1, direct));
+    const before = mixer.getState();
+    assert.equal(mixer.mix(x, shape, labels, 10, 20), null);
+    assert.deepEqual(mixer.getState(), before);
+    assert.throws(() => new losses.BatchMixer({ ...options, alpha: 0 }), /alpha must be a positive number/);
+  });
+
   it('refuses a non-positive alpha and mismatched shapes; mixingActive stops at the fraction', () => {
     assert.throws(() => losses.mixup(x, shape, labels, 0, new MT19937(0)), /mixup: alpha must be a positive number, got 0/);
     assert.throws(() => losses.cutmix(x, shape, labels, -1, new MT19937(0)), /cutmix: alpha must be a positive number/);
