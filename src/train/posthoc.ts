@@ -27,7 +27,8 @@ export interface ShotAccuracy {
 
 export interface PosthocMetrics {
   logitAdjusted: ShotAccuracy;
-  tauNorm: ShotAccuracy;
+  /** null without a linear classifier to normalise. */
+  tauNorm: ShotAccuracy | null;
 }
 
 function checkPositiveCounts(trainCounts: ArrayLike<number>, c: number, op: string): void {
@@ -141,8 +142,13 @@ export function shotAccuracy(logits: Float32Array, labels: ArrayLike<number>, tr
 export interface PosthocOptions {
   /** Training images per class (the prior, and the shot groups). */
   trainCounts: ArrayLike<number>;
-  /** The linear classifier's weight [C, D] (CifarResNet's `linear.weight`), read once after training. */
-  weight: Float32Array;
+  /**
+   * The linear classifier's weight [C, D] (CifarResNet's `linear.weight`
+   * with classifier 'linear'), read once before scoring; null for the cosine
+   * classifier ('normed', weight [D, C], columns already normalised in the
+   * forward pass), which has nothing to tau-normalise: tauNorm is then null.
+   */
+  weight: Float32Array | null;
   /** Its bias [C], or null to score without one. */
   bias: Float32Array | null;
   /** Logit adjustment's tau (default 1). */
@@ -158,27 +164,27 @@ export interface PosthocOptions {
  */
 export class PosthocScorer {
   private readonly adjusted: AccuracyCounts;
-  private readonly normed: AccuracyCounts;
-  private readonly normedWeight: Float32Array;
+  private readonly normed: AccuracyCounts | null;
+  private readonly normedWeight: Float32Array | null;
   private readonly numClasses: number;
 
   constructor(private readonly options: PosthocOptions) {
     this.numClasses = options.trainCounts.length;
     checkPositiveCounts(options.trainCounts, this.numClasses, 'PosthocScorer');
-    if (options.weight.length % this.numClasses !== 0) {
-      throw new RangeError(`PosthocScorer: a weight of ${options.weight.length} values is not ${this.numClasses} class rows (a linear classifier's [C, D]; the cosine classifier has none to normalise)`);
+    if (options.weight && options.weight.length % this.numClasses !== 0) {
+      throw new RangeError(`PosthocScorer: a weight of ${options.weight.length} values is not ${this.numClasses} class rows (a linear classifier's [C, D])`);
     }
     this.adjusted = new AccuracyCounts(this.numClasses);
-    this.normed = new AccuracyCounts(this.numClasses);
-    this.normedWeight = tauNormalizedWeight(options.weight, this.numClasses, options.normTau ?? 1);
+    this.normed = options.weight ? new AccuracyCounts(this.numClasses) : null;
+    this.normedWeight = options.weight ? tauNormalizedWeight(options.weight, this.numClasses, options.normTau ?? 1) : null;
   }
 
   add(logits: Float32Array, features: Float32Array, labels: ArrayLike<number>): void {
     this.adjusted.add(logitAdjustedLogits(logits, this.options.trainCounts, this.options.adjustTau ?? 1), labels);
-    this.normed.add(classifierLogits(features, this.normedWeight, this.options.bias, this.numClasses), labels);
+    if (this.normed) this.normed.add(classifierLogits(features, this.normedWeight!, this.options.bias, this.numClasses), labels);
   }
 
   result(): PosthocMetrics {
-    return { logitAdjusted: this.adjusted.result(this.options.trainCounts), tauNorm: this.normed.result(this.options.trainCounts) };
+    return { logitAdjusted: this.adjusted.result(this.options.trainCounts), tauNorm: this.normed ? this.normed.result(this.options.trainCounts) : null };
   }
 }

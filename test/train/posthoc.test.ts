@@ -125,5 +125,9 @@ print(json.dumps(out))
     assert.deepEqual(r.logitAdjusted, shotAccuracy(logits, labels, counts));
     assert.deepEqual(r.tauNorm, r.logitAdjusted);
     assert.throws(() => new PosthocScorer({ trainCounts: counts, weight: weight.subarray(1), bias: null }), /not 4 class rows/);
+    // The cosine classifier: logit adjustment only.
+    const cosine = new PosthocScorer({ trainCounts: counts, weight: null, bias: null });
+    cosine.add(logits, features, labels);
+    assert.deepEqual(cosine.result(), { logitAdjusted: got.logitAdjusted, tauNorm: null });
   });
 });
