@@ -2,7 +2,8 @@
  * Shuffled, augmented mini-batches from a seeded generator, and the plain
  * evaluation path. Pure TypeScript, no Node imports.
  */
-import { type AugmentOptions, DEFAULT_AUGMENT, writeImage, normalizationTable, sampleAugment } from './augment.js';
+import { type AugmentOptions, DEFAULT_AUGMENT, hflip, padCrop, writeImage, normalizationTable, sampleAugment } from './augment.js';
+import { ByteAugmenter, type ByteAugmentOptions, type ByteAugmentParams } from './byteAugment.js';
 import type { Dataset } from './dataset.js';
 import { MT19937, type MT19937State } from './mt19937.js';
 
@@ -28,6 +29,12 @@ export interface BatchOptions {
   augment?: AugmentOptions | null;
   /** Seed of the iterator's MT19937 (default 0). */
   seed?: number;
+  /**
+   * AutoAugment / Cutout after the crop and flip (ByteAugmenter), drawn from
+   * their own MT19937 seeded with `seed` (give it a seed other than the
+   * iterator's, or the two streams coincide); null or absent for none.
+   */
+  byteAugment?: (ByteAugmentOptions & { seed: number }) | null;
 }
 
 /** Resumable iterator state: plain JSON, to store in a checkpoint. */
@@ -35,6 +42,8 @@ export interface BatchIteratorState {
   rng: MT19937State;
   /** Epochs planned so far. */
   epochs: number;
+  /** The ByteAugmenter's generator, present when byteAugment is on. */
+  byteRng?: MT19937State;
 }
 
 /** One epoch's plan: all its randomness is drawn when the epoch is created. */
@@ -65,6 +74,7 @@ export class BatchIterator {
   private readonly augment: AugmentOptions | null;
   private readonly shuffle: boolean;
   private readonly dropLast: boolean;
+  private readonly byteAugmenter: ByteAugmenter | null;
   readonly batchSize: number;
 
   constructor(
@@ -86,6 +96,8 @@ export class BatchIterator {
     this.dropLast = options.dropLast ?? false;
     this.lut = normalizationTable(options.mean, options.std);
     this.rng = new MT19937(options.seed ?? 0);
+    const bytes = options.byteAugment ? new ByteAugmenter(options.byteAugment, options.byteAugment.seed) : null;
+    this.byteAugmenter = bytes && bytes.enabled ? bytes : null;
   }
 
   /** Batches an epoch yields. */
@@ -94,9 +106,13 @@ export class BatchIterator {
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
-  /** Plans the next epoch (consumes its randomness now). */
+  /**
+   * Plans the next epoch (consumes its randomness now). With byteAugment on,
+   * the augmenter then draws each position's choices from its own generator,
+   * so that batch(k) stays deterministic.
+   */
   epoch(): Epoch {
-    const { dataset: ds, batchSize, augment, rng, lut } = this;
+    const { dataset: ds, batchSize, augment, rng, lut, byteAugmenter } = this;
     const n = ds.n;
     const order = this.shuffle ? rng.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
     let params: Int32Array | null = null;
@@ -109,10 +125,11 @@ export class BatchIterator {
         params[3 * p + 2] = a.flip ? 1 : 0;
       }
     }
+    const shape = { c: ds.c, h: ds.h, w: ds.w };
+    const extra: ByteAugmentParams[] | null = byteAugmenter ? Array.from({ length: n }, () => byteAugmenter.sample(shape)) : null;
     this.epochs++;
     const numBatches = this.numBatches;
     const pad = augment ? augment.pad : 0;
-    const shape = { c: ds.c, h: ds.h, w: ds.w };
     const size = ds.c * ds.h * ds.w;
     const batch = (k: number): Batch => {
       if (!Number.isInteger(k) || k < 0 || k >= numBatches) throw new RangeError(`batch ${k} outside [0, ${numBatches})`);
@@ -125,7 +142,15 @@ export class BatchIterator {
         const i = indices[j];
         const p = start + j;
         const a = params ? { top: params[3 * p], left: params[3 * p + 1], flip: params[3 * p + 2] === 1 } : null;
-        writeImage(ds.images, i * size, shape, a, pad, lut, x, j * size);
+        if (extra) {
+          // The byte path: crop and flip, AutoAugment / Cutout, then normalise.
+          let img = ds.images.subarray(i * size, (i + 1) * size);
+          if (a) img = padCrop(img, shape, pad, a.top, a.left);
+          if (a?.flip) img = hflip(img, shape);
+          writeImage(byteAugmenter!.applyWith(img, shape, extra[p]), 0, shape, null, 0, lut, x, j * size);
+        } else {
+          writeImage(ds.images, i * size, shape, a, pad, lut, x, j * size);
+        }
         y[j] = ds.labels[i];
       }
       return { x, y, indices, shape: [b, ds.c, ds.h, ds.w] };
@@ -141,12 +166,18 @@ export class BatchIterator {
   }
 
   getState(): BatchIteratorState {
-    return { rng: this.rng.getState(), epochs: this.epochs };
+    const state: BatchIteratorState = { rng: this.rng.getState(), epochs: this.epochs };
+    if (this.byteAugmenter) state.byteRng = this.byteAugmenter.getState();
+    return state;
   }
 
   setState(state: BatchIteratorState): void {
+    if (this.byteAugmenter && !state.byteRng) {
+      throw new TypeError('BatchIterator.setState: AutoAugment / Cutout are on but the saved state has no byteRng (saved without them?)');
+    }
     this.rng.setState(state.rng);
     this.epochs = state.epochs;
+    if (this.byteAugmenter) this.byteAugmenter.setState(state.byteRng!);
   }
 }
 

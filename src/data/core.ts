@@ -9,3 +9,8 @@ export * from './longtail.js';
 export * from './augment.js';
 export * from './batches.js';
 export * from "./png.js";
+export * from './imageOps.js';
+export * from './autoAugment.js';
+export * from './cutout.js';
+export * from './byteAugment.js';
+export * from './distributions.js';

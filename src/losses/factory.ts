@@ -43,8 +43,14 @@ export interface Loss {
   readonly name: LossName;
   /** True when compute() reads out.features (the feature-balanced loss). */
   readonly needsFeatures: boolean;
-  /** The training loss of one batch (a scalar, mean over the batch) at epoch `epoch` (0-based) of `epochs`. */
-  compute(out: LossInput, labels: Int32Array | ArrayLike<number>, epoch: number, epochs: number): Tensor;
+  /**
+   * The training loss of one batch (a scalar, mean over the batch) at epoch
+   * `epoch` (0-based) of `epochs`. `classWeights` (length C, e.g. a
+   * drwSchedule's weights for the epoch) weight the cross-entropy inside the
+   * loss, as torch's `weight=`; 'ldam-drw' and 'cb' re-weight by themselves
+   * and refuse them.
+   */
+  compute(out: LossInput, labels: Int32Array | ArrayLike<number>, epoch: number, epochs: number, classWeights?: ArrayLike<number> | null): Tensor;
 }
 
 /**
@@ -56,33 +62,52 @@ export interface Loss {
 export function makeLoss(name: LossName, config: LossConfig): Loss {
   const classCounts = checkCounts(config.classCounts, 'makeLoss');
   const counts = { classCounts };
+  const selfWeighted = (weights: ArrayLike<number> | null | undefined) => {
+    if (weights) throw new Error(`wasmtail: the '${name}' loss re-weights classes by itself and takes no extra class weights`);
+  };
   switch (name) {
     case 'ce':
-      return { name, needsFeatures: false, compute: (out, labels) => crossEntropy(out.logits, labels) };
+      return {
+        name,
+        needsFeatures: false,
+        compute: (out, labels, _epoch, _epochs, weights) => crossEntropy(out.logits, labels, { weights: weights ? Float32Array.from(weights) : null }),
+      };
     case 'fbl':
       return {
         name,
         needsFeatures: true,
-        compute: (out, labels, epoch, epochs) => {
+        compute: (out, labels, epoch, epochs, weights) => {
           if (!out.features) throw new Error("wasmtail: the 'fbl' loss needs the model's features (out.features)");
-          return featureBalanced(out.logits, out.features, labels, { ...counts, lambda: config.lambda, epoch, epochs, schedule: config.schedule });
+          return featureBalanced(out.logits, out.features, labels, { ...counts, lambda: config.lambda, epoch, epochs, schedule: config.schedule, weights });
         },
       };
     case 'focal':
-      return { name, needsFeatures: false, compute: (out, labels) => focal(out.logits, labels, { gamma: config.gamma }) };
+      return { name, needsFeatures: false, compute: (out, labels, _epoch, _epochs, weights) => focal(out.logits, labels, { gamma: config.gamma, weights }) };
     case 'ldam-drw':
       return {
         name,
         needsFeatures: false,
-        compute: (out, labels, epoch, epochs) => {
+        compute: (out, labels, epoch, epochs, extra) => {
+          selfWeighted(extra);
           const weights = drwWeights(classCounts, epoch, config.drwEpoch ?? Math.round(0.8 * epochs), config.beta);
           return ldam(out.logits, labels, { ...counts, maxM: config.maxM, s: config.s, weights });
         },
       };
     case 'cb':
-      return { name, needsFeatures: false, compute: (out, labels) => classBalanced(out.logits, labels, { ...counts, beta: config.beta }) };
+      return {
+        name,
+        needsFeatures: false,
+        compute: (out, labels, _epoch, _epochs, extra) => {
+          selfWeighted(extra);
+          return classBalanced(out.logits, labels, { ...counts, beta: config.beta });
+        },
+      };
     case 'balanced-softmax':
-      return { name, needsFeatures: false, compute: (out, labels) => logitAdjusted(out.logits, labels, { ...counts, tau: config.tau }) };
+      return {
+        name,
+        needsFeatures: false,
+        compute: (out, labels, _epoch, _epochs, weights) => logitAdjusted(out.logits, labels, { ...counts, tau: config.tau, weights }),
+      };
     default:
       throw new Error(`wasmtail: makeLoss(): unknown loss '${String(name)}' (expected one of ${LOSS_NAMES.join(', ')})`);
   }

@@ -1,6 +1,7 @@
 // Feature-balanced loss (Li, Cheung, Jiang, ICME 2022) with its curriculum.
-import type { Tensor } from '../tensor.js';
-import { featureBalancedLoss } from '../ops/index.js';
+import { type Tensor, full, tensor } from '../tensor.js';
+import { add, crossEntropy, div, featureBalanceWeights, featureBalancedLoss, mul, sqrt, sub, sumTo } from '../ops/index.js';
+import { checkBatch, checkCounts } from './common.js';
 
 /** How the curriculum factor grows with the epoch; see fblCurriculum. */
 export type CurriculumSchedule = 'relative' | 'reference';
@@ -51,6 +52,8 @@ export interface FeatureBalancedConfig {
   epochs: number;
   /** Curriculum schedule, by name or as an object (default 'relative'). */
   schedule?: CurriculumSchedule | Curriculum;
+  /** Per-class weights (length C), torch's `weight=` on the cross-entropy (a weighted mean), e.g. from drwSchedule. */
+  weights?: ArrayLike<number> | null;
 }
 
 /**
@@ -63,5 +66,22 @@ export interface FeatureBalancedConfig {
 export function featureBalanced(logits: Tensor, features: Tensor, labels: Int32Array | ArrayLike<number>, config: FeatureBalancedConfig): Tensor {
   const { schedule = 'relative' } = config;
   const curr = typeof schedule === 'object' ? schedule.at({ index: config.epoch, length: config.epochs }) : fblCurriculum(config.epoch, config.epochs, schedule);
-  return featureBalancedLoss(logits, features, labels, { classCounts: config.classCounts, lambda: config.lambda ?? 60, curr });
+  const lambda = config.lambda ?? 60;
+  if (!config.weights) return featureBalancedLoss(logits, features, labels, { classCounts: config.classCounts, lambda, curr });
+  return weightedFeatureBalanced(logits, features, labels, config.classCounts, lambda * curr, config.weights);
+}
+
+/**
+ * The weighted form, composed from ops because the fused kernel has no
+ * weights: cross_entropy(z - s / (||f|| + 1e-12), y, weight=w) with
+ * s_j = curr * lambda * lam_j, the kernel's formula term for term.
+ */
+function weightedFeatureBalanced(logits: Tensor, features: Tensor, labels: Int32Array | ArrayLike<number>,
+  classCounts: ArrayLike<number>, strength: number, weights: ArrayLike<number>): Tensor {
+  const { n, c, y } = checkBatch(logits, labels, 'featureBalanced');
+  checkCounts(classCounts, 'featureBalanced', c);
+  if (weights.length !== c) throw new Error(`wasmtail: featureBalanced(): ${weights.length} class weights for ${c} classes`);
+  const stimulus = tensor(Float32Array.from(featureBalanceWeights(classCounts), (v) => strength * v), [1, c]);
+  const norm = add(sqrt(sumTo(mul(features, features), [n, 1])), full([1, 1], 1e-12));
+  return crossEntropy(sub(logits, div(stimulus, norm)), y, { weights: Float32Array.from(weights) });
 }

@@ -13,3 +13,5 @@ export { ldam, ldamMargins, drwWeights, type LdamConfig } from './ldam.js';
 export { classBalanced, classBalancedWeights, type ClassBalancedConfig } from './classBalanced.js';
 export { logitAdjusted, logitAdjustments, type LogitAdjustedConfig } from './logitAdjusted.js';
 export { makeLoss, LOSS_NAMES, type LossName, type LossConfig, type LossInput, type Loss } from './factory.js';
+export { drwSchedule, type ClassWeightSchedule, type DrwOptions } from './drw.js';
+export { mixup, cutmix, mixedLoss, mixingActive, BatchMixer, type BatchMixerOptions, type MixedBatch, type LabelLoss } from './mixing.js';

@@ -15,6 +15,8 @@ export interface LogitAdjustedConfig {
   classCounts: ArrayLike<number>;
   /** Default 1: balanced softmax (whose log n_j differs from log pi_j by a constant the softmax ignores). */
   tau?: number;
+  /** Per-class weights (length C), torch's `weight=` (a weighted mean), e.g. from drwSchedule. */
+  weights?: ArrayLike<number> | null;
 }
 
 /**
@@ -26,5 +28,6 @@ export function logitAdjusted(logits: Tensor, labels: Int32Array | ArrayLike<num
   const { c, y } = checkBatch(logits, labels, 'logitAdjusted');
   checkCounts(config.classCounts, 'logitAdjusted', c);
   const offsets = tensor(Float32Array.from(logitAdjustments(config.classCounts, config.tau ?? 1)), [1, c]);
-  return crossEntropy(add(logits, offsets), y);
+  if (config.weights && config.weights.length !== c) throw new Error(`wasmtail: logitAdjusted(): ${config.weights.length} class weights for ${c} classes`);
+  return crossEntropy(add(logits, offsets), y, { weights: config.weights ? Float32Array.from(config.weights) : null });
 }

@@ -6,3 +6,5 @@ export { evaluate, type EvalMetrics } from './evaluate.js';
 export { argmax, countCorrect, shotGroup, perClassAccuracy, groupAccuracy, type ShotGroup } from './metrics.js';
 export { loadRunData, shippedDataDir, type RunData } from './data.js';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint.js';
+export { PosthocScorer, logitAdjustedLogits, tauNormalizedWeight, tauNormalizedLogits, shotAccuracy, type PosthocMetrics, type PosthocOptions, type ShotAccuracy } from './posthoc.js';
+export { resolveToolboxOptions, TOOLBOX_DEFAULTS, type ToolboxOptions, type ToolboxInput } from './toolboxOptions.js';
