@@ -11,13 +11,13 @@ export function downsamplePadChannels(x: usize, y: usize, n: i32, c: i32, h: i32
   const oc = c + 2 * padC;
   for (let i = 0; i < n; i++) {
     fill(at(y, i * oc * oh * ow), 0, padC * oh * ow);
-    fill(at(y, ((i * oc) + padC + c) * oh * ow), 0, padC * oh * ow);
+    fill(at(y, (i * oc + padC + c) * oh * ow), 0, padC * oh * ow);
     for (let ch = 0; ch < c; ch++) {
       const src = at(x, (i * c + ch) * h * w);
       const dst = at(y, (i * oc + ch + padC) * oh * ow);
       for (let yy = 0; yy < oh; yy++) {
-        const row = src + (<usize>(yy * stride * w) << 2);
-        const out = dst + (<usize>(yy * ow) << 2);
+        const row = src + ((<usize>(yy * stride * w)) << 2);
+        const out = dst + ((<usize>(yy * ow)) << 2);
         for (let xx = 0; xx < ow; xx++) store<f32>(at(out, xx), load<f32>(at(row, xx * stride)));
       }
     }
@@ -35,8 +35,8 @@ export function downsamplePadChannelsBackward(dy: usize, dx: usize, n: i32, c: i
       const src = at(dy, (i * oc + ch + padC) * oh * ow);
       const dst = at(dx, (i * c + ch) * h * w);
       for (let yy = 0; yy < oh; yy++) {
-        const row = dst + (<usize>(yy * stride * w) << 2);
-        const g = src + (<usize>(yy * ow) << 2);
+        const row = dst + ((<usize>(yy * stride * w)) << 2);
+        const g = src + ((<usize>(yy * ow)) << 2);
         for (let xx = 0; xx < ow; xx++) store<f32>(at(row, xx * stride), load<f32>(at(g, xx)));
       }
     }

@@ -82,7 +82,7 @@ const TILES: i32 = 64;
  * WINOGRAD_FILTER_MODE is given (asc --use), so that the forced build of the
  * tests forces both, and a bench can switch this one alone.
  */
-// @ts-ignore: an optional compile-time constant
+// @ts-expect-error: an optional compile-time constant
 const FILTER_MODE: i32 = isDefined(WINOGRAD_FILTER_MODE) ? WINOGRAD_FILTER_MODE : MODE;
 
 /**

@@ -101,7 +101,7 @@ export const SPILL_BYTES: i32 = 256;
  * other modes with asc --use WINOGRAD_MODE=0|2 to A/B both paths through the
  * same exports.
  */
-// @ts-ignore: an optional compile-time constant
+// @ts-expect-error: an optional compile-time constant
 export const MODE: i32 = isDefined(WINOGRAD_MODE) ? WINOGRAD_MODE : 1;
 
 /**

@@ -14,7 +14,11 @@ const arch = (process.argv[5] ?? 'resnet32') as 'resnet20' | 'resnet32';
 
 await wt.init({ backend: kind, ...(process.env.THREADS ? { threads: Number(process.env.THREADS) } : {}) });
 const model = wt.nn[arch]({ numClasses: 10, seed: 1 });
-const step = benchStep(model, Float32Array.from({ length: batch * 3 * 32 * 32 }, (_, i) => Math.sin(i * 0.37)), batch);
+const step = benchStep(
+  model,
+  Float32Array.from({ length: batch * 3 * 32 * 32 }, (_, i) => Math.sin(i * 0.37)),
+  batch,
+);
 const times: number[] = [];
 let loss = NaN;
 for (let i = 0; i < steps + 2; i++) {
@@ -26,6 +30,16 @@ for (let i = 0; i < steps + 2; i++) {
 }
 times.sort((a, b) => a - b);
 const ms = times[Math.floor(times.length / 2)];
-console.log(JSON.stringify({ backend: kind, arch, batch, steps, msPerStep: Number(ms.toFixed(1)), imagesPerSec: Number((batch / ms * 1000).toFixed(1)),
-  loss: Number(loss.toFixed(4)), engine: wt.info() }));
+console.log(
+  JSON.stringify({
+    backend: kind,
+    arch,
+    batch,
+    steps,
+    msPerStep: Number(ms.toFixed(1)),
+    imagesPerSec: Number(((batch / ms) * 1000).toFixed(1)),
+    loss: Number(loss.toFixed(4)),
+    engine: wt.info(),
+  }),
+);
 wt.shutdown();

@@ -43,10 +43,17 @@ function png(rgb: Uint8Array, w: number, h: number): Uint8Array {
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array())]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array()),
+  ]);
 }
 
-export async function runFolderEpochBench(opts: { images?: number; epochs?: number } = {}): Promise<{ rows: FolderEpochRow[]; notes: string[] }> {
+export async function runFolderEpochBench(
+  opts: { images?: number; epochs?: number } = {},
+): Promise<{ rows: FolderEpochRow[]; notes: string[] }> {
   const n = opts.images ?? 1024;
   const epochs = opts.epochs ?? 3;
   const root = mkdtempSync(join(tmpdir(), 'wasmtail-folder-epoch-'));
@@ -92,15 +99,24 @@ export async function runFolderEpochBench(opts: { images?: number; epochs?: numb
     ] as const) {
       const t0 = performance.now();
       const records: EpochRecord[] = [];
-      await train(resolveConfig({ ...cfg, out: join(root, `out-${label.replace(/ /g, '-')}`) } as Partial<TrainConfig>), { progress: quiet, onEpoch: (r) => records.push(r) });
+      await train(resolveConfig({ ...cfg, out: join(root, `out-${label.replace(/ /g, '-')}`) } as Partial<TrainConfig>), {
+        progress: quiet,
+        onEpoch: (r) => records.push(r),
+      });
       const total = (performance.now() - t0) / 1000;
       const epochsSeconds = records.reduce((s, r) => s + r.seconds, 0);
-      notes.push(`${label}: ${(total - epochsSeconds).toFixed(2)} s outside the epochs (loading${label.includes('PNG') ? ', decoding, caching' : ''}, plots)`);
-      for (const r of records) rows.push({ data: label, epoch: r.epoch, imagesPerSec: +r.imagesPerSec.toFixed(1), seconds: +r.seconds.toFixed(2) });
+      notes.push(
+        `${label}: ${(total - epochsSeconds).toFixed(2)} s outside the epochs (loading${label.includes('PNG') ? ', decoding, caching' : ''}, plots)`,
+      );
+      for (const r of records)
+        rows.push({ data: label, epoch: r.epoch, imagesPerSec: +r.imagesPerSec.toFixed(1), seconds: +r.seconds.toFixed(2) });
     }
     wt.shutdown();
-    const later = (label: string) => rows.filter((r) => r.data === label && r.epoch > 1).reduce((s, r) => s + r.imagesPerSec, 0) / (epochs - 1);
-    notes.push(`epochs after the first, mean images/s: PNG folder / CIFAR binary = ${(later('PNG folder') / later('CIFAR binary')).toFixed(3)}`);
+    const later = (label: string) =>
+      rows.filter((r) => r.data === label && r.epoch > 1).reduce((s, r) => s + r.imagesPerSec, 0) / (epochs - 1);
+    notes.push(
+      `epochs after the first, mean images/s: PNG folder / CIFAR binary = ${(later('PNG folder') / later('CIFAR binary')).toFixed(3)}`,
+    );
     return { rows, notes };
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -57,10 +57,16 @@ function rowsOf(bench: Bench, flops: Map<string, number>, build: string, threads
     const r = task.result;
     if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}`);
     const [kernel, shape] = task.name.split('|');
-    const ms = r.latency.p50, f = flops.get(task.name)!;
+    const ms = r.latency.p50,
+      f = flops.get(task.name)!;
     return {
-      kernel, shape, build, threads, ms: +ms.toFixed(3),
-      gflops: +(f / ms / 1e6).toFixed(2), bestGflops: +(f / r.latency.min / 1e6).toFixed(2),
+      kernel,
+      shape,
+      build,
+      threads,
+      ms: +ms.toFixed(3),
+      gflops: +(f / ms / 1e6).toFixed(2),
+      bestGflops: +(f / r.latency.min / 1e6).toFixed(2),
     };
   });
 }
@@ -80,12 +86,20 @@ async function kernels(simd: 'plain' | 'relaxed', threads: number, time: number,
     b.write(s, random(n));
     return s;
   };
-  const pa = store(N * N), pb = store(N * N), pc = store(N * N);
+  const pa = store(N * N),
+    pb = store(N * N),
+    pc = store(N * N);
   add(`sgemm|${N}x${N}x${N}`, 2 * N ** 3, () => b.gemm(false, false, N, N, N, 1, pa, pb, 0, pc));
   add(`sgemm transB|${N}x${N}x${N}`, 2 * N ** 3, () => b.gemm(false, true, N, N, N, 1, pa, pb, 0, pc));
   for (const g of convs ? CONV_SHAPES : []) {
-    const xLen = g.n * g.c * g.h * g.w, yLen = g.n * g.oc * g.oh * g.ow, wLen = g.oc * g.c * g.kh * g.kw;
-    const x = store(xLen), w = store(wLen), y = store(yLen), dx = store(xLen), dw = store(wLen);
+    const xLen = g.n * g.c * g.h * g.w,
+      yLen = g.n * g.oc * g.oh * g.ow,
+      wLen = g.oc * g.c * g.kh * g.kw;
+    const x = store(xLen),
+      w = store(wLen),
+      y = store(yLen),
+      dx = store(xLen),
+      dw = store(wLen);
     const shape = `n${g.n} ${g.c}->${g.oc} ${g.kh}x${g.kw}${g.stride > 1 ? ` s${g.stride}` : ''} @${g.h}x${g.w}`;
     const f = 2 * g.n * g.oc * g.oh * g.ow * g.c * g.kh * g.kw;
     add(`conv2dForward|${shape}`, f, () => b.conv2dForward(x, w, y, g));
@@ -104,13 +118,23 @@ export async function runGemmBench(opts: { time?: number } = {}): Promise<GemmBe
   for (const relaxed of [false, true]) {
     for (const threads of [1, 2] as const) {
       const g = +(await peakGflops(relaxed, threads)).toFixed(2);
-      rows.push({ kernel: 'peak FMA probe', shape: '12 x f32x4 madd', build: relaxed ? 'relaxed-simd' : 'simd128', threads, ms: null, gflops: g, bestGflops: g });
+      rows.push({
+        kernel: 'peak FMA probe',
+        shape: '12 x f32x4 madd',
+        build: relaxed ? 'relaxed-simd' : 'simd128',
+        threads,
+        ms: null,
+        gflops: g,
+        bestGflops: g,
+      });
     }
   }
   for (const simd of ['plain', 'relaxed'] as const) {
     for (const threads of [1, 2]) rows.push(...(await kernels(simd, threads, time, true)));
   }
-  const a = random(N * N), b = random(N * N), c = new Float32Array(N * N);
+  const a = random(N * N),
+    b = random(N * N),
+    c = new Float32Array(N * N);
   const bench = new Bench({ time, warmupTime: 200, iterations: 5 });
   bench.add(`plain JS matmul|${N}x${N}x${N}`, () => matmulJs(N, N, N, a, b, c));
   await bench.run();
@@ -120,17 +144,23 @@ export async function runGemmBench(opts: { time?: number } = {}): Promise<GemmBe
 
 /** The issue's bars: sgemm 512^3 against the probe on one thread, and two threads against one. */
 export function gemmSummary(rows: GemmBenchRow[]): string[] {
-  const find = (kernel: string, build: string, threads: number) => rows.find((r) => r.kernel === kernel && r.build === build && r.threads === threads);
+  const find = (kernel: string, build: string, threads: number) =>
+    rows.find((r) => r.kernel === kernel && r.build === build && r.threads === threads);
   const out: string[] = [];
   for (const build of ['simd128', 'relaxed-simd']) {
-    const peak1 = find('peak FMA probe', build, 1), peak2 = find('peak FMA probe', build, 2);
-    const g1 = find('sgemm', build, 1), g2 = find('sgemm', build, 2);
+    const peak1 = find('peak FMA probe', build, 1),
+      peak2 = find('peak FMA probe', build, 2);
+    const g1 = find('sgemm', build, 1),
+      g2 = find('sgemm', build, 2);
     if (!peak1 || !g1 || !g2 || !peak2) continue;
-    out.push(`${build}: sgemm ${N}^3 ${g1.gflops} GFLOPS on 1 thread = ${(100 * g1.gflops / peak1.gflops).toFixed(0)}% of the probe's ` +
-      `${peak1.gflops}; ${g2.gflops} on 2 threads = ${(g2.gflops / g1.gflops).toFixed(2)}x one thread, ` +
-      `${(100 * g2.gflops / peak2.gflops).toFixed(0)}% of the 2-thread probe's ${peak2.gflops}`);
+    out.push(
+      `${build}: sgemm ${N}^3 ${g1.gflops} GFLOPS on 1 thread = ${((100 * g1.gflops) / peak1.gflops).toFixed(0)}% of the probe's ` +
+        `${peak1.gflops}; ${g2.gflops} on 2 threads = ${(g2.gflops / g1.gflops).toFixed(2)}x one thread, ` +
+        `${((100 * g2.gflops) / peak2.gflops).toFixed(0)}% of the 2-thread probe's ${peak2.gflops}`,
+    );
   }
-  const js = rows.find((r) => r.kernel === 'plain JS matmul'), best = find('sgemm', 'relaxed-simd', 1);
+  const js = rows.find((r) => r.kernel === 'plain JS matmul'),
+    best = find('sgemm', 'relaxed-simd', 1);
   if (js && best) out.push(`sgemm ${N}^3 (relaxed, 1 thread): ${(best.gflops / js.gflops).toFixed(1)}x the plain-JS matmul`);
   return out;
 }

@@ -49,13 +49,16 @@ print(times[len(times) // 2] / len(files))
 
 export async function runImageBench(opts: { images?: number; time?: number } = {}): Promise<{ rows: ImageBenchRow[]; notes: string[] }> {
   const notes: string[] = [];
-  if (!PYTHON) return { rows: [], notes: ['skipped: no python3 with Pillow and numpy (Debian python3-pil) to write the JPEGs and time Pillow'] };
+  if (!PYTHON)
+    return { rows: [], notes: ['skipped: no python3 with Pillow and numpy (Debian python3-pil) to write the JPEGs and time Pillow'] };
   const n = opts.images ?? 64;
   const dir = mkdtempSync(join(tmpdir(), 'wasmtail-jpeg-bench-'));
   try {
     const made = spawnSync(PYTHON, ['-', dir, String(n)], { input: WRITE, encoding: 'utf8' });
     if (made.status !== 0) throw new Error(`writing the JPEGs failed: ${made.stderr}`);
-    const files = readdirSync(dir).sort().map((f) => new Uint8Array(readFileSync(join(dir, f))));
+    const files = readdirSync(dir)
+      .sort()
+      .map((f) => new Uint8Array(readFileSync(join(dir, f))));
     const bench = new Bench({ time: opts.time ?? 3000, warmupTime: 500 });
     bench.add('wasmtail', () => {
       for (const bytes of files) rgbaToImage(decodeJpeg(bytes), 3, 32, 32);

@@ -20,7 +20,9 @@ const cpu = (() => {
 })();
 console.log(`machine: ${cpu}, Node ${process.version}${quick ? ' (--quick: smoke run, numbers are not results)' : ''}\n`);
 
-console.log('GEMM and convolution, WASM plain and relaxed SIMD, 1 and 2 threads (the peak-FMA probe as the ceiling, plain-JS matmul as the baseline):');
+console.log(
+  'GEMM and convolution, WASM plain and relaxed SIMD, 1 and 2 threads (the peak-FMA probe as the ceiling, plain-JS matmul as the baseline):',
+);
 const gemm = await runGemmBench(quick ? { time: 100 } : {});
 console.table(gemm);
 for (const line of gemmSummary(gemm)) console.log(line);
@@ -34,12 +36,17 @@ for (const batch of [...new Set(rows.map((r) => r.batch))]) {
   for (const threads of [1, 2]) {
     const our = rows.find((r) => r.batch === batch && r.what === 'train step' && r.engine.startsWith('wasmtail') && r.threads === threads);
     const peer = rows.find((r) => r.batch === batch && r.what === 'train step' && r.engine.startsWith('PyTorch') && r.threads === threads);
-    if (our && peer) console.log(`train step, batch ${batch}, ${threads} thread${threads > 1 ? 's' : ''}: wasmtail / PyTorch = ${(our.imagesPerSec / peer.imagesPerSec).toFixed(2)}`);
+    if (our && peer)
+      console.log(
+        `train step, batch ${batch}, ${threads} thread${threads > 1 ? 's' : ''}: wasmtail / PyTorch = ${(our.imagesPerSec / peer.imagesPerSec).toFixed(2)}`,
+      );
   }
 }
 console.log();
 
-console.log('ResNet-32 inference (eval mode, same weights everywhere), images/s at batch 64 and latency at batch 1, against TF.js WASM, onnxruntime-node and PyTorch:');
+console.log(
+  'ResNet-32 inference (eval mode, same weights everywhere), images/s at batch 64 and latency at batch 1, against TF.js WASM, onnxruntime-node and PyTorch:',
+);
 const infer = await runInferBench(quick ? { runs: 3 } : {});
 console.table(infer.rows);
 for (const n of infer.notes) console.log(n);

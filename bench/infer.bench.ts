@@ -84,7 +84,8 @@ function randomImages(n: number, seed: number): Float32Array {
 
 function nchwToNhwc(x: Float32Array, n: number, c: number, h: number, w: number): Float32Array {
   const y = new Float32Array(x.length);
-  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) y[(i * h * w + p) * c + ch] = x[(i * c + ch) * h * w + p];
+  for (let i = 0; i < n; i++)
+    for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) y[(i * h * w + p) * c + ch] = x[(i * c + ch) * h * w + p];
   return y;
 }
 
@@ -106,10 +107,15 @@ function benchState(model: ReturnType<typeof wt.nn.resnet32>): State {
   return state;
 }
 
-interface CheckLogits { [engine: string]: Float32Array }
+interface CheckLogits {
+  [engine: string]: Float32Array;
+}
 
-async function wasmtail(state: State | null, threadsList: number[], opts: InferBenchOptions):
-  Promise<{ rows: InferBenchRow[]; state: State; check: Float32Array; notes: string[] }> {
+async function wasmtail(
+  state: State | null,
+  threadsList: number[],
+  opts: InferBenchOptions,
+): Promise<{ rows: InferBenchRow[]; state: State; check: Float32Array; notes: string[] }> {
   const rows: InferBenchRow[] = [];
   const notes: string[] = [];
   let check: Float32Array = new Float32Array(0);
@@ -143,27 +149,57 @@ type T4 = import('@tensorflow/tfjs-core').Tensor4D;
 type T1 = import('@tensorflow/tfjs-core').Tensor1D;
 type T2 = import('@tensorflow/tfjs-core').Tensor2D;
 
-interface TfConvBn { w: T4; mean: T1; variance: T1; offset: T1; scale: T1; foldedW: T4; foldedB: T1; stride: number }
-interface TfNet { stem: TfConvBn; blocks: { c1: TfConvBn; c2: TfConvBn; padC: number | null }[]; fcW: T2; fcB: T1 }
+interface TfConvBn {
+  w: T4;
+  mean: T1;
+  variance: T1;
+  offset: T1;
+  scale: T1;
+  foldedW: T4;
+  foldedB: T1;
+  stride: number;
+}
+interface TfNet {
+  stem: TfConvBn;
+  blocks: { c1: TfConvBn; c2: TfConvBn; padC: number | null }[];
+  fcW: T2;
+  fcB: T1;
+}
 
 function tfNet(tf: Tf, state: State): TfNet {
   const convBn = (conv: string, bn: string, stride: number): TfConvBn => {
-    const { shape: [o, i, kh, kw], data } = state[`${conv}.weight`];
-    const g = state[`${bn}.weight`].data, b = state[`${bn}.bias`].data, m = state[`${bn}.running_mean`].data, v = state[`${bn}.running_var`].data;
+    const {
+      shape: [o, i, kh, kw],
+      data,
+    } = state[`${conv}.weight`];
+    const g = state[`${bn}.weight`].data,
+      b = state[`${bn}.bias`].data,
+      m = state[`${bn}.running_mean`].data,
+      v = state[`${bn}.running_var`].data;
     // OIHW (PyTorch, wasmtail) to HWIO (TF); the folded copy scales each output channel by gamma / sqrt(var + eps).
-    const hwio = new Float32Array(data.length), folded = new Float32Array(data.length);
+    const hwio = new Float32Array(data.length),
+      folded = new Float32Array(data.length);
     for (let oc = 0; oc < o; oc++) {
       const s = g[oc] / Math.sqrt(v[oc] + EPS);
-      for (let ic = 0; ic < i; ic++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) {
-        const src = ((oc * i + ic) * kh + y) * kw + x, dst = ((y * kw + x) * i + ic) * o + oc;
-        hwio[dst] = data[src];
-        folded[dst] = data[src] * s;
-      }
+      for (let ic = 0; ic < i; ic++)
+        for (let y = 0; y < kh; y++)
+          for (let x = 0; x < kw; x++) {
+            const src = ((oc * i + ic) * kh + y) * kw + x,
+              dst = ((y * kw + x) * i + ic) * o + oc;
+            hwio[dst] = data[src];
+            folded[dst] = data[src] * s;
+          }
     }
-    const foldedB = Float32Array.from(b, (beta, oc) => beta - m[oc] * g[oc] / Math.sqrt(v[oc] + EPS));
+    const foldedB = Float32Array.from(b, (beta, oc) => beta - (m[oc] * g[oc]) / Math.sqrt(v[oc] + EPS));
     return {
-      w: tf.tensor4d(hwio, [kh, kw, i, o]), foldedW: tf.tensor4d(folded, [kh, kw, i, o]), foldedB: tf.tensor1d(foldedB),
-      mean: tf.tensor1d(m), variance: tf.tensor1d(v), offset: tf.tensor1d(b), scale: tf.tensor1d(g), stride,
+      w: tf.tensor4d(hwio, [kh, kw, i, o]),
+      foldedW: tf.tensor4d(folded, [kh, kw, i, o]),
+      foldedB: tf.tensor1d(foldedB),
+      mean: tf.tensor1d(m),
+      variance: tf.tensor1d(v),
+      offset: tf.tensor1d(b),
+      scale: tf.tensor1d(g),
+      stride,
     };
   };
   const blocks: TfNet['blocks'] = [];
@@ -172,18 +208,32 @@ function tfNet(tf: Tf, state: State): TfNet {
     for (let j = 0; j < 5; j++) {
       const stride = j === 0 && stage > 0 ? 2 : 1;
       const p = `layer${stage + 1}.${j}`;
-      blocks.push({ c1: convBn(`${p}.conv1`, `${p}.bn1`, stride), c2: convBn(`${p}.conv2`, `${p}.bn2`, 1), padC: stride !== 1 || inPlanes !== planes ? (planes - inPlanes) / 2 : null });
+      blocks.push({
+        c1: convBn(`${p}.conv1`, `${p}.bn1`, stride),
+        c2: convBn(`${p}.conv2`, `${p}.bn2`, 1),
+        padC: stride !== 1 || inPlanes !== planes ? (planes - inPlanes) / 2 : null,
+      });
       inPlanes = planes;
     }
   });
   const fc = state['linear.weight'];
-  return { stem: convBn('conv1', 'bn1', 1), blocks, fcW: tf.tensor2d(fc.data, fc.shape as [number, number]), fcB: tf.tensor1d(state['linear.bias'].data) };
+  return {
+    stem: convBn('conv1', 'bn1', 1),
+    blocks,
+    fcW: tf.tensor2d(fc.data, fc.shape as [number, number]),
+    fcB: tf.tensor1d(state['linear.bias'].data),
+  };
 }
 
 // Option-A shortcut: x[:, ::2, ::2, :] zero-padded by padC channels on each side.
 function shortcut(tf: Tf, x: T4, padC: number | null): T4 {
   if (padC === null) return x;
-  return tf.pad(tf.stridedSlice(x, [0, 0, 0, 0], x.shape, [1, 2, 2, 1]) as T4, [[0, 0], [0, 0], [0, 0], [padC, padC]]);
+  return tf.pad(tf.stridedSlice(x, [0, 0, 0, 0], x.shape, [1, 2, 2, 1]) as T4, [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+    [padC, padC],
+  ]);
 }
 
 function tfForwardPlain(tf: Tf, net: TfNet, x: T4): T2 {
@@ -209,7 +259,10 @@ function tfForwardFused(tf: Tf, net: TfNet, x: T4): T2 {
   return tf.add(tf.matMul(tf.mean(h, [1, 2]) as T2, net.fcW, false, true), net.fcB);
 }
 
-async function tfjs(state: State, opts: InferBenchOptions): Promise<{ rows: InferBenchRow[]; checks: CheckLogits; notes: string[] } | string> {
+async function tfjs(
+  state: State,
+  opts: InferBenchOptions,
+): Promise<{ rows: InferBenchRow[]; checks: CheckLogits; notes: string[] } | string> {
   let tf: Tf, wasm: typeof import('@tensorflow/tfjs-backend-wasm');
   try {
     tf = await import('@tensorflow/tfjs-core');
@@ -223,12 +276,19 @@ async function tfjs(state: State, opts: InferBenchOptions): Promise<{ rows: Infe
   const mt = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   // The backend picks its binary from these two flags (backend_wasm.js, getPathToWasmBinary).
   const binary = simd && mt ? 'tfjs-backend-wasm-threaded-simd.wasm' : simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
-  const notes = [`TF.js ${tf.version_core} WASM backend ${wasm.version_wasm}: ${binary}, ${wasm.getThreadsCount()} thread` +
-    (mt ? '' : " (tfjs-backend-wasm turns threads off under Node: WASM_HAS_MULTITHREAD_SUPPORT is false when IS_NODE, so only 1-thread rows)")];
+  const notes = [
+    `TF.js ${tf.version_core} WASM backend ${wasm.version_wasm}: ${binary}, ${wasm.getThreadsCount()} thread` +
+      (mt
+        ? ''
+        : ' (tfjs-backend-wasm turns threads off under Node: WASM_HAS_MULTITHREAD_SUPPORT is false when IS_NODE, so only 1-thread rows)'),
+  ];
   const net = tfNet(tf, state);
   const rows: InferBenchRow[] = [];
   const checks: CheckLogits = {};
-  const variants = [['ops as written', tfForwardPlain], ['BN folded, fused conv+bias+ReLU', tfForwardFused]] as const;
+  const variants = [
+    ['ops as written', tfForwardPlain],
+    ['BN folded, fused conv+bias+ReLU', tfForwardFused],
+  ] as const;
   const checkX = nchwToNhwc(randomImages(CHECK_BATCH, 99), CHECK_BATCH, 3, 32, 32);
   for (const [label, fwd] of variants) {
     const engine = `TF.js ${tf.version_core} WASM ${simd ? 'SIMD' : 'scalar'} (${label})`;
@@ -298,7 +358,8 @@ function writeState(dir: string, state: State): void {
     return e;
   });
   const blob = new Uint8Array(offset);
-  for (const e of manifest) blob.set(new Uint8Array(state[e.name].data.buffer, state[e.name].data.byteOffset, state[e.name].data.byteLength), e.offset);
+  for (const e of manifest)
+    blob.set(new Uint8Array(state[e.name].data.buffer, state[e.name].data.byteOffset, state[e.name].data.byteLength), e.offset);
   writeFileSync(join(dir, 'weights.bin'), blob);
   writeFileSync(join(dir, 'weights.json'), JSON.stringify(manifest));
   const x = randomImages(CHECK_BATCH, 99);
@@ -310,19 +371,44 @@ function readF32(path: string): Float32Array {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-function torch(dir: string, threadsList: number[], opts: InferBenchOptions, timeIt: boolean):
-  { version: string; rows: InferBenchRow[]; check: Float32Array } | string {
+function torch(
+  dir: string,
+  threadsList: number[],
+  opts: InferBenchOptions,
+  timeIt: boolean,
+): { version: string; rows: InferBenchRow[]; check: Float32Array } | string {
   const python = process.env.WASMTAIL_PYTHON ?? '/usr/bin/python3';
-  const r = spawnSync(python, ['-c', TORCH, SCRIPTS, dir, JSON.stringify(opts.batches ?? [64, 1]), JSON.stringify(threadsList), String(opts.runs ?? 0), timeIt ? '1' : '0'],
-    { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) return `${python} with torch not available or the ONNX export failed (${(r.stderr || String(r.error)).trim().split('\n').pop()})`;
+  const r = spawnSync(
+    python,
+    [
+      '-c',
+      TORCH,
+      SCRIPTS,
+      dir,
+      JSON.stringify(opts.batches ?? [64, 1]),
+      JSON.stringify(threadsList),
+      String(opts.runs ?? 0),
+      timeIt ? '1' : '0',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  if (r.status !== 0)
+    return `${python} with torch not available or the ONNX export failed (${(r.stderr || String(r.error)).trim().split('\n').pop()})`;
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { version: string; rows: { threads: number; batch: number; ms: number }[] };
   const engine = `PyTorch ${out.version} CPU (eager)`;
-  return { version: out.version, rows: out.rows.map((x) => row(engine, x.threads, x.batch, x.ms)), check: readF32(join(dir, 'torch-check.bin')) };
+  return {
+    version: out.version,
+    rows: out.rows.map((x) => row(engine, x.threads, x.batch, x.ms)),
+    check: readF32(join(dir, 'torch-check.bin')),
+  };
 }
 
-async function onnxruntime(dir: string, threadsList: number[], opts: InferBenchOptions, torchVersion: string):
-  Promise<{ rows: InferBenchRow[]; check: Float32Array; notes: string[] } | string> {
+async function onnxruntime(
+  dir: string,
+  threadsList: number[],
+  opts: InferBenchOptions,
+  torchVersion: string,
+): Promise<{ rows: InferBenchRow[]; check: Float32Array; notes: string[] } | string> {
   let ort: typeof import('onnxruntime-node');
   try {
     ort = await import('onnxruntime-node');
@@ -336,9 +422,14 @@ async function onnxruntime(dir: string, threadsList: number[], opts: InferBenchO
   for (const threads of threadsList) {
     // 'all' is onnxruntime's default level: it folds batch norm into the convolutions and fuses the ReLUs.
     const session = await ort.InferenceSession.create(join(dir, 'resnet32.onnx'), {
-      intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', executionProviders: ['cpu'],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      executionProviders: ['cpu'],
     });
-    const run = async (x: Float32Array, n: number) => (await session.run({ x: new ort.Tensor('float32', x, [n, 3, 32, 32]) })).logits.data as Float32Array;
+    const run = async (x: Float32Array, n: number) =>
+      (await session.run({ x: new ort.Tensor('float32', x, [n, 3, 32, 32]) })).logits.data as Float32Array;
     if (check.length === 0) check = await run(randomImages(CHECK_BATCH, 99), CHECK_BATCH);
     for (const batch of opts.batches ?? [64, 1]) {
       const x = randomImages(batch, batch);
@@ -347,12 +438,20 @@ async function onnxruntime(dir: string, threadsList: number[], opts: InferBenchO
     }
     await session.release();
   }
-  return { rows, check, notes: [`onnxruntime-node ${version}: ResNet-32 exported by torch.onnx.export (PyTorch ${torchVersion}, opset 13, dynamic batch axis) from scripts/torch_resnet.py's ResNet(5) with the bench's weights; intraOpNumThreads = threads, sequential execution, graph optimisation 'all'`] };
+  return {
+    rows,
+    check,
+    notes: [
+      `onnxruntime-node ${version}: ResNet-32 exported by torch.onnx.export (PyTorch ${torchVersion}, opset 13, dynamic batch axis) from scripts/torch_resnet.py's ResNet(5) with the bench's weights; intraOpNumThreads = threads, sequential execution, graph optimisation 'all'`,
+    ],
+  };
 }
 
 function compare(name: string, got: Float32Array, ref: Float32Array): string {
-  if (got.length !== ref.length) return `logit check: ${name} returned ${got.length} logits for the check batch, wasmtail ${ref.length}: MISMATCH`;
-  let diff = 0, scale = 0;
+  if (got.length !== ref.length)
+    return `logit check: ${name} returned ${got.length} logits for the check batch, wasmtail ${ref.length}: MISMATCH`;
+  let diff = 0,
+    scale = 0;
   for (let i = 0; i < ref.length; i++) {
     diff = Math.max(diff, Math.abs(got[i] - ref[i]));
     scale = Math.max(scale, Math.abs(ref[i]));
@@ -412,9 +511,17 @@ export function inferSummary(rows: InferBenchRow[]): string[] {
   for (const threads of [1, 2]) {
     const our = find('wasmtail', 64, threads);
     if (!our) continue;
-    const peers = [find('TF.js', 64, threads, 'ops as written'), find('TF.js', 64, threads, 'fused'), find('onnxruntime', 64, threads), find('PyTorch', 64, threads)];
+    const peers = [
+      find('TF.js', 64, threads, 'ops as written'),
+      find('TF.js', 64, threads, 'fused'),
+      find('onnxruntime', 64, threads),
+      find('PyTorch', 64, threads),
+    ];
     for (const p of peers) {
-      if (p) out.push(`inference, batch 64, ${threads} thread${threads > 1 ? 's' : ''}: wasmtail / ${p.engine} = ${(our.imagesPerSec / p.imagesPerSec).toFixed(2)} (${our.imagesPerSec} vs ${p.imagesPerSec} images/s)`);
+      if (p)
+        out.push(
+          `inference, batch 64, ${threads} thread${threads > 1 ? 's' : ''}: wasmtail / ${p.engine} = ${(our.imagesPerSec / p.imagesPerSec).toFixed(2)} (${our.imagesPerSec} vs ${p.imagesPerSec} images/s)`,
+        );
     }
   }
   const lat = rows.filter((r) => r.batch === 1);

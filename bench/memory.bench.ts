@@ -49,7 +49,14 @@ function peakKiB(): number {
   return process.resourceUsage().maxRSS;
 }
 
-interface ChildResult { engine: string; threads: number; startKiB: number; peakKiB: number; wasmBytes?: number; msPerStep: number }
+interface ChildResult {
+  engine: string;
+  threads: number;
+  startKiB: number;
+  peakKiB: number;
+  wasmBytes?: number;
+  msPerStep: number;
+}
 
 /** The wasmtail side, run as `node --import tsx bench/memory.bench.ts --child BATCH STEPS THREADS`. */
 async function child(batch: number, steps: number, threads: number): Promise<void> {
@@ -57,14 +64,22 @@ async function child(batch: number, steps: number, threads: number): Promise<voi
   const startKiB = peakKiB();
   await wt.init({ threads });
   const { benchStep } = await import('./trainerStep.js');
-  const step = benchStep(wt.nn.resnet32({ numClasses: 10 }), Float32Array.from({ length: batch * 3 * 32 * 32 }, () => Math.random() * 2 - 1), batch);
+  const step = benchStep(
+    wt.nn.resnet32({ numClasses: 10 }),
+    Float32Array.from({ length: batch * 3 * 32 * 32 }, () => Math.random() * 2 - 1),
+    batch,
+  );
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) await step();
   const msPerStep = (performance.now() - t0) / steps;
   const info = wt.info();
   const result: ChildResult = {
-    engine: `wasmtail (WASM ${info.build}, Node ${process.version})`, threads,
-    startKiB, peakKiB: peakKiB(), wasmBytes: info.memoryBytes as number, msPerStep,
+    engine: `wasmtail (WASM ${info.build}, Node ${process.version})`,
+    threads,
+    startKiB,
+    peakKiB: peakKiB(),
+    wasmBytes: info.memoryBytes as number,
+    msPerStep,
   };
   wt.shutdown();
   console.log(JSON.stringify(result));
@@ -100,24 +115,39 @@ function parse(r: ReturnType<typeof spawnSync>): ChildResult {
 
 function toRow(c: ChildResult): MemoryBenchRow {
   return {
-    engine: c.engine, threads: c.threads, peakRssMiB: mib(c.peakKiB), startRssMiB: mib(c.startKiB),
-    ...(c.wasmBytes !== undefined ? { wasmMemoryMiB: mib(c.wasmBytes / 1024) } : {}), msPerStep: +c.msPerStep.toFixed(1),
+    engine: c.engine,
+    threads: c.threads,
+    peakRssMiB: mib(c.peakKiB),
+    startRssMiB: mib(c.startKiB),
+    ...(c.wasmBytes !== undefined ? { wasmMemoryMiB: mib(c.wasmBytes / 1024) } : {}),
+    msPerStep: +c.msPerStep.toFixed(1),
   };
 }
 
 export async function runMemoryBench(opts: MemoryBenchOptions = {}): Promise<{ rows: MemoryBenchRow[]; notes: string[] }> {
-  const batch = opts.batch ?? 128, steps = opts.steps ?? 6, threadCounts = opts.threads ?? [1, 2];
+  const batch = opts.batch ?? 128,
+    steps = opts.steps ?? 6,
+    threadCounts = opts.threads ?? [1, 2];
   const rows: MemoryBenchRow[] = [];
-  const notes: string[] = [`training ResNet-32, batch ${batch}, ${steps} SGD steps, each engine and thread count in a fresh process; peak = its VmHWM (/proc/self/status)`];
+  const notes: string[] = [
+    `training ResNet-32, batch ${batch}, ${steps} SGD steps, each engine and thread count in a fresh process; peak = its VmHWM (/proc/self/status)`,
+  ];
   const python = process.env.WASMTAIL_PYTHON ?? '/usr/bin/python3';
   let torchMissing = false;
   for (const threads of threadCounts) {
     // tsx's loader runs in the child too, so startRssMiB shows what Node + tsx cost before wasmtail allocates anything.
-    const ours = spawnSync(process.execPath, ['--import', 'tsx', THIS_FILE, '--child', String(batch), String(steps), String(threads)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const ours = spawnSync(process.execPath, ['--import', 'tsx', THIS_FILE, '--child', String(batch), String(steps), String(threads)], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
     if (ours.status !== 0) throw new Error(`wasmtail memory child failed:\n${ours.stderr}`);
     rows.push(toRow(parse(ours)));
     if (torchMissing) continue;
-    const pt = spawnSync(python, ['-c', TORCH, SCRIPTS, String(batch), String(steps), String(threads)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const pt = spawnSync(python, ['-c', TORCH, SCRIPTS, String(batch), String(steps), String(threads)], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    });
     if (pt.status !== 0) {
       torchMissing = true;
       notes.push(`PyTorch skipped: ${python} with torch not available (${(pt.stderr || String(pt.error)).trim().split('\n').pop()})`);
@@ -133,15 +163,20 @@ function rowOf(rows: MemoryBenchRow[], engine: 'wasmtail' | 'PyTorch', threads: 
 export function memorySummary(rows: MemoryBenchRow[]): string[] {
   const lines: string[] = [];
   for (const threads of [...new Set(rows.map((r) => r.threads))]) {
-    const our = rowOf(rows, 'wasmtail', threads), torch = rowOf(rows, 'PyTorch', threads);
+    const our = rowOf(rows, 'wasmtail', threads),
+      torch = rowOf(rows, 'PyTorch', threads);
     if (!our || !torch) continue;
     lines.push(
       `peak RSS, training, ${threads} thread${threads > 1 ? 's' : ''}: wasmtail / PyTorch = ${(our.peakRssMiB / torch.peakRssMiB).toFixed(2)} (${our.peakRssMiB} vs ${torch.peakRssMiB} MiB); ` +
-      `above each runtime's start: ${(our.peakRssMiB - our.startRssMiB).toFixed(1)} vs ${(torch.peakRssMiB - torch.startRssMiB).toFixed(1)} MiB`,
+        `above each runtime's start: ${(our.peakRssMiB - our.startRssMiB).toFixed(1)} vs ${(torch.peakRssMiB - torch.startRssMiB).toFixed(1)} MiB`,
     );
   }
-  const one = rowOf(rows, 'wasmtail', 1), two = rowOf(rows, 'wasmtail', 2);
-  if (one && two) lines.push(`wasmtail's second thread adds ${(two.peakRssMiB - one.peakRssMiB).toFixed(1)} MiB of peak RSS (WASM memory ${one.wasmMemoryMiB} -> ${two.wasmMemoryMiB} MiB)`);
+  const one = rowOf(rows, 'wasmtail', 1),
+    two = rowOf(rows, 'wasmtail', 2);
+  if (one && two)
+    lines.push(
+      `wasmtail's second thread adds ${(two.peakRssMiB - one.peakRssMiB).toFixed(1)} MiB of peak RSS (WASM memory ${one.wasmMemoryMiB} -> ${two.wasmMemoryMiB} MiB)`,
+    );
   return lines;
 }
 

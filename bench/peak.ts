@@ -14,7 +14,7 @@ const FLOPS_PER_ITER = ACCUMULATORS * 4 * 2;
 function source(relaxed: boolean): string {
   const acc = Array.from({ length: ACCUMULATORS }, (_, i) => `c${i}`);
   // c = c * a + b: the multiply depends on the loop-carried value, so nothing can be hoisted out of the loop.
-  const step = (c: string) => relaxed ? `${c} = f32x4.relaxed_madd(${c}, a, b);` : `${c} = f32x4.add(f32x4.mul(${c}, a), b);`;
+  const step = (c: string) => (relaxed ? `${c} = f32x4.relaxed_madd(${c}, a, b);` : `${c} = f32x4.add(f32x4.mul(${c}, a), b);`);
   return `
 export function peak(iters: i32): f32 {
   const a = f32x4.splat(0.9999), b = f32x4.splat(0.0001);
@@ -22,7 +22,10 @@ export function peak(iters: i32): f32 {
   for (let i = 0; i < iters; i++) {
     ${acc.map(step).join('\n    ')}
   }
-  const s = ${acc.join(' + ').replace(/(c\d+) \+ /g, 'f32x4.add($1, ').replace(/$/, ')'.repeat(ACCUMULATORS - 1))};
+  const s = ${acc
+    .join(' + ')
+    .replace(/(c\d+) \+ /g, 'f32x4.add($1, ')
+    .replace(/$/, ')'.repeat(ACCUMULATORS - 1))};
   return f32x4.extract_lane(s, 0);
 }`;
 }
@@ -30,7 +33,9 @@ export function peak(iters: i32): f32 {
 async function compileProbe(relaxed: boolean): Promise<WebAssembly.Module> {
   if (relaxed && !(await enableRelaxedSimd())) throw new Error('relaxed SIMD is not available');
   const { binary, stderr, error } = await asc.compileString(source(relaxed), {
-    optimizeLevel: 3, runtime: 'stub', enable: relaxed ? ['simd', 'relaxed-simd'] : ['simd'],
+    optimizeLevel: 3,
+    runtime: 'stub',
+    enable: relaxed ? ['simd', 'relaxed-simd'] : ['simd'],
   } as Parameters<typeof asc.compileString>[1]);
   if (error || !binary) throw new Error(`peak probe did not compile: ${error}\n${stderr}`);
   return WebAssembly.compile(binary as Uint8Array<ArrayBuffer>);
@@ -48,7 +53,7 @@ parentPort.on('message', ({ module, iters }) => {
 /** GFLOPS of the probe, best of `repeats` runs of `iters` iterations per thread (a ceiling: the best run). */
 export async function peakGflops(relaxed: boolean, threads: 1 | 2, iters = 20_000_000, repeats = 5): Promise<number> {
   const module = await compileProbe(relaxed);
-  const peak = (new WebAssembly.Instance(module, {}).exports.peak as (n: number) => number);
+  const peak = new WebAssembly.Instance(module, {}).exports.peak as (n: number) => number;
   peak(iters / 10);
   const worker = threads === 2 ? new Worker(WORKER, { eval: true }) : null;
   let best = 0;

@@ -20,7 +20,11 @@ function fastest(repeats, fn) {
   return +best.toFixed(1);
 }
 
-const runtime = globalThis.Bun ? `bun ${globalThis.Bun.version}` : globalThis.Deno ? `deno ${globalThis.Deno.version.deno}` : `node ${process.version}`;
+const runtime = globalThis.Bun
+  ? `bun ${globalThis.Bun.version}`
+  : globalThis.Deno
+    ? `deno ${globalThis.Deno.version.deno}`
+    : `node ${process.version}`;
 const row = { runtime };
 const x = Float32Array.from({ length: 64 * 3 * 32 * 32 }, (_, i) => Math.sin(i));
 const labels = Array.from({ length: 64 }, (_, i) => i % 10);
@@ -28,11 +32,16 @@ const labels = Array.from({ length: 64 }, (_, i) => i % 10);
 for (const threads of [1, 2]) {
   await wt.init({ simd: 'plain', threads });
   if (threads === 1) {
-    const a = wt.tensor(Float32Array.from({ length: 512 * 512 }, (_, i) => Math.cos(i)), [512, 512]);
+    const a = wt.tensor(
+      Float32Array.from({ length: 512 * 512 }, (_, i) => Math.cos(i)),
+      [512, 512],
+    );
     row.matmul512Ms = fastest(10, () => wt.tidy(() => wt.matmul(a, a).toFloat32Array()));
     const model = wt.nn.resnet20({ numClasses: 10, seed: 7 });
     model.eval();
-    row.forward64Ms = fastest(6, () => wt.tidy(() => wt.noGrad(() => model.forward(wt.tensor(x, [64, 3, 32, 32])).logits.toFloat32Array())));
+    row.forward64Ms = fastest(6, () =>
+      wt.tidy(() => wt.noGrad(() => model.forward(wt.tensor(x, [64, 3, 32, 32])).logits.toFloat32Array())),
+    );
   }
   const model = wt.nn.resnet20({ numClasses: 10, seed: 7 });
   const opt = wt.optim.sgd(model.parameters(), { lr: 0.1, momentum: 0.9 });

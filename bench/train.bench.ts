@@ -43,7 +43,14 @@ async function ours(batch: number, steps: number, threads: number): Promise<Trai
   }
   const engine = `wasmtail (WASM ${wt.info().build})`;
   wt.shutdown();
-  const row = (what: string, ms: number) => ({ engine, what, batch, threads, imagesPerSec: +(batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
+  const row = (what: string, ms: number) => ({
+    engine,
+    what,
+    batch,
+    threads,
+    imagesPerSec: +(batch / (ms / 1000)).toFixed(1),
+    msPerStep: +ms.toFixed(1),
+  });
   return [row('train step', median(train)), row('inference', median(infer))];
 }
 
@@ -73,13 +80,23 @@ print(train * 1000, infer * 1000, torch.__version__)
 function torch(batch: number, threads: number, steps: number): TrainBenchRow[] | string {
   const python = process.env.WASMTAIL_PYTHON ?? '/usr/bin/python3';
   const r = spawnSync(python, ['-c', TORCH, String(batch), String(threads), String(steps)], { encoding: 'utf8' });
-  if (r.status !== 0) return `PyTorch skipped: ${python} with torch not available (${(r.stderr || String(r.error)).trim().split('\n').pop()})`;
+  if (r.status !== 0)
+    return `PyTorch skipped: ${python} with torch not available (${(r.stderr || String(r.error)).trim().split('\n').pop()})`;
   const [train, infer, version] = r.stdout.trim().split(' ');
-  const row = (what: string, ms: number) => ({ engine: `PyTorch ${version} CPU`, what, batch, threads, imagesPerSec: +(batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
+  const row = (what: string, ms: number) => ({
+    engine: `PyTorch ${version} CPU`,
+    what,
+    batch,
+    threads,
+    imagesPerSec: +(batch / (ms / 1000)).toFixed(1),
+    msPerStep: +ms.toFixed(1),
+  });
   return [row('train step', Number(train)), row('inference', Number(infer))];
 }
 
-export async function runTrainBench(opts: { batches?: number[]; steps?: number } = {}): Promise<{ rows: TrainBenchRow[]; notes: string[] }> {
+export async function runTrainBench(
+  opts: { batches?: number[]; steps?: number } = {},
+): Promise<{ rows: TrainBenchRow[]; notes: string[] }> {
   const rows: TrainBenchRow[] = [];
   const notes: string[] = [];
   for (const batch of opts.batches ?? [64, 128]) {

@@ -33,13 +33,14 @@ interface Side {
 
 async function compileVariant(target: string, mode: number): Promise<Uint8Array> {
   let wasm: Uint8Array | null = null;
-  const { error, stderr } = await asc.main([
-    '--config', 'assembly/asconfig.json', '--target', target, '--use', `WINOGRAD_MODE=${mode}`, '-o', 'variant.wasm',
-  ], {
-    writeFile(name: string, contents: Uint8Array | string) {
-      if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
-    },
-  } as Parameters<typeof asc.main>[1]);
+  const { error, stderr } = await asc.main(
+    ['--config', 'assembly/asconfig.json', '--target', target, '--use', `WINOGRAD_MODE=${mode}`, '-o', 'variant.wasm'],
+    {
+      writeFile(name: string, contents: Uint8Array | string) {
+        if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
+      },
+    } as Parameters<typeof asc.main>[1],
+  );
   if (error || !wasm) throw new Error(`asc ${target} WINOGRAD_MODE=${mode}: ${error}\n${stderr}`);
   return wasm;
 }
@@ -67,12 +68,20 @@ type Op = 'forward' | 'affine' | 'backward input' | 'backward filter';
 
 /** A closure that runs op once on side s for geometry g, and one that reads its output. */
 function setup(s: Side, g: ConvGeometry, op: Op): { run: () => void; out: () => Float32Array } {
-  const xLen = g.n * g.c * g.h * g.w, wLen = g.oc * g.c * 9, yLen = g.n * g.oc * g.oh * g.ow;
+  const xLen = g.n * g.c * g.h * g.w,
+    wLen = g.oc * g.c * 9,
+    yLen = g.n * g.oc * g.oh * g.ow;
   const args = [g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow];
   const work = s.heap.alloc(s.k.conv2dWorkspaceBytes(...args));
-  const x = put(s, random(xLen, 1)), w = put(s, random(wLen, 2)), dy = put(s, random(yLen, 3));
-  const y = put(s, new Float32Array(yLen)), dx = put(s, new Float32Array(xLen)), dw = put(s, new Float32Array(wLen));
-  const scale = put(s, random(g.oc, 4)), shift = put(s, random(g.oc, 5)), res = put(s, random(yLen, 6));
+  const x = put(s, random(xLen, 1)),
+    w = put(s, random(wLen, 2)),
+    dy = put(s, random(yLen, 3));
+  const y = put(s, new Float32Array(yLen)),
+    dx = put(s, new Float32Array(xLen)),
+    dw = put(s, new Float32Array(wLen));
+  const scale = put(s, random(g.oc, 4)),
+    shift = put(s, random(g.oc, 5)),
+    res = put(s, random(yLen, 6));
   if (op === 'forward') {
     return { run: () => s.k.conv2dForward(x, w, y, ...args, work), out: () => new Float32Array(s.mem.buffer, y, yLen).slice() };
   }
@@ -103,40 +112,71 @@ function burst(run: () => void, iters: number): number {
 }
 
 interface Row {
-  build: string; shape: string; op: Op; directMs: number; winoMs: number;
+  build: string;
+  shape: string;
+  op: Op;
+  directMs: number;
+  winoMs: number;
   /** At the direct conv's flop count, 2 n oc oh ow c 9, for both paths. */
-  directGflops: number; winoGflops: number; ratio: number; maxRelDiff: number;
+  directGflops: number;
+  winoGflops: number;
+  ratio: number;
+  maxRelDiff: number;
 }
 
 async function abShape(build: string, direct: Side, wino: Side, g: ConvGeometry, op: Op, rounds: number): Promise<Row> {
-  const a = setup(direct, g, op), b = setup(wino, g, op);
-  a.run(); b.run();
-  const ya = a.out(), yb = b.out();
-  let maxAbs = 0, maxDiff = 0;
+  const a = setup(direct, g, op),
+    b = setup(wino, g, op);
+  a.run();
+  b.run();
+  const ya = a.out(),
+    yb = b.out();
+  let maxAbs = 0,
+    maxDiff = 0;
   for (let i = 0; i < ya.length; i++) {
     maxAbs = Math.max(maxAbs, Math.abs(ya[i]));
     maxDiff = Math.max(maxDiff, Math.abs(ya[i] - yb[i]));
   }
   // Warm-up and burst size from the direct side's speed.
-  burst(a.run, 3); burst(b.run, 3);
+  burst(a.run, 3);
+  burst(b.run, 3);
   const iters = Math.max(1, Math.round(BURST_MS / burst(a.run, 3)));
-  const ta: number[] = [], tb: number[] = [], ratio: number[] = [];
+  const ta: number[] = [],
+    tb: number[] = [],
+    ratio: number[] = [];
   for (let r = 0; r < rounds; r++) {
     let ma: number, mb: number;
-    if (r % 2 === 0) { ma = burst(a.run, iters); mb = burst(b.run, iters); } else { mb = burst(b.run, iters); ma = burst(a.run, iters); }
-    ta.push(ma); tb.push(mb); ratio.push(ma / mb);
+    if (r % 2 === 0) {
+      ma = burst(a.run, iters);
+      mb = burst(b.run, iters);
+    } else {
+      mb = burst(b.run, iters);
+      ma = burst(a.run, iters);
+    }
+    ta.push(ma);
+    tb.push(mb);
+    ratio.push(ma / mb);
   }
   const flops = 2 * g.n * g.oc * g.oh * g.ow * g.c * g.kh * g.kw;
-  const dm = median(ta), wm = median(tb);
+  const dm = median(ta),
+    wm = median(tb);
   return {
-    build, shape: `n${g.n} ${g.c}->${g.oc} @${g.h}x${g.w}`, op,
-    directMs: +dm.toFixed(4), winoMs: +wm.toFixed(4),
-    directGflops: +(flops / dm / 1e6).toFixed(1), winoGflops: +(flops / wm / 1e6).toFixed(1),
-    ratio: +median(ratio).toFixed(3), maxRelDiff: +(maxDiff / maxAbs).toExponential(1),
+    build,
+    shape: `n${g.n} ${g.c}->${g.oc} @${g.h}x${g.w}`,
+    op,
+    directMs: +dm.toFixed(4),
+    winoMs: +wm.toFixed(4),
+    directGflops: +(flops / dm / 1e6).toFixed(1),
+    winoGflops: +(flops / wm / 1e6).toFixed(1),
+    ratio: +median(ratio).toFixed(3),
+    maxRelDiff: +(maxDiff / maxAbs).toExponential(1),
   };
 }
 
-interface Case { g: ConvGeometry; ops: Op[] }
+interface Case {
+  g: ConvGeometry;
+  ops: Op[];
+}
 
 const conv3x3 = (n: number, c: number, oc: number, h: number, w = h) => convGeometry([n, c, h, w], [oc, c, 3, 3], 1, 1);
 
@@ -149,10 +189,37 @@ const conv3x3 = (n: number, c: number, oc: number, h: number, w = h) => convGeom
 function filterCases(): Case[] {
   const bwf = (g: ConvGeometry): Case => ({ g, ops: ['backward filter'] });
   const resnet = [32, 16, 8].flatMap((hw) => [64, 128].map((n) => bwf(conv3x3(n, 512 / hw, 512 / hw, hw))));
-  const channels = [[1, 16], [2, 16], [3, 16], [16, 1], [16, 2], [16, 3], [4, 4], [4, 8], [8, 4], [4, 16], [16, 4], [8, 8],
-    [8, 16], [16, 8]].map(([c, oc]) => bwf(conv3x3(16, c, oc, 32)));
-  const sizes = [[1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [6, 6], [7, 7], [8, 8], [17, 17], [1, 32], [32, 1], [2, 32], [3, 32]]
-    .map(([h, w]) => bwf(conv3x3(16, 16, 16, h, w)));
+  const channels = [
+    [1, 16],
+    [2, 16],
+    [3, 16],
+    [16, 1],
+    [16, 2],
+    [16, 3],
+    [4, 4],
+    [4, 8],
+    [8, 4],
+    [4, 16],
+    [16, 4],
+    [8, 8],
+    [8, 16],
+    [16, 8],
+  ].map(([c, oc]) => bwf(conv3x3(16, c, oc, 32)));
+  const sizes = [
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [4, 4],
+    [5, 5],
+    [6, 6],
+    [7, 7],
+    [8, 8],
+    [17, 17],
+    [1, 32],
+    [32, 1],
+    [2, 32],
+    [3, 32],
+  ].map(([h, w]) => bwf(conv3x3(16, 16, 16, h, w)));
   const deep = [2, 3, 4, 5].map((hw) => bwf(conv3x3(16, 64, 64, hw)));
   return [...resnet, ...channels, ...sizes, ...deep];
 }
@@ -167,15 +234,41 @@ function filterCases(): Case[] {
 function cases(quick: boolean, filter: boolean): Case[] {
   if (filter) return filterCases();
   const all: Op[] = ['forward', 'backward input', 'affine'];
-  const resnet = [32, 16, 8].flatMap((hw) => [64, 1].map((n) => ({
-    g: conv3x3(n, 512 / hw, 512 / hw, hw), ops: n > 1 ? [...all, 'backward filter' as Op] : all,
-  })));
+  const resnet = [32, 16, 8].flatMap((hw) =>
+    [64, 1].map((n) => ({
+      g: conv3x3(n, 512 / hw, 512 / hw, hw),
+      ops: n > 1 ? [...all, 'backward filter' as Op] : all,
+    })),
+  );
   if (quick) return resnet;
   const fwd = (g: ConvGeometry): Case => ({ g, ops: ['forward'] });
-  const channels = [[3, 16], [16, 3], [1, 16], [16, 1], [4, 4], [4, 8], [8, 4], [4, 16], [16, 4], [8, 8], [8, 16], [16, 8]]
-    .map(([c, oc]) => fwd(conv3x3(16, c, oc, 32)));
-  const sizes = [[1, 1], [2, 2], [3, 3], [4, 4], [5, 5], [7, 7], [17, 17], [1, 32], [32, 1], [2, 32], [3, 32]]
-    .map(([h, w]) => fwd(conv3x3(16, 16, 16, h, w)));
+  const channels = [
+    [3, 16],
+    [16, 3],
+    [1, 16],
+    [16, 1],
+    [4, 4],
+    [4, 8],
+    [8, 4],
+    [4, 16],
+    [16, 4],
+    [8, 8],
+    [8, 16],
+    [16, 8],
+  ].map(([c, oc]) => fwd(conv3x3(16, c, oc, 32)));
+  const sizes = [
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [4, 4],
+    [5, 5],
+    [7, 7],
+    [17, 17],
+    [1, 32],
+    [32, 1],
+    [2, 32],
+    [3, 32],
+  ].map(([h, w]) => fwd(conv3x3(16, 16, 16, h, w)));
   return [...resnet, ...channels, ...sizes, fwd(conv3x3(16, 64, 64, 2)), fwd(conv3x3(16, 64, 64, 4))];
 }
 
@@ -202,5 +295,7 @@ for (const target of targets) {
 console.log('| build | shape | op | direct ms | Winograd ms | direct GFLOPS | Winograd GFLOPS (equiv.) | direct / Winograd |');
 console.log('|---|---|---|---:|---:|---:|---:|---:|');
 for (const r of rows) {
-  console.log(`| ${r.build} | ${r.shape} | ${r.op} | ${r.directMs} | ${r.winoMs} | ${r.directGflops} | ${r.winoGflops} | ${r.ratio.toFixed(2)} |`);
+  console.log(
+    `| ${r.build} | ${r.shape} | ${r.op} | ${r.directMs} | ${r.winoMs} | ${r.directGflops} | ${r.winoGflops} | ${r.ratio.toFixed(2)} |`,
+  );
 }

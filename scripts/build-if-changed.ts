@@ -45,8 +45,15 @@ export const STEPS: Record<string, Step> = {
   },
   web: {
     script: 'build:web',
-    inputs: ['web', 'scripts/build-web.mjs', 'dist/wasmtail.wasm', 'dist/wasmtail-threads.wasm',
-      'test/embed/fixtures/torch-resnet32-fashion.safetensors', 'data/fashion-mnist-lt', 'package-lock.json'],
+    inputs: [
+      'web',
+      'scripts/build-web.mjs',
+      'dist/wasmtail.wasm',
+      'dist/wasmtail-threads.wasm',
+      'test/embed/fixtures/torch-resnet32-fashion.safetensors',
+      'data/fashion-mnist-lt',
+      'package-lock.json',
+    ],
     outputs: ['dist/web/index.html', 'dist/web/app.js', 'dist/web/train-worker.js', 'dist/web/infer-worker.js'],
     moreInputs: 'dist/.build/web-bundle-inputs.json',
   },
@@ -61,13 +68,17 @@ function filesUnder(path: string): string[] {
 
 /** SHA-256 of every input file of the step, by path from the repository root. */
 export function inputHashes(step: Step): Record<string, string> {
-  const listed = step.moreInputs && existsSync(join(root, step.moreInputs))
-    ? (JSON.parse(readFileSync(join(root, step.moreInputs), 'utf8')) as string[]) : [];
+  const listed =
+    step.moreInputs && existsSync(join(root, step.moreInputs))
+      ? (JSON.parse(readFileSync(join(root, step.moreInputs), 'utf8')) as string[])
+      : [];
   const files = [...new Set([...step.inputs.flatMap(filesUnder), ...listed])].sort();
-  return Object.fromEntries(files.map((f) => {
-    const full = join(root, f);
-    return [relative(root, full), existsSync(full) ? createHash('sha256').update(readFileSync(full)).digest('hex') : 'missing'];
-  }));
+  return Object.fromEntries(
+    files.map((f) => {
+      const full = join(root, f);
+      return [relative(root, full), existsSync(full) ? createHash('sha256').update(readFileSync(full)).digest('hex') : 'missing'];
+    }),
+  );
 }
 
 /** The input hashes recorded by the step's last build, or why there are none. */
@@ -87,7 +98,9 @@ export function staleBecause(step: Step, recorded: Record<string, string> | stri
   if (missing) return `${missing} is missing`;
   if (typeof recorded === 'string') return recorded;
   const changed = Object.keys({ ...recorded, ...hashes }).filter((f) => recorded[f] !== hashes[f]);
-  return changed.length === 0 ? null : `${changed.length} input(s) changed (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', ...' : ''})`;
+  return changed.length === 0
+    ? null
+    : `${changed.length} input(s) changed (${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', ...' : ''})`;
 }
 
 function buildChanged(force: boolean): void {

@@ -29,7 +29,9 @@ const result = await build({
 });
 // The project's files in the bundles: scripts/build-if-changed.ts rebuilds the page when one of them changes.
 mkdirSync(join(root, 'dist', '.build'), { recursive: true });
-const bundled = Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/')).sort();
+const bundled = Object.keys(result.metafile.inputs)
+  .filter((f) => !f.startsWith('node_modules/'))
+  .sort();
 writeFileSync(join(root, 'dist', '.build', 'web-bundle-inputs.json'), JSON.stringify(bundled, null, 1));
 
 const copies = [

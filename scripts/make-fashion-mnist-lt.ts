@@ -76,7 +76,11 @@ ${licenceText}
 const group = (lo: number, hi: number) =>
   fingerprint.perClassCounts.flatMap((n, c) => (n >= lo && n <= hi ? [`${c} (${FASHION_MNIST_CLASSES[c]}, ${n})`] : []));
 const shotGroups = (
-  [['many-shot', group(101, Infinity)], ['medium-shot', group(20, 100)], ['few-shot', group(0, 19)]] as const
+  [
+    ['many-shot', group(101, Infinity)],
+    ['medium-shot', group(20, 100)],
+    ['few-shot', group(0, 19)],
+  ] as const
 )
   .map(([name, classes]) => `${name}: ${classes.length ? classes.join(', ') : 'none'}`)
   .join('; ');
@@ -120,4 +124,6 @@ Many / medium / few-shot (more than 100 / 20 to 100 / fewer than 20 training
 images): ${shotGroups}.
 `,
 );
-console.error(`wrote ${OUT}: ${fingerprint.total} training images, counts ${fingerprint.perClassCounts.join(', ')}, hash ${fingerprint.hash}`);
+console.error(
+  `wrote ${OUT}: ${fingerprint.total} training images, counts ${fingerprint.perClassCounts.join(', ')}, hash ${fingerprint.hash}`,
+);

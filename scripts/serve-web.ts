@@ -11,9 +11,15 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png',
-  '.gz': 'application/gzip', '.safetensors': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.gz': 'application/gzip',
+  '.safetensors': 'application/octet-stream',
 };
 
 /** The headers that make a page cross-origin isolated (https://web.dev/articles/coop-coep). */
@@ -33,7 +39,9 @@ export function serveStatic(dir: string, port = 0, { isolated = true } = {}): Pr
       if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
       const body = await readFile(path);
       res.writeHead(200, {
-        'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Content-Length': body.length, 'Cache-Control': 'no-store',
+        'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream',
+        'Content-Length': body.length,
+        'Cache-Control': 'no-store',
         ...(isolated ? ISOLATION_HEADERS : {}),
       });
       res.end(body);

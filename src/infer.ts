@@ -75,7 +75,10 @@ export interface LoadOptions {
  * normalisation), otherwise one channel means Fashion-MNIST and three CIFAR.
  * A weight that is NaN or infinite is refused, naming its tensor.
  */
-export async function loadModel(source: Uint8Array | ArrayBuffer | ReadonlyMap<string, StateDictTensor>, opts: LoadOptions = {}): Promise<LoadedModel> {
+export async function loadModel(
+  source: Uint8Array | ArrayBuffer | ReadonlyMap<string, StateDictTensor>,
+  opts: LoadOptions = {},
+): Promise<LoadedModel> {
   if (!hasBackend()) await init();
   const name = opts.name ?? 'checkpoint';
   let tensors: ReadonlyMap<string, StateDictTensor>;
@@ -85,7 +88,10 @@ export async function loadModel(source: Uint8Array | ArrayBuffer | ReadonlyMap<s
     const contents = loadSafetensors(source instanceof Uint8Array ? source : new Uint8Array(source), name);
     tensors = contents.tensors;
     metadata = contents.metadata;
-  } else throw new TypeError(`wasmtail: loadModel(): expected safetensors bytes or a Map of tensors, got ${Object.prototype.toString.call(source)}`);
+  } else
+    throw new TypeError(
+      `wasmtail: loadModel(): expected safetensors bytes or a Map of tensors, got ${Object.prototype.toString.call(source)}`,
+    );
   let config: CheckpointConfig = {};
   if (metadata.config !== undefined) {
     try {
@@ -134,8 +140,13 @@ const CHUNK = 64;
 
 function isRgba(v: unknown): v is RgbaImage {
   const o = v as Record<string, unknown>;
-  return typeof o === 'object' && o !== null && typeof o.width === 'number' && typeof o.height === 'number' &&
-    (o.rgba instanceof Uint8Array || o.data instanceof Uint8Array || o.data instanceof Uint8ClampedArray);
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.width === 'number' &&
+    typeof o.height === 'number' &&
+    (o.rgba instanceof Uint8Array || o.data instanceof Uint8Array || o.data instanceof Uint8ClampedArray)
+  );
 }
 
 /** The input as normalised NCHW float32 and its shape. */
@@ -144,7 +155,9 @@ function toBatch(model: LoadedModel, input: PredictInput): { x: Float32Array; sh
   const size = c * h * w;
   if (input instanceof Float32Array) {
     if (input.length === 0 || input.length % size !== 0) {
-      throw new Error(`wasmtail: predict(): ${input.length} values are not whole ${c}x${h}x${w} images; pass { data, shape } for another size`);
+      throw new Error(
+        `wasmtail: predict(): ${input.length} values are not whole ${c}x${h}x${w} images; pass { data, shape } for another size`,
+      );
     }
     return { x: input, shape: [input.length / size, c, h, w] };
   }
@@ -152,8 +165,10 @@ function toBatch(model: LoadedModel, input: PredictInput): { x: Float32Array; sh
     const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
     const record = [CIFAR10_RECORD_BYTES, CIFAR100_RECORD_BYTES].find((r) => bytes.length > 0 && bytes.length % r === 0);
     if (c !== 3 || !record) {
-      throw new Error(`wasmtail: predict(): ${bytes.length} bytes are not whole CIFAR-10 (3,073-byte) or CIFAR-100 (3,074-byte) records` +
-        (c !== 3 ? ` (and this model takes ${c}-channel images)` : ''));
+      throw new Error(
+        `wasmtail: predict(): ${bytes.length} bytes are not whole CIFAR-10 (3,073-byte) or CIFAR-100 (3,074-byte) records` +
+          (c !== 3 ? ` (and this model takes ${c}-channel images)` : ''),
+      );
     }
     const n = bytes.length / record;
     const x = new Float32Array(n * c * 32 * 32);
@@ -180,11 +195,15 @@ function toBatch(model: LoadedModel, input: PredictInput): { x: Float32Array; sh
   if (explicit.data instanceof Float32Array && Array.isArray(explicit.shape) && explicit.shape.length === 4) {
     const [n, ci, hi, wi] = explicit.shape;
     if (ci !== c || n * ci * hi * wi !== explicit.data.length) {
-      throw new Error(`wasmtail: predict(): shape [${explicit.shape.join(', ')}] does not fit ${explicit.data.length} values of ${c}-channel images`);
+      throw new Error(
+        `wasmtail: predict(): shape [${explicit.shape.join(', ')}] does not fit ${explicit.data.length} values of ${c}-channel images`,
+      );
     }
     return { x: explicit.data, shape: [n, c, hi, wi] };
   }
-  throw new TypeError('wasmtail: predict(): expected a Float32Array (NCHW), { data, shape }, CIFAR record bytes, or RGBA images ({ width, height, data })');
+  throw new TypeError(
+    'wasmtail: predict(): expected a Float32Array (NCHW), { data, shape }, CIFAR record bytes, or RGBA images ({ width, height, data })',
+  );
 }
 
 /** Class probabilities (softmax of the logits, in float64) and the top class of every image of the input. */
@@ -197,12 +216,16 @@ export async function predict(model: LoadedModel, input: PredictInput): Promise<
   for (let start = 0; start < n; start += CHUNK) {
     const m = Math.min(CHUNK, n - start);
     const chunk = x.subarray(start * size, (start + m) * size);
-    logits.set(tidy(() => noGrad(() => model.network.forward(tensor(chunk, [m, c, h, w])).logits.toFloat32Array())), start * k);
+    logits.set(
+      tidy(() => noGrad(() => model.network.forward(tensor(chunk, [m, c, h, w])).logits.toFloat32Array())),
+      start * k,
+    );
   }
   return Array.from({ length: n }, (_, i) => {
     const z = logits.subarray(i * k, (i + 1) * k);
     const bad = z.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new Error(`wasmtail: predict(): image ${i}: the model's logit for class ${bad} is ${z[bad]}; no probabilities can be given`);
+    if (bad >= 0)
+      throw new Error(`wasmtail: predict(): image ${i}: the model's logit for class ${bad} is ${z[bad]}; no probabilities can be given`);
     let max = -Infinity;
     for (const v of z) max = Math.max(max, v);
     const e = Array.from(z, (v) => Math.exp(v - max));
@@ -233,11 +256,15 @@ export async function decodePng(bytes: Uint8Array, name = 'image'): Promise<Deco
   let compressed: Uint8Array | null = null;
   let maxBytes = 0;
   try {
-    decodePngWith(bytes, (d, max) => {
-      compressed = d;
-      maxBytes = max;
-      throw new Error('inflated later');
-    }, name);
+    decodePngWith(
+      bytes,
+      (d, max) => {
+        compressed = d;
+        maxBytes = max;
+        throw new Error('inflated later');
+      },
+      name,
+    );
   } catch (e) {
     if (compressed === null) throw e;
   }

@@ -5,7 +5,14 @@ import { boundsCheckRequested, withBoundsChecks } from './backend/boundsCheck.js
 import { ReferenceBackend } from './backend/reference/referenceBackend.js';
 import { WasmBackend } from './backend/wasm/wasmBackend.js';
 import {
-  type WasmSource, compileKernels, enableRelaxedSimd, hasRelaxedSimd, hasSimd, hasThreads, instantiateKernels, wasmFile,
+  type WasmSource,
+  compileKernels,
+  enableRelaxedSimd,
+  hasRelaxedSimd,
+  hasSimd,
+  hasThreads,
+  instantiateKernels,
+  wasmFile,
 } from './backend/wasm/loader.js';
 import { defaultThreadCount } from './backend/wasm/threads.js';
 
@@ -45,8 +52,10 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
   else if (kind === 'reference-f64') b = new ReferenceBackend('float64');
   else if (kind === 'wasm') {
     if (!hasSimd()) {
-      throw new Error('wasmtail: this runtime lacks WebAssembly SIMD (128-bit), which the kernels require; ' +
-        "use a current browser or Node >= 16, or init({ backend: 'reference' }) for the slow plain-TypeScript backend");
+      throw new Error(
+        'wasmtail: this runtime lacks WebAssembly SIMD (128-bit), which the kernels require; ' +
+          "use a current browser or Node >= 16, or init({ backend: 'reference' }) for the slow plain-TypeScript backend",
+      );
     }
     const source: WasmSource | undefined = opts.module ?? opts.wasm;
     const simd = opts.simd ?? 'auto';
@@ -60,7 +69,7 @@ export async function init(opts: InitOptions = {}): Promise<Backend> {
     }
     const module = await compileKernels(source, wasmFile(relaxed, hasThreads()));
     const wasm = new WasmBackend(await instantiateKernels(module, opts.maxMemoryPages));
-    await wasm.setThreads(opts.threads ?? await defaultThreadCount());
+    await wasm.setThreads(opts.threads ?? (await defaultThreadCount()));
     b = wasm;
   } else if (kind === 'webgpu') {
     const { WebGpuBackend } = await import('./backend/webgpu/webgpuBackend.js');

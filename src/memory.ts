@@ -19,7 +19,10 @@ import type { Tensor } from './tensor.js';
 
 export class Scope {
   readonly tensors = new Set<Tensor>();
-  constructor(readonly parent: Scope | null, readonly label: string) {}
+  constructor(
+    readonly parent: Scope | null,
+    readonly label: string,
+  ) {}
 }
 
 const arena = new Scope(null, 'step');

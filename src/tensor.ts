@@ -12,7 +12,10 @@ import { backward } from './autograd/backward.js';
 /** Storage shared by a tensor and its views (reshape), freed with the last of them. */
 class SharedStorage {
   refs = 1;
-  constructor(readonly storage: Storage, private readonly owner: Backend) {}
+  constructor(
+    readonly storage: Storage,
+    private readonly owner: Backend,
+  ) {}
   retain(): this {
     this.refs++;
     return this;
@@ -104,8 +107,10 @@ export class Tensor {
   }
 
   private releasedError(): Error {
-    return new Error(`wasmtail: tensor #${this.id} [${this.shape.join(', ')}] was released because ${this.releasedBecause}; ` +
-      'call t.keep() on a tensor you need across steps, or recompute it');
+    return new Error(
+      `wasmtail: tensor #${this.id} [${this.shape.join(', ')}] was released because ${this.releasedBecause}; ` +
+        'call t.keep() on a tensor you need across steps, or recompute it',
+    );
   }
 
   /** Frees the storage now (internal: owners call this). */
@@ -206,7 +211,9 @@ export function full(shape: readonly number[], value: number, opts: { persistent
 export function tensor(data: Float32Array | ArrayLike<number>, shape?: readonly number[], opts: { requiresGrad?: boolean } = {}): Tensor {
   if (!(data instanceof Float32Array)) {
     if (data === null || typeof data !== 'object' || typeof (data as ArrayLike<number>).length !== 'number') {
-      throw new TypeError(`wasmtail: tensor(): data must be a Float32Array or an array of numbers, got ${data === null ? 'null' : typeof data}`);
+      throw new TypeError(
+        `wasmtail: tensor(): data must be a Float32Array or an array of numbers, got ${data === null ? 'null' : typeof data}`,
+      );
     }
     const list = data as ArrayLike<unknown>;
     for (let i = 0; i < list.length; i++) {

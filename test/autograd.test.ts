@@ -96,7 +96,10 @@ describe('memory policy', () => {
     const labels = Int32Array.from([0, 1, 2, 3]);
     const step = () => {
       wt.endStep();
-      const x = wt.tensor(Float32Array.from({ length: 4 * 3 * 8 * 8 }, (_, i) => Math.sin(i)), [4, 3, 8, 8]);
+      const x = wt.tensor(
+        Float32Array.from({ length: 4 * 3 * 8 * 8 }, (_, i) => Math.sin(i)),
+        [4, 3, 8, 8],
+      );
       const h = wt.relu(wt.batchNorm2d(wt.conv2d(x, w, { padding: 1 }), gamma, beta, rm, rv, { training: true }));
       const loss = wt.crossEntropy(wt.linear(wt.globalAvgPool2d(h), lw), labels);
       loss.backward();
@@ -112,8 +115,10 @@ describe('memory policy', () => {
     const memAfter = (wt.info() as { memoryBytes: number }).memoryBytes;
     const rssAfter = process.memoryUsage().rss;
     const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-    t.diagnostic(`after warm-up: WASM heap in use ${mib(before)} MiB, linear memory ${mib(memBefore)} MiB, RSS ${mib(rssBefore)} MiB; ` +
-      `after ${STEPS} more steps: ${mib(after)} MiB, ${mib(memAfter)} MiB, RSS ${mib(rssAfter)} MiB`);
+    t.diagnostic(
+      `after warm-up: WASM heap in use ${mib(before)} MiB, linear memory ${mib(memBefore)} MiB, RSS ${mib(rssBefore)} MiB; ` +
+        `after ${STEPS} more steps: ${mib(after)} MiB, ${mib(memAfter)} MiB, RSS ${mib(rssAfter)} MiB`,
+    );
     assert.equal(after, before, `bytes in use after ${STEPS} more steps`);
     assert.equal(memAfter, memBefore, `linear memory size after ${STEPS} more steps`);
     // RSS also holds the JS heap, which the garbage collector sizes as it likes: allow it some slack, not a per-step leak.

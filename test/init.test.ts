@@ -69,7 +69,10 @@ describe('init', () => {
     assert.throws(() => wt.tensor(['1', 2] as unknown as number[], [2]), /element 0 is string/);
     assert.throws(() => wt.tensor(null as unknown as number[]), /must be a Float32Array or an array of numbers/);
     assert.throws(() => wt.matmul(wt.tensor([1, 2], [1, 2]), wt.tensor([1, 2], [1, 2])), /inner dimensions differ/);
-    assert.throws(() => wt.conv2d(wt.tensor(new Float32Array(12), [1, 3, 2, 2]), wt.tensor(new Float32Array(8), [1, 2, 2, 2])), /3 channels but weight \[1, 2, 2, 2\] expects 2/);
+    assert.throws(
+      () => wt.conv2d(wt.tensor(new Float32Array(12), [1, 3, 2, 2]), wt.tensor(new Float32Array(8), [1, 2, 2, 2])),
+      /3 channels but weight \[1, 2, 2, 2\] expects 2/,
+    );
     assert.throws(() => wt.crossEntropy(wt.tensor([0, 0, 0, 0], [2, 2]), [0, 2]), /label 2 at index 1 is out of range \[0, 2\)/);
   });
 });

@@ -21,14 +21,23 @@ const bits = (t: wt.Tensor) => new Uint32Array(t.toFloat32Array().buffer);
 function convAndGemm(): Uint32Array[] {
   const out: Uint32Array[] = [];
   const rng = mulberry32(5);
-  for (const [n, c, hw, oc, stride] of [[1, 3, 9, 4, 1], [3, 5, 8, 6, 2], [5, 4, 7, 8, 1], [7, 2, 6, 3, 1], [13, 3, 5, 5, 1]]) {
+  for (const [n, c, hw, oc, stride] of [
+    [1, 3, 9, 4, 1],
+    [3, 5, 8, 6, 2],
+    [5, 4, 7, 8, 1],
+    [7, 2, 6, 3, 1],
+    [13, 3, 5, 5, 1],
+  ]) {
     const x = wt.tensor(randomFrom(n * c * hw * hw, rng), [n, c, hw, hw], { requiresGrad: true });
     const w = wt.tensor(randomFrom(oc * c * 9, rng), [oc, c, 3, 3], { requiresGrad: true });
     const y = wt.conv2d(x, w, { stride, padding: 1 });
     wt.sum(wt.mul(y, wt.tensor(randomFrom(y.size, rng), y.shape))).backward();
     out.push(bits(y), bits(x.grad!), bits(w.grad!));
   }
-  for (const [m, k, n] of [[37, 29, 11], [9, 300, 17]]) {
+  for (const [m, k, n] of [
+    [37, 29, 11],
+    [9, 300, 17],
+  ]) {
     const a = wt.tensor(randomFrom(m * k, rng), [m, k], { requiresGrad: true });
     const b = wt.tensor(randomFrom(k * n, rng), [k, n], { requiresGrad: true });
     const y = wt.matmul(a, b);
@@ -92,7 +101,9 @@ describe('threads', () => {
   });
 
   it('falls back to one thread on a private memory, and shutdown() leaves one thread working', async () => {
-    const module = await WebAssembly.compile(await import('node:fs').then((fs) => fs.readFileSync(new URL('../dist/wasmtail.wasm', import.meta.url))));
+    const module = await WebAssembly.compile(
+      await import('node:fs').then((fs) => fs.readFileSync(new URL('../dist/wasmtail.wasm', import.meta.url))),
+    );
     await wt.init({ module, threads: 2 });
     assert.equal(wt.info().threads, 1);
     assert.equal(wt.info().sharedMemory, false);

@@ -22,16 +22,20 @@ async function loadClassifier(): Promise<void> {
   const res = await fetch(CHECKPOINT);
   if (!res.ok) throw new Error(`${CHECKPOINT}: HTTP ${res.status}`);
   model = await loadModel(new Uint8Array(await res.arrayBuffer()), { name: CHECKPOINT });
-  $('engine').textContent = `wasmtail ${KERNELS_FILE} (WebAssembly SIMD, one thread${hasRelaxedSimd() ? '; relaxed SIMD available' : ''}) · ` +
+  $('engine').textContent =
+    `wasmtail ${KERNELS_FILE} (WebAssembly SIMD, one thread${hasRelaxedSimd() ? '; relaxed SIMD available' : ''}) · ` +
     `${model.arch} · ${model.numClasses} classes of ${model.dataset}`;
 }
 
 function showBars(p: Prediction): void {
-  $('result').innerHTML = Array.from(p.probabilities, (v, j) => `
+  $('result').innerHTML = Array.from(
+    p.probabilities,
+    (v, j) => `
     <div class="bar${j === p.top1 ? ' top' : ''}" data-class="${j}">
       <span>${model.classNames[j]}</span><span class="track"><span class="fill" style="width:${(100 * v).toFixed(1)}%"></span></span>
       <span>${(100 * v).toFixed(1)}%</span>
-    </div>`).join('');
+    </div>`,
+  ).join('');
   $('result').dataset.top1 = String(p.top1);
   $('result').dataset.name = p.name;
 }
@@ -49,13 +53,15 @@ async function classifyBitmap(bitmap: ImageBitmap | HTMLCanvasElement): Promise<
   ctx.fillRect(0, 0, 28, 28);
   ctx.drawImage(bitmap, 0, 0, 28, 28);
   const img = ctx.getImageData(0, 0, 28, 28);
-  let border = 0, count = 0;
-  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
-    if (x > 1 && x < 26 && y > 1 && y < 26) continue;
-    const p = (y * 28 + x) * 4;
-    border += (img.data[p] + img.data[p + 1] + img.data[p + 2]) / 3;
-    count++;
-  }
+  let border = 0,
+    count = 0;
+  for (let y = 0; y < 28; y++)
+    for (let x = 0; x < 28; x++) {
+      if (x > 1 && x < 26 && y > 1 && y < 26) continue;
+      const p = (y * 28 + x) * 4;
+      border += (img.data[p] + img.data[p + 1] + img.data[p + 2]) / 3;
+      count++;
+    }
   if (border / count > 127) {
     for (let p = 0; p < img.data.length; p += 4) for (let c = 0; c < 3; c++) img.data[p + c] = 255 - img.data[p + c];
     ctx.putImageData(img, 0, 0);
@@ -108,7 +114,10 @@ async function showSamples(): Promise<void> {
 
 function wireDrop(): void {
   const drop = $('drop');
-  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
@@ -168,7 +177,8 @@ function defaultThreadsPerRun(): number {
 function describeThreads(): string {
   const used = [...runs.values()].map((r) => r.threads).filter((t) => t !== undefined);
   const n = used.length ? Math.max(...used) : defaultThreadsPerRun();
-  return crossOriginIsolated ? `${n} thread${n > 1 ? 's' : ''} per run (cross-origin isolated: shared memory)`
+  return crossOriginIsolated
+    ? `${n} thread${n > 1 ? 's' : ''} per run (cross-origin isolated: shared memory)`
     : '1 thread per run (this page is not cross-origin isolated, so no shared memory: serve it with COOP/COEP, as npm run web does)';
 }
 
@@ -176,14 +186,21 @@ function startTraining(opts: TrainOptions = {}): void {
   for (const r of runs.values()) r.worker.terminate();
   runs.clear();
   const steps = opts.steps ?? Number($<HTMLInputElement>('steps').value);
-  for (const loss of opts.losses ?? ['ce', 'fbl'] as const) {
+  for (const loss of opts.losses ?? (['ce', 'fbl'] as const)) {
     const worker = new Worker(new URL('train-worker.js', location.href), { type: 'module' });
     const run: Run = { worker, losses: [], evals: [], done: false };
     runs.set(loss, run);
     worker.onmessage = (e: MessageEvent<TrainMessage>) => onMessage(run, e.data);
-    worker.onerror = (e) => { run.error = e.message; run.done = true; render(); };
+    worker.onerror = (e) => {
+      run.error = e.message;
+      run.done = true;
+      render();
+    };
     const req: TrainRequest = {
-      loss, base: location.href, dataUrl: DATA, steps,
+      loss,
+      base: location.href,
+      dataUrl: DATA,
+      steps,
       batch: opts.batch ?? Number($<HTMLInputElement>('batch').value),
       lambda: opts.lambda ?? Number($<HTMLInputElement>('lambda').value),
       lr: opts.lr ?? 0.05,
@@ -217,41 +234,67 @@ const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
 function render(): void {
   const entries = [...runs.entries()];
-  $('status').textContent = entries.map(([loss, r]) => {
-    const last = r.losses.at(-1);
-    return `${NAMES[loss]}: ${r.error ? `error: ${r.error}` : r.done ? 'done' : last ? `step ${last[0]}` : 'loading data…'}`;
-  }).join(' · ');
+  $('status').textContent = entries
+    .map(([loss, r]) => {
+      const last = r.losses.at(-1);
+      return `${NAMES[loss]}: ${r.error ? `error: ${r.error}` : r.done ? 'done' : last ? `step ${last[0]}` : 'loading data…'}`;
+    })
+    .join(' · ');
   $('threads').textContent = `Kernels: ${describeThreads()}.`;
   if (classCounts.length === 0) return;
   const size = { width: 560, height: 340 };
   const tail = classCounts.map((_, j) => j).slice(-3);
-  $('summary').innerHTML = `<table><tr><th>balanced test accuracy</th><th>all classes</th><th>3 largest</th><th>3 smallest</th></tr>` +
-    entries.map(([loss, r]) => {
-      const e = r.evals.at(-1);
-      const pct = (v: number | undefined) => (v === undefined ? '–' : `${(100 * v).toFixed(1)}%`);
-      return `<tr><td>${NAMES[loss]}${e ? ` (step ${e.step})` : ''}</td><td>${pct(e && mean(e.accuracy))}</td>` +
-        `<td>${pct(e && mean(e.accuracy.slice(0, 3)))}</td><td>${pct(e && mean(tail.map((j) => e.accuracy[j])))}</td></tr>`;
-    }).join('') + '</table>';
+  $('summary').innerHTML =
+    `<table><tr><th>balanced test accuracy</th><th>all classes</th><th>3 largest</th><th>3 smallest</th></tr>` +
+    entries
+      .map(([loss, r]) => {
+        const e = r.evals.at(-1);
+        const pct = (v: number | undefined) => (v === undefined ? '–' : `${(100 * v).toFixed(1)}%`);
+        return (
+          `<tr><td>${NAMES[loss]}${e ? ` (step ${e.step})` : ''}</td><td>${pct(e && mean(e.accuracy))}</td>` +
+          `<td>${pct(e && mean(e.accuracy.slice(0, 3)))}</td><td>${pct(e && mean(tail.map((j) => e.accuracy[j])))}</td></tr>`
+        );
+      })
+      .join('') +
+    '</table>';
   $('chart-counts').innerHTML = barChart({
-    ...size, title: 'Training images per class (long tail, ρ = 100)', yLabel: 'images',
-    categories: classNames, series: [{ name: 'training images', values: classCounts }],
+    ...size,
+    title: 'Training images per class (long tail, ρ = 100)',
+    yLabel: 'images',
+    categories: classNames,
+    series: [{ name: 'training images', values: classCounts }],
   });
   $('chart-loss').innerHTML = lineChart({
-    ...size, title: 'Training loss (smoothed)', xLabel: 'step', yLabel: 'loss',
+    ...size,
+    title: 'Training loss (smoothed)',
+    xLabel: 'step',
+    yLabel: 'loss',
     series: entries.map(([loss, r]) => ({ name: NAMES[loss], points: smooth(r.losses) })),
   });
-  const perClass = (pick: (e: Run['evals'][number]) => number[]): PointSeries[] => entries.map(([loss, r]) => {
-    const e = r.evals.at(-1);
-    return { name: NAMES[loss], points: e ? pick(e).map((v, j) => [classCounts[j], v] as [number, number]) : [] };
-  });
-  const at = (entries[0]?.[1].evals.at(-1)?.step ?? 0);
+  const perClass = (pick: (e: Run['evals'][number]) => number[]): PointSeries[] =>
+    entries.map(([loss, r]) => {
+      const e = r.evals.at(-1);
+      return { name: NAMES[loss], points: e ? pick(e).map((v, j) => [classCounts[j], v] as [number, number]) : [] };
+    });
+  const at = entries[0]?.[1].evals.at(-1)?.step ?? 0;
   $('chart-accuracy').innerHTML = scatterChart({
-    ...size, title: `Test accuracy per class vs class size (step ${at})`, xLabel: 'training images of the class (log)', yLabel: 'accuracy',
-    logX: true, yMin: 0, yMax: 1, series: perClass((e) => e.accuracy),
+    ...size,
+    title: `Test accuracy per class vs class size (step ${at})`,
+    xLabel: 'training images of the class (log)',
+    yLabel: 'accuracy',
+    logX: true,
+    yMin: 0,
+    yMax: 1,
+    series: perClass((e) => e.accuracy),
   });
   $('chart-norm').innerHTML = scatterChart({
-    ...size, title: `Mean feature norm per class vs class size (step ${at})`, xLabel: 'training images of the class (log)', yLabel: '‖f‖',
-    logX: true, yMin: 0, series: perClass((e) => e.featureNorm),
+    ...size,
+    title: `Mean feature norm per class vs class size (step ${at})`,
+    xLabel: 'training images of the class (log)',
+    yLabel: '‖f‖',
+    logX: true,
+    yMin: 0,
+    series: perClass((e) => e.featureNorm),
   });
 }
 
@@ -284,7 +327,9 @@ const ready = (async () => {
   $('threads').textContent = `Kernels: ${describeThreads()}.`;
   await showSamples();
 })();
-ready.catch((e: Error) => { $('engine').textContent = `Could not start: ${e.message}`; });
+ready.catch((e: Error) => {
+  $('engine').textContent = `Could not start: ${e.message}`;
+});
 
 Object.assign(window, {
   wasmtailDemo: {
@@ -294,6 +339,9 @@ Object.assign(window, {
     predictInWorker: async (x: number[]) => plain(await predictInWorker(Float32Array.from(x))),
     startTraining,
     /** Training progress: the losses and evaluations each worker has posted. */
-    training: () => Object.fromEntries([...runs].map(([loss, r]) => [loss, { losses: r.losses, evals: r.evals, done: r.done, error: r.error, threads: r.threads }])),
+    training: () =>
+      Object.fromEntries(
+        [...runs].map(([loss, r]) => [loss, { losses: r.losses, evals: r.evals, done: r.done, error: r.error, threads: r.threads }]),
+      ),
   },
 });

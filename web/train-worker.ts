@@ -35,7 +35,8 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
 
 async function loadSplit(base: string, split: 'train' | 't10k'): Promise<Dataset> {
   const [images, labels] = await Promise.all([
-    fetchBytes(`${base}/${split}-images-idx3-ubyte.gz`), fetchBytes(`${base}/${split}-labels-idx1-ubyte.gz`),
+    fetchBytes(`${base}/${split}-images-idx3-ubyte.gz`),
+    fetchBytes(`${base}/${split}-labels-idx1-ubyte.gz`),
   ]);
   return idxFromBytes({ file: `${split}-images`, bytes: images }, { file: `${split}-labels`, bytes: labels }, FASHION_MNIST_CLASSES);
 }
@@ -80,7 +81,13 @@ async function run(req: TrainRequest): Promise<void> {
     loss: makeLoss(req.loss, { classCounts, lambda: req.lambda, schedule: curriculum }),
     learningRate: warmupStepDecay({ lr: req.lr, warmup: 0, milestones: [0.8 * req.steps, 0.9 * req.steps], factors: [0.1, 0.01] }),
   };
-  const batches = new BatchIterator(train, { batchSize: req.batch, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD, augment: null, seed: req.seed });
+  const batches = new BatchIterator(train, {
+    batchSize: req.batch,
+    mean: FASHION_MNIST_MEAN,
+    std: FASHION_MNIST_STD,
+    augment: null,
+    seed: req.seed,
+  });
   const evalOptions = { batchSize: 100, mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD, trainCounts: classCounts };
   let epoch = batches.epoch();
   let k = 0;

@@ -5,7 +5,7 @@
  * gradients on the frontier; leaves accumulate into their persistent .grad.
  */
 import { backend } from '../backend/current.js';
-import { Tensor, full, empty } from '../tensor.js';
+import { type Tensor, full, empty } from '../tensor.js';
 import { noGrad } from './node.js';
 
 function topologicalOrder(root: Tensor): Tensor[] {
@@ -34,7 +34,9 @@ function topologicalOrder(root: Tensor): Tensor[] {
 
 export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) {
-    throw new Error('wasmtail: backward() on a tensor that does not require grad (no input had requiresGrad, or it was computed under noGrad)');
+    throw new Error(
+      'wasmtail: backward() on a tensor that does not require grad (no input had requiresGrad, or it was computed under noGrad)',
+    );
   }
   if (!gradient && root.size !== 1) {
     throw new Error(`wasmtail: backward() without a gradient needs a scalar, got shape [${root.shape.join(', ')}]`);
@@ -80,7 +82,9 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         }
         if (!input.requiresGrad) return;
         if (gi.size !== input.size) {
-          throw new Error(`wasmtail: internal error: ${t.node!.name} backward gave a gradient of [${gi.shape}] for an input of [${input.shape}]`);
+          throw new Error(
+            `wasmtail: internal error: ${t.node!.name} backward gave a gradient of [${gi.shape}] for an input of [${input.shape}]`,
+          );
         }
         const prev = grads.get(input);
         if (!prev) {

@@ -19,19 +19,32 @@ export interface Storage {
 
 /** Geometry of a 2-D convolution, NCHW input [n, c, h, w], weight [oc, c, kh, kw]. */
 export interface ConvGeometry {
-  n: number; c: number; h: number; w: number;
-  oc: number; kh: number; kw: number;
-  stride: number; pad: number;
-  oh: number; ow: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  oc: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  pad: number;
+  oh: number;
+  ow: number;
 }
 
-export function convGeometry(
-  xShape: readonly number[], wShape: readonly number[], stride: number, pad: number,
-): ConvGeometry {
+export function convGeometry(xShape: readonly number[], wShape: readonly number[], stride: number, pad: number): ConvGeometry {
   const [n, c, h, w] = xShape;
   const [oc, , kh, kw] = wShape;
   return {
-    n, c, h, w, oc, kh, kw, stride, pad,
+    n,
+    c,
+    h,
+    w,
+    oc,
+    kh,
+    kw,
+    stride,
+    pad,
     oh: Math.floor((h + 2 * pad - kh) / stride) + 1,
     ow: Math.floor((w + 2 * pad - kw) / stride) + 1,
   };
@@ -91,8 +104,15 @@ export interface Backend {
    * strides in elements (0 along the dims it is broadcast over): NumPy
    * broadcasting without copies. Strides come from layout.ts.
    */
-  binaryStrided(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
-    y: Storage, shape: readonly number[]): void;
+  binaryStrided(
+    op: BinaryOp,
+    a: Storage,
+    aStrides: readonly number[],
+    b: Storage,
+    bStrides: readonly number[],
+    y: Storage,
+    shape: readonly number[],
+  ): void;
   /**
    * General broadcasting: y (shape outShape) = x (shape xShape, same rank,
    * each dim 1 or equal) expanded along its size-1 dims.
@@ -115,8 +135,18 @@ export interface Backend {
    * C = alpha * op(A) * op(B) + beta * C, row-major, op(A) is [m, k], op(B) [k, n].
    * transA: A is stored [k, m]; transB: B is stored [n, k].
    */
-  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: Storage, b: Storage, beta: number, c: Storage): void;
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Storage,
+    b: Storage,
+    beta: number,
+    c: Storage,
+  ): void;
 
   // --- convolution (no bias) -------------------------------------------------------
   conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void;
@@ -127,8 +157,16 @@ export interface Backend {
    * output is touched once while in cache; backends without it get the
    * separate conv, batch-norm, add and ReLU primitives (src/ops/fused.ts).
    */
-  conv2dForwardAffine(x: Storage, w: Storage, y: Storage, g: ConvGeometry, scale: Storage, shift: Storage,
-    residual: Storage | null, relu: boolean): void;
+  conv2dForwardAffine(
+    x: Storage,
+    w: Storage,
+    y: Storage,
+    g: ConvGeometry,
+    scale: Storage,
+    shift: Storage,
+    residual: Storage | null,
+    relu: boolean,
+  ): void;
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void;
   conv2dBackwardFilter(x: Storage, dy: Storage, dw: Storage, g: ConvGeometry): void;
 
@@ -152,21 +190,54 @@ export interface Backend {
    * saveInvStd (1 / sqrt(biased var + eps)) for the backward pass, and update
    * the running statistics in place as PyTorch does (unbiased variance).
    */
-  batchNormForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage,
-    runningMean: Storage, runningVar: Storage, saveMean: Storage, saveInvStd: Storage,
-    n: number, c: number, hw: number, momentum: number, eps: number): void;
+  batchNormForwardTrain(
+    x: Storage,
+    gamma: Storage,
+    beta: Storage,
+    y: Storage,
+    runningMean: Storage,
+    runningVar: Storage,
+    saveMean: Storage,
+    saveInvStd: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    momentum: number,
+    eps: number,
+  ): void;
   /** Eval mode: normalise with the running statistics. */
-  batchNormForwardEval(x: Storage, gamma: Storage, beta: Storage, y: Storage,
-    runningMean: Storage, runningVar: Storage, n: number, c: number, hw: number, eps: number): void;
+  batchNormForwardEval(
+    x: Storage,
+    gamma: Storage,
+    beta: Storage,
+    y: Storage,
+    runningMean: Storage,
+    runningVar: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    eps: number,
+  ): void;
   /**
    * Gradients for x, gamma, beta. training = true: mean/invStd are the batch
    * statistics saved by the forward and dx includes their dependence on x;
    * training = false: they are the running statistics (mean, 1/sqrt(var+eps)),
    * constants, and dx = dy * gamma * invStd.
    */
-  batchNormBackward(x: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage,
-    dx: Storage, dgamma: Storage, dbeta: Storage, n: number, c: number, hw: number,
-    training: boolean): void;
+  batchNormBackward(
+    x: Storage,
+    dy: Storage,
+    gamma: Storage,
+    mean: Storage,
+    invStd: Storage,
+    dx: Storage,
+    dgamma: Storage,
+    dbeta: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    training: boolean,
+  ): void;
 
   /**
    * Capability 'batchNormAct', training mode: batchNormForwardTrain, then + residual (x's
@@ -174,31 +245,76 @@ export interface Backend {
    * ResNet block does after each convolution. Backends without it get the
    * separate primitives (src/ops/batchnorm.ts).
    */
-  batchNormActForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage,
-    runningMean: Storage, runningVar: Storage, saveMean: Storage, saveInvStd: Storage,
-    n: number, c: number, hw: number, momentum: number, eps: number, residual: Storage | null, relu: boolean): void;
+  batchNormActForwardTrain(
+    x: Storage,
+    gamma: Storage,
+    beta: Storage,
+    y: Storage,
+    runningMean: Storage,
+    runningVar: Storage,
+    saveMean: Storage,
+    saveInvStd: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    momentum: number,
+    eps: number,
+    residual: Storage | null,
+    relu: boolean,
+  ): void;
   /**
    * Capability 'batchNormAct', its backward from the output y: g = (y > 0 ? dy : 0) where relu
    * (else dy); dres = g unless null; dx, dgamma, dbeta = the training-mode
    * batchNormBackward of g. dx may be dy.
    */
-  batchNormActBackward(x: Storage, y: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage,
-    dx: Storage, dgamma: Storage, dbeta: Storage, dres: Storage | null, n: number, c: number, hw: number, relu: boolean): void;
+  batchNormActBackward(
+    x: Storage,
+    y: Storage,
+    dy: Storage,
+    gamma: Storage,
+    mean: Storage,
+    invStd: Storage,
+    dx: Storage,
+    dgamma: Storage,
+    dbeta: Storage,
+    dres: Storage | null,
+    n: number,
+    c: number,
+    hw: number,
+    relu: boolean,
+  ): void;
 
   // --- fused losses ------------------------------------------------------------------------
   /**
    * Softmax cross-entropy over logits [n, c]: loss[0] = sum_i w_{y_i} * l_i / sum_i w_{y_i}
    * (PyTorch's weighted mean; w = 1 when weights is null), dlogits = d loss / d logits.
    */
-  softmaxCrossEntropy(logits: Storage, labels: Int32Array, weights: Storage | null,
-    n: number, c: number, loss: Storage, dlogits: Storage): void;
+  softmaxCrossEntropy(
+    logits: Storage,
+    labels: Int32Array,
+    weights: Storage | null,
+    n: number,
+    c: number,
+    loss: Storage,
+    dlogits: Storage,
+  ): void;
   /**
    * Feature-balanced loss (Li et al., ICME 2022): logit_j = z_j - s_j / (||f_i|| + 1e-12),
    * s = stimulus per class (curr * lambda * lam_j), cross-entropy (mean) on logit.
    * Writes loss[0], dlogits = d/dz, dfeatures = d/df ([n, d]).
    */
-  featureBalancedLoss(logits: Storage, features: Storage, labels: Int32Array, stimulus: Storage,
-    n: number, c: number, d: number, loss: Storage, dlogits: Storage, dfeatures: Storage): void;
+  featureBalancedLoss(
+    logits: Storage,
+    features: Storage,
+    labels: Int32Array,
+    stimulus: Storage,
+    n: number,
+    c: number,
+    d: number,
+    loss: Storage,
+    dlogits: Storage,
+    dfeatures: Storage,
+  ): void;
 
   // --- optimiser ------------------------------------------------------------------------------
   /**
@@ -207,8 +323,16 @@ export interface Backend {
    * step = nesterov ? g + momentum * buf : buf; param -= lr * step.
    * With momentum = 0, buf is untouched (may be null).
    */
-  sgdStep(param: Storage, grad: Storage, momentumBuf: Storage | null, n: number,
-    lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
+  sgdStep(
+    param: Storage,
+    grad: Storage,
+    momentumBuf: Storage | null,
+    n: number,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+    nesterov: boolean,
+  ): void;
 }
 
 /** The error a backend throws from a method whose capability it lacks. */

@@ -26,42 +26,155 @@ const shortcutY = (n: number, c: number, h: number, w: number, stride: number, p
  */
 const EXTENTS: { [K in keyof Backend]?: (...args: any[]) => Extents } = {
   fill: (y, _v, n) => [['y', y, n]],
-  copy: (x, y, n) => [['x', x, n], ['y', y, n]],
-  unary: (_op, x, y, n) => [['x', x, n], ['y', y, n]],
-  binary: (_op, a, b, y, n) => [['a', a, n], ['b', b, n], ['y', y, n]],
-  binaryStrided: (_op, a, as, b, bs, y, shape) => [['a', a, span(shape, as)], ['b', b, span(shape, bs)], ['y', y, size(shape)]],
-  axpby: (_a, x, _b, y, n) => [['x', x, n], ['y', y, n]],
-  reluBackward: (x, dy, dx, n) => [['x', x, n], ['dy', dy, n], ['dx', dx, n]],
-  broadcastTo: (x, xShape, y, outShape) => [['x', x, size(xShape)], ['y', y, size(outShape)]],
-  reduceAxis: (_op, x, y, outer, axis, inner) => [['x', x, outer * axis * inner], ['y', y, outer * inner]],
-  gemm: (_ta, _tb, m, n, k, _al, a, b, _be, c) => [['a', a, m * k], ['b', b, k * n], ['c', c, m * n]],
-  conv2dForward: (x, w, y, g: ConvGeometry) => [['x', x, xOf(g)], ['w', w, wOf(g)], ['y', y, yOf(g)]],
-  conv2dForwardAffine: (x, w, y, g: ConvGeometry, scale, shift, residual) => [['x', x, xOf(g)], ['w', w, wOf(g)], ['y', y, yOf(g)],
-    ['scale', scale, g.oc], ['shift', shift, g.oc], ['residual', residual, yOf(g)]],
-  conv2dBackwardInput: (dy, w, dx, g: ConvGeometry) => [['dy', dy, yOf(g)], ['w', w, wOf(g)], ['dx', dx, xOf(g)]],
-  conv2dBackwardFilter: (x, dy, dw, g: ConvGeometry) => [['x', x, xOf(g)], ['dy', dy, yOf(g)], ['dw', dw, wOf(g)]],
-  globalAvgPoolForward: (x, y, nc, hw) => [['x', x, nc * hw], ['y', y, nc]],
-  globalAvgPoolBackward: (dy, dx, nc, hw) => [['dy', dy, nc], ['dx', dx, nc * hw]],
-  downsamplePadChannels: (x, y, n, c, h, w, stride, padC) => [['x', x, n * c * h * w], ['y', y, shortcutY(n, c, h, w, stride, padC)]],
-  downsamplePadChannelsBackward: (dy, dx, n, c, h, w, stride, padC) =>
-    [['dy', dy, shortcutY(n, c, h, w, stride, padC)], ['dx', dx, n * c * h * w]],
-  batchNormForwardTrain: (x, gamma, beta, y, rm, rv, sm, si, n, c, hw) => [['x', x, n * c * hw], ['gamma', gamma, c], ['beta', beta, c],
-    ['y', y, n * c * hw], ['runningMean', rm, c], ['runningVar', rv, c], ['saveMean', sm, c], ['saveInvStd', si, c]],
-  batchNormForwardEval: (x, gamma, beta, y, rm, rv, n, c, hw) => [['x', x, n * c * hw], ['gamma', gamma, c], ['beta', beta, c],
-    ['y', y, n * c * hw], ['runningMean', rm, c], ['runningVar', rv, c]],
-  batchNormBackward: (x, dy, gamma, mean, invStd, dx, dgamma, dbeta, n, c, hw) => [['x', x, n * c * hw], ['dy', dy, n * c * hw],
-    ['gamma', gamma, c], ['mean', mean, c], ['invStd', invStd, c], ['dx', dx, n * c * hw], ['dgamma', dgamma, c], ['dbeta', dbeta, c]],
-  batchNormActForwardTrain: (x, gamma, beta, y, rm, rv, sm, si, n, c, hw, _m, _e, residual) => [['x', x, n * c * hw], ['gamma', gamma, c],
-    ['beta', beta, c], ['y', y, n * c * hw], ['runningMean', rm, c], ['runningVar', rv, c], ['saveMean', sm, c], ['saveInvStd', si, c],
-    ['residual', residual, n * c * hw]],
-  batchNormActBackward: (x, y, dy, gamma, mean, invStd, dx, dgamma, dbeta, dres, n, c, hw) => [['x', x, n * c * hw], ['y', y, n * c * hw],
-    ['dy', dy, n * c * hw], ['gamma', gamma, c], ['mean', mean, c], ['invStd', invStd, c], ['dx', dx, n * c * hw], ['dgamma', dgamma, c],
-    ['dbeta', dbeta, c], ['dres', dres, n * c * hw]],
-  softmaxCrossEntropy: (logits, _labels, weights, n, c, loss, dlogits) => [['logits', logits, n * c], ['weights', weights, c],
-    ['loss', loss, 1], ['dlogits', dlogits, n * c]],
-  featureBalancedLoss: (logits, features, _labels, stimulus, n, c, d, loss, dlogits, dfeatures) => [['logits', logits, n * c],
-    ['features', features, n * d], ['stimulus', stimulus, c], ['loss', loss, 1], ['dlogits', dlogits, n * c], ['dfeatures', dfeatures, n * d]],
-  sgdStep: (param, grad, buf, n) => [['param', param, n], ['grad', grad, n], ['momentumBuf', buf, n]],
+  copy: (x, y, n) => [
+    ['x', x, n],
+    ['y', y, n],
+  ],
+  unary: (_op, x, y, n) => [
+    ['x', x, n],
+    ['y', y, n],
+  ],
+  binary: (_op, a, b, y, n) => [
+    ['a', a, n],
+    ['b', b, n],
+    ['y', y, n],
+  ],
+  binaryStrided: (_op, a, as, b, bs, y, shape) => [
+    ['a', a, span(shape, as)],
+    ['b', b, span(shape, bs)],
+    ['y', y, size(shape)],
+  ],
+  axpby: (_a, x, _b, y, n) => [
+    ['x', x, n],
+    ['y', y, n],
+  ],
+  reluBackward: (x, dy, dx, n) => [
+    ['x', x, n],
+    ['dy', dy, n],
+    ['dx', dx, n],
+  ],
+  broadcastTo: (x, xShape, y, outShape) => [
+    ['x', x, size(xShape)],
+    ['y', y, size(outShape)],
+  ],
+  reduceAxis: (_op, x, y, outer, axis, inner) => [
+    ['x', x, outer * axis * inner],
+    ['y', y, outer * inner],
+  ],
+  gemm: (_ta, _tb, m, n, k, _al, a, b, _be, c) => [
+    ['a', a, m * k],
+    ['b', b, k * n],
+    ['c', c, m * n],
+  ],
+  conv2dForward: (x, w, y, g: ConvGeometry) => [
+    ['x', x, xOf(g)],
+    ['w', w, wOf(g)],
+    ['y', y, yOf(g)],
+  ],
+  conv2dForwardAffine: (x, w, y, g: ConvGeometry, scale, shift, residual) => [
+    ['x', x, xOf(g)],
+    ['w', w, wOf(g)],
+    ['y', y, yOf(g)],
+    ['scale', scale, g.oc],
+    ['shift', shift, g.oc],
+    ['residual', residual, yOf(g)],
+  ],
+  conv2dBackwardInput: (dy, w, dx, g: ConvGeometry) => [
+    ['dy', dy, yOf(g)],
+    ['w', w, wOf(g)],
+    ['dx', dx, xOf(g)],
+  ],
+  conv2dBackwardFilter: (x, dy, dw, g: ConvGeometry) => [
+    ['x', x, xOf(g)],
+    ['dy', dy, yOf(g)],
+    ['dw', dw, wOf(g)],
+  ],
+  globalAvgPoolForward: (x, y, nc, hw) => [
+    ['x', x, nc * hw],
+    ['y', y, nc],
+  ],
+  globalAvgPoolBackward: (dy, dx, nc, hw) => [
+    ['dy', dy, nc],
+    ['dx', dx, nc * hw],
+  ],
+  downsamplePadChannels: (x, y, n, c, h, w, stride, padC) => [
+    ['x', x, n * c * h * w],
+    ['y', y, shortcutY(n, c, h, w, stride, padC)],
+  ],
+  downsamplePadChannelsBackward: (dy, dx, n, c, h, w, stride, padC) => [
+    ['dy', dy, shortcutY(n, c, h, w, stride, padC)],
+    ['dx', dx, n * c * h * w],
+  ],
+  batchNormForwardTrain: (x, gamma, beta, y, rm, rv, sm, si, n, c, hw) => [
+    ['x', x, n * c * hw],
+    ['gamma', gamma, c],
+    ['beta', beta, c],
+    ['y', y, n * c * hw],
+    ['runningMean', rm, c],
+    ['runningVar', rv, c],
+    ['saveMean', sm, c],
+    ['saveInvStd', si, c],
+  ],
+  batchNormForwardEval: (x, gamma, beta, y, rm, rv, n, c, hw) => [
+    ['x', x, n * c * hw],
+    ['gamma', gamma, c],
+    ['beta', beta, c],
+    ['y', y, n * c * hw],
+    ['runningMean', rm, c],
+    ['runningVar', rv, c],
+  ],
+  batchNormBackward: (x, dy, gamma, mean, invStd, dx, dgamma, dbeta, n, c, hw) => [
+    ['x', x, n * c * hw],
+    ['dy', dy, n * c * hw],
+    ['gamma', gamma, c],
+    ['mean', mean, c],
+    ['invStd', invStd, c],
+    ['dx', dx, n * c * hw],
+    ['dgamma', dgamma, c],
+    ['dbeta', dbeta, c],
+  ],
+  batchNormActForwardTrain: (x, gamma, beta, y, rm, rv, sm, si, n, c, hw, _m, _e, residual) => [
+    ['x', x, n * c * hw],
+    ['gamma', gamma, c],
+    ['beta', beta, c],
+    ['y', y, n * c * hw],
+    ['runningMean', rm, c],
+    ['runningVar', rv, c],
+    ['saveMean', sm, c],
+    ['saveInvStd', si, c],
+    ['residual', residual, n * c * hw],
+  ],
+  batchNormActBackward: (x, y, dy, gamma, mean, invStd, dx, dgamma, dbeta, dres, n, c, hw) => [
+    ['x', x, n * c * hw],
+    ['y', y, n * c * hw],
+    ['dy', dy, n * c * hw],
+    ['gamma', gamma, c],
+    ['mean', mean, c],
+    ['invStd', invStd, c],
+    ['dx', dx, n * c * hw],
+    ['dgamma', dgamma, c],
+    ['dbeta', dbeta, c],
+    ['dres', dres, n * c * hw],
+  ],
+  softmaxCrossEntropy: (logits, _labels, weights, n, c, loss, dlogits) => [
+    ['logits', logits, n * c],
+    ['weights', weights, c],
+    ['loss', loss, 1],
+    ['dlogits', dlogits, n * c],
+  ],
+  featureBalancedLoss: (logits, features, _labels, stimulus, n, c, d, loss, dlogits, dfeatures) => [
+    ['logits', logits, n * c],
+    ['features', features, n * d],
+    ['stimulus', stimulus, c],
+    ['loss', loss, 1],
+    ['dlogits', dlogits, n * c],
+    ['dfeatures', dfeatures, n * d],
+  ],
+  sgdStep: (param, grad, buf, n) => [
+    ['param', param, n],
+    ['grad', grad, n],
+    ['momentumBuf', buf, n],
+  ],
   read: (s) => [['s', s, s.length]],
   write: (s, data: Float32Array, offset = 0) => [['s', s, offset + data.length]],
 };
@@ -70,7 +183,8 @@ const EXTENTS: { [K in keyof Backend]?: (...args: any[]) => Extents } = {
 function checkLabels(primitive: string, labels: Int32Array, n: number, c: number): void {
   if (labels.length < n) throw new Error(`wasmtail: bounds check: ${primitive}(): ${labels.length} labels for ${n} rows`);
   for (let i = 0; i < n; i++) {
-    if (!(labels[i] >= 0 && labels[i] < c)) throw new Error(`wasmtail: bounds check: ${primitive}(): label ${labels[i]} at row ${i} outside [0, ${c})`);
+    if (!(labels[i] >= 0 && labels[i] < c))
+      throw new Error(`wasmtail: bounds check: ${primitive}(): label ${labels[i]} at row ${i} outside [0, ${c})`);
   }
 }
 
@@ -90,8 +204,11 @@ export function withBoundsChecks<B extends Backend>(b: B): B {
   const check = (primitive: string, extents: Extents): void => {
     for (const [name, s, elements] of extents) {
       if (s === null) continue;
-      const why = !live.has(s) ? 'is not a live storage of this backend (freed, or never allocated)'
-        : elements > s.length ? `is touched at ${elements} elements but holds ${s.length}` : null;
+      const why = !live.has(s)
+        ? 'is not a live storage of this backend (freed, or never allocated)'
+        : elements > s.length
+          ? `is touched at ${elements} elements but holds ${s.length}`
+          : null;
       if (why) throw new Error(`wasmtail: bounds check: ${b.name}.${primitive}(): argument ${name} ${why}`);
     }
   };

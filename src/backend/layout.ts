@@ -44,7 +44,9 @@ export function collapseLayout(shape: readonly number[], strides: readonly (read
     const last = out.shape.length - 1;
     if (last >= 0 && strides.every((s, k) => out.strides[k][last] === s[d] * shape[d])) {
       out.shape[last] *= shape[d];
-      strides.forEach((s, k) => { out.strides[k][last] = s[d]; });
+      strides.forEach((s, k) => {
+        out.strides[k][last] = s[d];
+      });
       continue;
     }
     out.shape.push(shape[d]);

@@ -36,7 +36,9 @@ function trainChild(name: string, args: string[]): Promise<void> {
   });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the ${name} run failed (exit ${code}); see the lines marked [${name}] above`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`the ${name} run failed (exit ${code}); see the lines marked [${name}] above`)),
+    );
   });
 }
 
@@ -47,18 +49,48 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   // Two runs at once: each gets half the cores unless told otherwise.
   const extra = opts.extraArgs ?? [];
   const threads = extra.includes('--threads') ? [] : ['--threads', String(Math.max(1, Math.floor(availableParallelism() / 2)))];
-  await Promise.all(LOSSES.map(({ name, args }) => {
-    const out = join(opts.out, name);
-    rmSync(out, { recursive: true, force: true });
-    return trainChild(name, ['--dataset', 'fashion-mnist-lt', '--arch', arch, '--epochs', String(epochs), '--warmup', '1', ...args, ...threads, ...extra, '--out', out]);
-  }));
-  const results = LOSSES.map(({ name }) => [name, JSON.parse(readFileSync(join(opts.out, name, 'summary.json'), 'utf8')) as RunSummary] as const);
+  await Promise.all(
+    LOSSES.map(({ name, args }) => {
+      const out = join(opts.out, name);
+      rmSync(out, { recursive: true, force: true });
+      return trainChild(name, [
+        '--dataset',
+        'fashion-mnist-lt',
+        '--arch',
+        arch,
+        '--epochs',
+        String(epochs),
+        '--warmup',
+        '1',
+        ...args,
+        ...threads,
+        ...extra,
+        '--out',
+        out,
+      ]);
+    }),
+  );
+  const results = LOSSES.map(
+    ({ name }) => [name, JSON.parse(readFileSync(join(opts.out, name, 'summary.json'), 'utf8')) as RunSummary] as const,
+  );
   const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
   const rows = results.map(([loss, s]) => {
-    const smallest = s.trainCounts.map((n, c) => [n, c] as const).sort((a, b) => a[0] - b[0]).slice(0, 3);
+    const smallest = s.trainCounts
+      .map((n, c) => [n, c] as const)
+      .sort((a, b) => a[0] - b[0])
+      .slice(0, 3);
     const tail = smallest.reduce((sum, [, c]) => sum + s.last.perClass[c], 0) / smallest.length;
-    return { loss, overall: pct(s.last.top1), best: pct(s.best.top1), many: pct(s.last.many), medium: pct(s.last.medium),
-      few: pct(s.last.few), '3 smallest': pct(tail), 'img/s': s.last.imagesPerSec.toFixed(0), minutes: (s.wallSeconds / 60).toFixed(1) };
+    return {
+      loss,
+      overall: pct(s.last.top1),
+      best: pct(s.best.top1),
+      many: pct(s.last.many),
+      medium: pct(s.last.medium),
+      few: pct(s.last.few),
+      '3 smallest': pct(tail),
+      'img/s': s.last.imagesPerSec.toFixed(0),
+      minutes: (s.wallSeconds / 60).toFixed(1),
+    };
   });
   process.stdout.write('\nFashion-MNIST-LT (rho=100), test accuracy after the last epoch (best epoch in "best"):\n');
   const cols = Object.keys(rows[0]) as (keyof (typeof rows)[0])[];
@@ -67,7 +99,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   process.stdout.write(line(cols));
   process.stdout.write('|' + width.map((w) => '-'.repeat(w + 2)).join('|') + '|\n');
   for (const r of rows) process.stdout.write(line(cols.map((c) => String(r[c]))));
-  process.stdout.write('\nmany: classes with > 100 training images, medium: 20-100, few: < 20 (none here: the smallest has 60).\n' +
-    `"3 smallest": mean accuracy of the three classes with the fewest training images. Runs, metrics and plots: ${opts.out}/ce and ${opts.out}/fbl\n`);
+  process.stdout.write(
+    '\nmany: classes with > 100 training images, medium: 20-100, few: < 20 (none here: the smallest has 60).\n' +
+      `"3 smallest": mean accuracy of the three classes with the fewest training images. Runs, metrics and plots: ${opts.out}/ce and ${opts.out}/fbl\n`,
+  );
   return 0;
 }

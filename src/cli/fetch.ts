@@ -12,7 +12,9 @@ export const DEFAULT_DATA_DIR = 'data';
 
 export async function fetchCommand(values: Record<string, string | boolean | undefined>, positionals: string[]): Promise<number> {
   if (positionals.length !== 1 || !FETCHABLE.includes(positionals[0] as DatasetName)) {
-    throw new UsageError(`fetch needs one data set name: ${FETCHABLE.join(', ')}${positionals.length ? ` (got '${positionals.join(' ')}')` : ''}`);
+    throw new UsageError(
+      `fetch needs one data set name: ${FETCHABLE.join(', ')}${positionals.length ? ` (got '${positionals.join(' ')}')` : ''}`,
+    );
   }
   const name = positionals[0] as DatasetName;
   const dir = (values.dir as string | undefined) ?? DEFAULT_DATA_DIR;
@@ -24,7 +26,8 @@ export async function fetchCommand(values: Record<string, string | boolean | und
 /** `--download`: fetches the run's data set into --data-dir (default data/) unless it is there; returns the config to use. */
 export async function downloadForConfig(cfg: TrainConfig, values: Record<string, string | boolean | undefined>): Promise<TrainConfig> {
   const name = cfg.dataset.replace(/-lt$/, '') as DatasetName;
-  if (!FETCHABLE.includes(name)) throw new UsageError(`--download fetches ${FETCHABLE.join(', ')}; --dataset ${cfg.dataset} is read from --data-dir as it is`);
+  if (!FETCHABLE.includes(name))
+    throw new UsageError(`--download fetches ${FETCHABLE.join(', ')}; --dataset ${cfg.dataset} is read from --data-dir as it is`);
   const dir = cfg.dataDir ?? DEFAULT_DATA_DIR;
   await fetchDataset(name, { dir, mirror: values.mirror as string | undefined, progress: new Progress() });
   return { ...cfg, dataDir: dir };

@@ -31,11 +31,16 @@ interface LoadedModel {
  */
 async function loadModel(path: string, values: Record<string, string | boolean | undefined>): Promise<LoadedModel> {
   const { tensors, metadata } = await loadSafetensorsFile(path);
-  const saved = metadata.config === undefined ? {} : metadataJson<Partial<TrainConfig>>(path, metadata, 'config', 'the training configuration');
+  const saved =
+    metadata.config === undefined ? {} : metadataJson<Partial<TrainConfig>>(path, metadata, 'config', 'the training configuration');
   const { dataset } = explicitConfig({ dataset: values.dataset });
-  const { model, description } = resnetFromStateDict(tensors, path,
+  const { model, description } = resnetFromStateDict(
+    tensors,
+    path,
     // A data set named on the command line brings its own class names and normalisation in place of the recorded input.
-    dataset ? { ...saved, dataset, input: undefined } : saved, values.arch as string | undefined);
+    dataset ? { ...saved, dataset, input: undefined } : saved,
+    values.arch as string | undefined,
+  );
   // The recorded input (class names, size, normalisation) lives in the description; the rest is a training configuration.
   const { input: _input, ...config } = saved as Partial<TrainConfig> & CheckpointConfig;
   return { model, config: { ...config, dataset: description.dataset as TrainConfig['dataset'] }, description };
@@ -53,7 +58,8 @@ function checkModelFitsData(checkpoint: string, d: ModelDescription, data: RunDa
   };
   if (d.numClasses !== ds.numClasses) refuse(`the model has ${d.numClasses} classes but ${dataset} has ${ds.numClasses}`);
   if (d.inChannels !== ds.c) refuse(`the model takes ${d.inChannels}-channel images but ${dataset} has ${ds.c}-channel images`);
-  if (d.height !== ds.h || d.width !== ds.w) refuse(`the model takes ${d.height}x${d.width} images but ${dataset} has ${ds.h}x${ds.w} images`);
+  if (d.height !== ds.h || d.width !== ds.w)
+    refuse(`the model takes ${d.height}x${d.width} images but ${dataset} has ${ds.h}x${ds.w} images`);
 }
 
 /**
@@ -69,7 +75,12 @@ export async function evalCommand(values: Record<string, string | boolean | unde
   const cfg = resolveConfig({ ...config, ...explicitConfig(values), out: 'unused', threads: null });
   const data = loadRunData(values.download ? await downloadForConfig(cfg, values) : cfg);
   checkModelFitsData(checkpoint, description, data, cfg.dataset);
-  const m = await evaluate(model, data.test, { batchSize: 256, mean: description.mean, std: description.std, trainCounts: data.trainCounts });
+  const m = await evaluate(model, data.test, {
+    batchSize: 256,
+    mean: description.mean,
+    std: description.std,
+    trainCounts: data.trainCounts,
+  });
   process.stdout.write(JSON.stringify({ checkpoint, dataset: cfg.dataset, classNames: data.test.classNames, ...m }) + '\n');
   return 0;
 }
@@ -98,7 +109,9 @@ export async function predictCommand(values: Record<string, string | boolean | u
     // Raw CIFAR records: label byte(s) then 3072 pixel bytes.
     const record = [3073, 3074].find((r) => bytes.length > 0 && bytes.length % r === 0);
     if (c !== 3 || !record) {
-      throw new Error(`${file}: neither a .png / .jpg nor whole CIFAR-10 (3,073-byte) / CIFAR-100 (3,074-byte) records (${bytes.length} bytes)`);
+      throw new Error(
+        `${file}: neither a .png / .jpg nor whole CIFAR-10 (3,073-byte) / CIFAR-100 (3,074-byte) records (${bytes.length} bytes)`,
+      );
     }
     for (let i = 0; i < bytes.length / record; i++) {
       images.push({ name: `${file}#${i}`, pixels: bytes.subarray(i * record + record - 3072, (i + 1) * record) });
@@ -117,8 +130,15 @@ export async function predictCommand(values: Record<string, string | boolean | u
     const total = e.reduce((a, b) => a + b, 0);
     const probs = e.map((v) => v / total);
     const top = probs.indexOf(Math.max(...probs));
-    process.stdout.write(JSON.stringify({ image: img.name, class: top, name: classNames[top], probability: probs[top],
-      probabilities: Object.fromEntries(classNames.map((n, j) => [n, Number(probs[j].toFixed(6))])) }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        image: img.name,
+        class: top,
+        name: classNames[top],
+        probability: probs[top],
+        probabilities: Object.fromEntries(classNames.map((n, j) => [n, Number(probs[j].toFixed(6))])),
+      }) + '\n',
+    );
   });
   return 0;
 }

@@ -38,14 +38,40 @@ presets: ${Object.keys(PRESETS).join(', ')}
 The defaults reproduce the FBL recipe (ResNet-32, CIFAR-10-LT rho=100, 200 epochs, batch 64, lr 0.1, wd 2e-4, lambda 60).`;
 
 const TRAIN_OPTIONS = {
-  preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, imb: { type: 'string' },
-  'image-size': { type: 'string' }, grey: { type: 'boolean' }, 'skip-bad': { type: 'boolean' },
-  download: { type: 'boolean' }, mirror: { type: 'string' }, dir: { type: 'string' },
-  'imb-type': { type: 'string' }, loss: { type: 'string' }, lambda: { type: 'string' }, curriculum: { type: 'string' },
-  arch: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' },
-  momentum: { type: 'string' }, nesterov: { type: 'boolean' }, warmup: { type: 'string' }, seed: { type: 'string' },
-  'model-seed': { type: 'string' }, 'limit-train': { type: 'string' }, 'limit-test': { type: 'string' }, out: { type: 'string' },
-  resume: { type: 'boolean' }, 'allow-changes': { type: 'boolean' }, threads: { type: 'string' }, 'force-threads': { type: 'boolean' }, backend: { type: 'string' }, checkpoint: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  preset: { type: 'string' },
+  dataset: { type: 'string' },
+  'data-dir': { type: 'string' },
+  imb: { type: 'string' },
+  'image-size': { type: 'string' },
+  grey: { type: 'boolean' },
+  'skip-bad': { type: 'boolean' },
+  download: { type: 'boolean' },
+  mirror: { type: 'string' },
+  dir: { type: 'string' },
+  'imb-type': { type: 'string' },
+  loss: { type: 'string' },
+  lambda: { type: 'string' },
+  curriculum: { type: 'string' },
+  arch: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  wd: { type: 'string' },
+  momentum: { type: 'string' },
+  nesterov: { type: 'boolean' },
+  warmup: { type: 'string' },
+  seed: { type: 'string' },
+  'model-seed': { type: 'string' },
+  'limit-train': { type: 'string' },
+  'limit-test': { type: 'string' },
+  out: { type: 'string' },
+  resume: { type: 'boolean' },
+  'allow-changes': { type: 'boolean' },
+  threads: { type: 'string' },
+  'force-threads': { type: 'boolean' },
+  backend: { type: 'string' },
+  checkpoint: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function number(v: string | undefined, name: string): number | undefined {
@@ -127,8 +153,12 @@ export async function main(argv: string[]): Promise<number> {
   // competes for the same cores: 1,000 of them took 8 GB and 25x longer.
   const cores = availableParallelism();
   if (threads !== undefined && threads > cores && !values['force-threads']) {
-    throw new UsageError(`--threads ${threads} is more than the ${cores} logical cores of this machine, where the extra threads ` +
-      'only cost memory and time; use --threads ' + cores + ' or fewer, or pass --force-threads to insist');
+    throw new UsageError(
+      `--threads ${threads} is more than the ${cores} logical cores of this machine, where the extra threads ` +
+        'only cost memory and time; use --threads ' +
+        cores +
+        ' or fewer, or pass --force-threads to insist',
+    );
   }
   // The wasm backend takes relaxed SIMD where the runtime has it (under Node 20
   // init() switches V8's flag on) and as many threads as cores unless told.
@@ -141,8 +171,12 @@ export async function main(argv: string[]): Promise<number> {
       let cfg = configFromArgs(values);
       if (values.download) cfg = await downloadForConfig(cfg, values);
       if (values['allow-changes'] && !values.resume) throw new UsageError('--allow-changes only applies with --resume');
-      const stop = new StopRequest().listen((signal) => process.stderr.write(`\nwasmtail: ${signal} received: finishing the current ` +
-        `step and saving the exact position in ${cfg.out}; send it again to exit at once\n`));
+      const stop = new StopRequest().listen((signal) =>
+        process.stderr.write(
+          `\nwasmtail: ${signal} received: finishing the current ` +
+            `step and saving the exact position in ${cfg.out}; send it again to exit at once\n`,
+        ),
+      );
       let summary;
       try {
         summary = await train(cfg, { resume: values.resume, allowChanges: values['allow-changes'], stop });
@@ -157,12 +191,22 @@ export async function main(argv: string[]): Promise<number> {
         stop.close();
       }
       const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(2)}%`);
-      process.stdout.write(JSON.stringify({
-        out: cfg.out, bestEpoch: summary.best.epoch, bestTop1: summary.best.top1, lastTop1: summary.last.top1,
-        many: summary.last.many, medium: summary.last.medium, few: summary.last.few, wallSeconds: summary.wallSeconds,
-      }) + '\n');
-      process.stderr.write(`done: best top-1 ${pct(summary.best.top1)} (epoch ${summary.best.epoch}), last ${pct(summary.last.top1)}; ` +
-        `see ${cfg.out}/summary.json and the .svg plots\n`);
+      process.stdout.write(
+        JSON.stringify({
+          out: cfg.out,
+          bestEpoch: summary.best.epoch,
+          bestTop1: summary.best.top1,
+          lastTop1: summary.last.top1,
+          many: summary.last.many,
+          medium: summary.last.medium,
+          few: summary.last.few,
+          wallSeconds: summary.wallSeconds,
+        }) + '\n',
+      );
+      process.stderr.write(
+        `done: best top-1 ${pct(summary.best.top1)} (epoch ${summary.best.epoch}), last ${pct(summary.last.top1)}; ` +
+          `see ${cfg.out}/summary.json and the .svg plots\n`,
+      );
       return 0;
     }
     case 'eval':
@@ -170,10 +214,15 @@ export async function main(argv: string[]): Promise<number> {
     case 'predict':
       return predictCommand(values, positionals);
     case 'demo':
-      return runDemo({ epochs: number(values.epochs as string | undefined, 'epochs'), arch: values.arch as string | undefined,
+      return runDemo({
+        epochs: number(values.epochs as string | undefined, 'epochs'),
+        arch: values.arch as string | undefined,
         out: (values.out as string | undefined) ?? 'runs/demo',
-        extraArgs: [...(['limit-train', 'limit-test', 'batch', 'threads'] as const).flatMap((k) => (values[k] ? [`--${k}`, String(values[k])] : [])),
-          ...(values['force-threads'] ? ['--force-threads'] : [])] });
+        extraArgs: [
+          ...(['limit-train', 'limit-test', 'batch', 'threads'] as const).flatMap((k) => (values[k] ? [`--${k}`, String(values[k])] : [])),
+          ...(values['force-threads'] ? ['--force-threads'] : []),
+        ],
+      });
     case 'info':
       process.stdout.write(JSON.stringify({ ...info(), node: process.version, defaults: DEFAULTS }, null, 2) + '\n');
       return 0;
@@ -201,4 +250,3 @@ export async function run(argv: string[]): Promise<void> {
     }
   }
 }
-

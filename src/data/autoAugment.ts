@@ -13,13 +13,37 @@
 import type { ImageShape } from './augment.js';
 import type { MT19937 } from './mt19937.js';
 import {
-  autocontrast, brightness, color, contrast, equalize, invert, posterize, rotate, sharpness, shearX, shearY, solarize,
-  translateX, translateY,
+  autocontrast,
+  brightness,
+  color,
+  contrast,
+  equalize,
+  invert,
+  posterize,
+  rotate,
+  sharpness,
+  shearX,
+  shearY,
+  solarize,
+  translateX,
+  translateY,
 } from './imageOps.js';
 
 export type AutoAugmentOpName =
-  | 'shearX' | 'shearY' | 'translateX' | 'translateY' | 'rotate' | 'color' | 'posterize' | 'solarize'
-  | 'contrast' | 'sharpness' | 'brightness' | 'autocontrast' | 'equalize' | 'invert';
+  | 'shearX'
+  | 'shearY'
+  | 'translateX'
+  | 'translateY'
+  | 'rotate'
+  | 'color'
+  | 'posterize'
+  | 'solarize'
+  | 'contrast'
+  | 'sharpness'
+  | 'brightness'
+  | 'autocontrast'
+  | 'equalize'
+  | 'invert';
 
 /** The policies built; 'imagenet' and 'svhn' are not. */
 export const AUTOAUGMENT_POLICIES = ['cifar10'] as const;
@@ -69,13 +93,25 @@ function linspace10(lo: number, hi: number, level: number): number {
  */
 export function autoAugmentMagnitude(op: AutoAugmentOpName, level: number): number {
   switch (op) {
-    case 'shearX': case 'shearY': return linspace10(0, 0.3, level);
-    case 'translateX': case 'translateY': return linspace10(0, 150 / 331, level);
-    case 'rotate': return linspace10(0, 30, level);
-    case 'color': case 'contrast': case 'sharpness': case 'brightness': return linspace10(0, 0.9, level);
-    case 'posterize': return Math.round(linspace10(8, 4, level));
-    case 'solarize': return linspace10(256, 0, level);
-    default: return 0;
+    case 'shearX':
+    case 'shearY':
+      return linspace10(0, 0.3, level);
+    case 'translateX':
+    case 'translateY':
+      return linspace10(0, 150 / 331, level);
+    case 'rotate':
+      return linspace10(0, 30, level);
+    case 'color':
+    case 'contrast':
+    case 'sharpness':
+    case 'brightness':
+      return linspace10(0, 0.9, level);
+    case 'posterize':
+      return Math.round(linspace10(8, 4, level));
+    case 'solarize':
+      return linspace10(256, 0, level);
+    default:
+      return 0;
   }
 }
 
@@ -84,20 +120,34 @@ const FILL = 128;
 /** One operation at a magnitude, `sign` +-1 for the signed ones (shear, translate, the enhancers). */
 export function applyAutoAugmentOp(img: Uint8Array, shape: ImageShape, op: AutoAugmentOpName, magnitude: number, sign: 1 | -1): Uint8Array {
   switch (op) {
-    case 'shearX': return shearX(img, shape, magnitude * sign, FILL);
-    case 'shearY': return shearY(img, shape, magnitude * sign, FILL);
-    case 'translateX': return translateX(img, shape, magnitude * shape.w * sign, FILL);
-    case 'translateY': return translateY(img, shape, magnitude * shape.h * sign, FILL);
-    case 'rotate': return rotate(img, shape, magnitude, FILL);
-    case 'color': return color(img, shape, 1 + magnitude * sign);
-    case 'posterize': return posterize(img, magnitude);
-    case 'solarize': return solarize(img, magnitude);
-    case 'contrast': return contrast(img, shape, 1 + magnitude * sign);
-    case 'sharpness': return sharpness(img, shape, 1 + magnitude * sign);
-    case 'brightness': return brightness(img, 1 + magnitude * sign);
-    case 'autocontrast': return autocontrast(img, shape);
-    case 'equalize': return equalize(img, shape);
-    case 'invert': return invert(img);
+    case 'shearX':
+      return shearX(img, shape, magnitude * sign, FILL);
+    case 'shearY':
+      return shearY(img, shape, magnitude * sign, FILL);
+    case 'translateX':
+      return translateX(img, shape, magnitude * shape.w * sign, FILL);
+    case 'translateY':
+      return translateY(img, shape, magnitude * shape.h * sign, FILL);
+    case 'rotate':
+      return rotate(img, shape, magnitude, FILL);
+    case 'color':
+      return color(img, shape, 1 + magnitude * sign);
+    case 'posterize':
+      return posterize(img, magnitude);
+    case 'solarize':
+      return solarize(img, magnitude);
+    case 'contrast':
+      return contrast(img, shape, 1 + magnitude * sign);
+    case 'sharpness':
+      return sharpness(img, shape, 1 + magnitude * sign);
+    case 'brightness':
+      return brightness(img, 1 + magnitude * sign);
+    case 'autocontrast':
+      return autocontrast(img, shape);
+    case 'equalize':
+      return equalize(img, shape);
+    case 'invert':
+      return invert(img);
   }
 }
 

@@ -82,7 +82,8 @@ export class BatchIterator {
     options: BatchOptions,
   ) {
     const { batchSize } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`BatchIterator: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`BatchIterator: batchSize must be a positive integer, got ${batchSize}`);
     if (options.mean.length !== dataset.c) {
       throw new RangeError(`BatchIterator: ${options.mean.length} normalisation channels for ${dataset.c}-channel images`);
     }

@@ -8,7 +8,7 @@ export * from './mt19937.js';
 export * from './longtail.js';
 export * from './augment.js';
 export * from './batches.js';
-export * from "./png.js";
+export * from './png.js';
 export * from './imageOps.js';
 export * from './autoAugment.js';
 export * from './cutout.js';

@@ -27,7 +27,8 @@ export function gunzipBounded(file: string, bytes: Uint8Array, maxBytes: number,
     const out = gunzipSync(bytes, { maxOutputLength: Math.max(1, maxBytes) });
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (e) {
-    if (tooLarge(e)) throw new DataFormatError(file, `inflates to more than ${maxBytes} bytes, ${bound} (a decompression bomb or a corrupt file)`);
+    if (tooLarge(e))
+      throw new DataFormatError(file, `inflates to more than ${maxBytes} bytes, ${bound} (a decompression bomb or a corrupt file)`);
     throw new DataFormatError(file, `is not a valid gzip stream (${(e as Error).message})`);
   }
 }

@@ -37,20 +37,54 @@ export interface DatasetSource {
 
 export const DATASET_SOURCES: Readonly<Record<DatasetName, DatasetSource>> = {
   cifar10: {
-    baseUrl: 'https://www.cs.toronto.edu/~kriz/', folder: 'cifar-10-batches-bin', kind: 'tar.gz',
-    files: [{ name: 'cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530', sha256: 'c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd' }],
+    baseUrl: 'https://www.cs.toronto.edu/~kriz/',
+    folder: 'cifar-10-batches-bin',
+    kind: 'tar.gz',
+    files: [
+      {
+        name: 'cifar-10-binary.tar.gz',
+        md5: 'c32a1d4ab5d03f1284b67883e8d87530',
+        sha256: 'c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd',
+      },
+    ],
   },
   cifar100: {
-    baseUrl: 'https://www.cs.toronto.edu/~kriz/', folder: 'cifar-100-binary', kind: 'tar.gz',
-    files: [{ name: 'cifar-100-binary.tar.gz', md5: '03b5dce01913d631647c71ecec9e9cb8', sha256: '58a81ae192c23a4be8b1804d68e518ed807d710a4eb253b1f2a199162a40d8ec' }],
+    baseUrl: 'https://www.cs.toronto.edu/~kriz/',
+    folder: 'cifar-100-binary',
+    kind: 'tar.gz',
+    files: [
+      {
+        name: 'cifar-100-binary.tar.gz',
+        md5: '03b5dce01913d631647c71ecec9e9cb8',
+        sha256: '58a81ae192c23a4be8b1804d68e518ed807d710a4eb253b1f2a199162a40d8ec',
+      },
+    ],
   },
   'fashion-mnist': {
-    baseUrl: 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/', folder: 'fashion-mnist', kind: 'files',
+    baseUrl: 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/',
+    folder: 'fashion-mnist',
+    kind: 'files',
     files: [
-      { name: 'train-images-idx3-ubyte.gz', md5: '8d4fb7e6c68d591d4c3dfef9ec88bf0d', sha256: '3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84' },
-      { name: 'train-labels-idx1-ubyte.gz', md5: '25c81989df183df01b3e8a0aad5dffbe', sha256: 'a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845' },
-      { name: 't10k-images-idx3-ubyte.gz', md5: 'bef4ecab320f06d8554ea6380940ec79', sha256: '346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073' },
-      { name: 't10k-labels-idx1-ubyte.gz', md5: 'bb300cfdad3c16e7a12a480ee83cd310', sha256: '67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5' },
+      {
+        name: 'train-images-idx3-ubyte.gz',
+        md5: '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
+        sha256: '3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84',
+      },
+      {
+        name: 'train-labels-idx1-ubyte.gz',
+        md5: '25c81989df183df01b3e8a0aad5dffbe',
+        sha256: 'a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845',
+      },
+      {
+        name: 't10k-images-idx3-ubyte.gz',
+        md5: 'bef4ecab320f06d8554ea6380940ec79',
+        sha256: '346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073',
+      },
+      {
+        name: 't10k-labels-idx1-ubyte.gz',
+        md5: 'bb300cfdad3c16e7a12a480ee83cd310',
+        sha256: '67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5',
+      },
     ],
   },
 };
@@ -101,7 +135,11 @@ async function checksums(file: string): Promise<{ md5: string; sha256: string }>
 }
 
 /** One GET, following redirects; resolves with the response whose status is not a redirect. */
-function request(url: string, headers: Record<string, string>, opts: Required<Pick<FetchOptions, 'stallMs' | 'maxRedirects'>>): Promise<{ res: IncomingMessage; url: string }> {
+function request(
+  url: string,
+  headers: Record<string, string>,
+  opts: Required<Pick<FetchOptions, 'stallMs' | 'maxRedirects'>>,
+): Promise<{ res: IncomingMessage; url: string }> {
   return new Promise((resolvePromise, reject) => {
     const go = (current: string, left: number) => {
       const get = current.startsWith('https:') ? httpsGet : httpGet;
@@ -139,7 +177,12 @@ function formatBytes(n: number): string {
  * `retries` times), then checks the MD5: a mismatch deletes the file and
  * names both checksums.
  */
-export async function downloadFile(url: string, dest: string, expected: RemoteFile, options: Omit<FetchOptions, 'dir'> = {}): Promise<void> {
+export async function downloadFile(
+  url: string,
+  dest: string,
+  expected: RemoteFile,
+  options: Omit<FetchOptions, 'dir'> = {},
+): Promise<void> {
   const opts = { stallMs: options.stallMs ?? 30_000, maxRedirects: options.maxRedirects ?? 5 };
   const retries = options.retries ?? 5;
   const progress = options.progress ?? SILENT;
@@ -151,8 +194,10 @@ export async function downloadFile(url: string, dest: string, expected: RemoteFi
       ({ res } = await request(url, offset > 0 ? { Range: `bytes=${offset}-` } : {}, opts));
     } catch (e) {
       if (e instanceof DownloadError && attempt < retries && /stalled/.test(e.message)) continue;
-      throw new DownloadError(`cannot download ${url} (${(e as Error).message}); ` +
-        `fetch it by hand (or from a mirror: --mirror URL) and put it at ${dest}, then run again`);
+      throw new DownloadError(
+        `cannot download ${url} (${(e as Error).message}); ` +
+          `fetch it by hand (or from a mirror: --mirror URL) and put it at ${dest}, then run again`,
+      );
     }
     const status = res.statusCode ?? 0;
     if (status === 416 && offset > 0) {
@@ -162,8 +207,10 @@ export async function downloadFile(url: string, dest: string, expected: RemoteFi
     }
     if (status !== 200 && status !== 206) {
       res.resume();
-      throw new DownloadError(`${url}: HTTP ${status} ${res.statusMessage ?? ''}`.trim() +
-        `; fetch ${basename(dest)} by hand and put it at ${dest}, or use --mirror URL`);
+      throw new DownloadError(
+        `${url}: HTTP ${status} ${res.statusMessage ?? ''}`.trim() +
+          `; fetch ${basename(dest)} by hand and put it at ${dest}, or use --mirror URL`,
+      );
     }
     const resumed = status === 206;
     const total = Number(res.headers['content-length'] ?? NaN) + (resumed ? offset : 0);
@@ -195,15 +242,20 @@ export async function downloadFile(url: string, dest: string, expected: RemoteFi
           }
           const rate = (received - startBytes) / Math.max(1e-3, (Date.now() - started) / 1000);
           const filled = Number.isFinite(total) ? Math.round((20 * received) / total) : 0;
-          const pct = Number.isFinite(total) ? ` [${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${((100 * received) / total).toFixed(1)}%` : '';
+          const pct = Number.isFinite(total)
+            ? ` [${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${((100 * received) / total).toFixed(1)}%`
+            : '';
           const eta = Number.isFinite(total) ? ` ETA ${formatSeconds((total - received) / rate)}` : '';
-          progress.update(`${basename(dest)}${pct} ${formatBytes(received)}${Number.isFinite(total) ? ` of ${formatBytes(total)}` : ''}, ${formatBytes(rate)}/s${eta}`);
+          progress.update(
+            `${basename(dest)}${pct} ${formatBytes(received)}${Number.isFinite(total) ? ` of ${formatBytes(total)}` : ''}, ${formatBytes(rate)}/s${eta}`,
+          );
         });
         res.on('error', failWith);
         res.on('aborted', () => failWith(new DownloadError(`${url}: connection closed after ${received} bytes`)));
         res.on('end', () => {
           clearTimeout(timer);
-          if (Number.isFinite(total) && received < total) fail(new DownloadError(`${url}: connection closed after ${received} of ${total} bytes`));
+          if (Number.isFinite(total) && received < total)
+            fail(new DownloadError(`${url}: connection closed after ${received} of ${total} bytes`));
           else done();
         });
       });
@@ -220,8 +272,10 @@ export async function downloadFile(url: string, dest: string, expected: RemoteFi
   const got = await checksums(part);
   if (got.md5 !== expected.md5) {
     unlinkSync(part);
-    throw new DownloadError(`${basename(dest)} from ${url}: checksum mismatch: expected MD5 ${expected.md5}, got ${got.md5} ` +
-      `(SHA-256 ${got.sha256}, expected ${expected.sha256}); the file was deleted`);
+    throw new DownloadError(
+      `${basename(dest)} from ${url}: checksum mismatch: expected MD5 ${expected.md5}, got ${got.md5} ` +
+        `(SHA-256 ${got.sha256}, expected ${expected.sha256}); the file was deleted`,
+    );
   }
   renameSync(part, dest);
   progress.line(`${basename(dest)}: MD5 ${got.md5} and SHA-256 ${got.sha256} verified`);

@@ -56,12 +56,17 @@ export function splitFolder(root: string, split: 'train' | 'test'): string {
     const dir = join(root, name);
     if (existsSync(dir) && statSync(dir).isDirectory()) return dir;
   }
-  throw new DataFormatError(join(root, names[0]), `not found: an image folder needs ${split === 'train' ? 'train/<class>/' : 'test/<class>/ or val/<class>/'} ` +
-    'with one folder of images a class (torchvision ImageFolder layout)');
+  throw new DataFormatError(
+    join(root, names[0]),
+    `not found: an image folder needs ${split === 'train' ? 'train/<class>/' : 'test/<class>/ or val/<class>/'} ` +
+      'with one folder of images a class (torchvision ImageFolder layout)',
+  );
 }
 
 function visibleEntries(dir: string): string[] {
-  return readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
+  return readdirSync(dir)
+    .filter((n) => !n.startsWith('.'))
+    .sort();
 }
 
 /** Class folders (sorted) and the image files of each, sorted. */
@@ -146,7 +151,10 @@ function writeCache(file: string, header: CacheHeader, labels: Int32Array, image
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     mkdirSync(join(file, '..'), { recursive: true });
-    writeFileSync(tmp, Buffer.concat([Buffer.from(CACHE_MAGIC), length, json, new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength), images]));
+    writeFileSync(
+      tmp,
+      Buffer.concat([Buffer.from(CACHE_MAGIC), length, json, new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength), images]),
+    );
     renameSync(tmp, file);
     return undefined;
   } catch (e) {
@@ -170,7 +178,10 @@ export function loadImageFolder(root: string, split: 'train' | 'test', opts: Ima
   const classNames = opts.classNames ? [...opts.classNames] : listing.classNames;
   for (const name of listing.classNames) {
     if (!classNames.includes(name)) {
-      throw new DataFormatError(join(dir, name), `is a class the training split does not have (training classes: ${classNames.join(', ')})`);
+      throw new DataFormatError(
+        join(dir, name),
+        `is a class the training split does not have (training classes: ${classNames.join(', ')})`,
+      );
     }
   }
   const all = listing.files.map((f) => f.file);
@@ -181,7 +192,9 @@ export function loadImageFolder(root: string, split: 'train' | 'test', opts: Ima
     const { header, labels, images } = cached;
     return {
       dataset: { images, labels, n: header.n, c, h: size, w: size, numClasses: classNames.length, classNames },
-      files: header.files, skipped: header.skipped, cache: { file: cacheFile, hit: true },
+      files: header.files,
+      skipped: header.skipped,
+      cache: { file: cacheFile, hit: true },
     };
   }
   const pixelsPerImage = c * size * size;
@@ -194,22 +207,36 @@ export function loadImageFolder(root: string, split: 'train' | 'test', opts: Ima
     try {
       images.set(imageFileToPixels(file, size, c), files.length * pixelsPerImage);
     } catch (e) {
-      skipped.push({ file, error: (e as Error).message.startsWith(file) ? (e as Error).message.slice(file.length + 2) : (e as Error).message });
+      skipped.push({
+        file,
+        error: (e as Error).message.startsWith(file) ? (e as Error).message.slice(file.length + 2) : (e as Error).message,
+      });
       continue;
     }
     files.push(file);
     labels.push(classNames.indexOf(className));
   }
   if (skipped.length > 0 && !opts.skipBad) {
-    const shown = skipped.slice(0, 10).map((b) => `  ${b.file}: ${b.error}`).join('\n');
-    throw new Error(`${skipped.length} of ${all.length} images in ${dir} cannot be read:\n${shown}` +
-      (skipped.length > 10 ? `\n  ... and ${skipped.length - 10} more` : '') +
-      '\nfix or remove them, or pass --skip-bad to train without them');
+    const shown = skipped
+      .slice(0, 10)
+      .map((b) => `  ${b.file}: ${b.error}`)
+      .join('\n');
+    throw new Error(
+      `${skipped.length} of ${all.length} images in ${dir} cannot be read:\n${shown}` +
+        (skipped.length > 10 ? `\n  ... and ${skipped.length - 10} more` : '') +
+        '\nfix or remove them, or pass --skip-bad to train without them',
+    );
   }
   if (files.length === 0) throw new DataFormatError(dir, 'holds no readable image');
   const dataset: Dataset = {
-    images: images.slice(0, files.length * pixelsPerImage), labels: Int32Array.from(labels), n: files.length, c, h: size, w: size,
-    numClasses: classNames.length, classNames,
+    images: images.slice(0, files.length * pixelsPerImage),
+    labels: Int32Array.from(labels),
+    n: files.length,
+    c,
+    h: size,
+    w: size,
+    numClasses: classNames.length,
+    classNames,
   };
   const writeError = writeCache(cacheFile, { n: dataset.n, c, size, classNames, files, skipped }, dataset.labels, dataset.images);
   return { dataset, files, skipped, cache: { file: cacheFile, hit: false, writeError } };
@@ -221,7 +248,8 @@ export function channelStatistics(ds: Dataset): { mean: number[]; std: number[] 
   const mean: number[] = [];
   const std: number[] = [];
   for (let ch = 0; ch < ds.c; ch++) {
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < ds.n; i++) {
       const base = (i * ds.c + ch) * plane;
       for (let k = 0; k < plane; k++) {

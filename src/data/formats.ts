@@ -125,7 +125,10 @@ export function readIdxHeader(src: NamedBytes, ndims?: number): IdxHeader {
   const magicHex = '0x' + Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
   if (bytes[0] !== 0 || bytes[1] !== 0) throw new DataFormatError(file, `bad IDX magic ${magicHex} (not an IDX file)`);
   if (bytes[2] !== 0x08) {
-    throw new DataFormatError(file, `IDX data type 0x${bytes[2].toString(16).padStart(2, '0')} is not supported (only unsigned byte, 0x08)`);
+    throw new DataFormatError(
+      file,
+      `IDX data type 0x${bytes[2].toString(16).padStart(2, '0')} is not supported (only unsigned byte, 0x08)`,
+    );
   }
   const nd = bytes[3];
   if (ndims !== undefined && nd !== ndims) {

@@ -58,19 +58,28 @@ function lookup(img: Uint8Array, lut: ArrayLike<number>): Uint8Array {
 
 /** 255 - v (ImageOps.invert). */
 export function invert(img: Uint8Array): Uint8Array {
-  return lookup(img, Array.from({ length: 256 }, (_, v) => 255 - v));
+  return lookup(
+    img,
+    Array.from({ length: 256 }, (_, v) => 255 - v),
+  );
 }
 
 /** Keeps the top `bits` (1..8) of every value (ImageOps.posterize). */
 export function posterize(img: Uint8Array, bits: number): Uint8Array {
   if (!Number.isInteger(bits) || bits < 1 || bits > 8) throw new RangeError(`posterize: bits must be an integer in 1..8, got ${bits}`);
   const mask = ~(2 ** (8 - bits) - 1) & 0xff;
-  return lookup(img, Array.from({ length: 256 }, (_, v) => v & mask));
+  return lookup(
+    img,
+    Array.from({ length: 256 }, (_, v) => v & mask),
+  );
 }
 
 /** Inverts values >= threshold (ImageOps.solarize; the policy's thresholds are fractional). */
 export function solarize(img: Uint8Array, threshold: number): Uint8Array {
-  return lookup(img, Array.from({ length: 256 }, (_, v) => (v < threshold ? v : 255 - v)));
+  return lookup(
+    img,
+    Array.from({ length: 256 }, (_, v) => (v < threshold ? v : 255 - v)),
+  );
 }
 
 /** Per-channel histograms (256 bins each). */

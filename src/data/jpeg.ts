@@ -64,7 +64,13 @@ function readJpegHeader(bytes: Uint8Array, fail: (why: string) => never): JpegHe
     const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
     if (isFrame) {
       if (body.length < 6) return fail('short frame header');
-      return { height: (body[1] << 8) | body[2], width: (body[3] << 8) | body[4], components: body[5], process: marker & 0x0f, orientation };
+      return {
+        height: (body[1] << 8) | body[2],
+        width: (body[3] << 8) | body[4],
+        components: body[5],
+        process: marker & 0x0f,
+        orientation,
+      };
     }
     if (marker === 0xda) break;
     pos += 2 + length;
@@ -84,13 +90,34 @@ function orient(img: DecodedImage, orientation: number): DecodedImage {
     for (let x = 0; x < w; x++) {
       let sx: number, sy: number;
       switch (orientation) {
-        case 2: sx = W - 1 - x; sy = y; break;
-        case 3: sx = W - 1 - x; sy = H - 1 - y; break;
-        case 4: sx = x; sy = H - 1 - y; break;
-        case 5: sx = y; sy = x; break;
-        case 6: sx = y; sy = H - 1 - x; break;
-        case 7: sx = W - 1 - y; sy = H - 1 - x; break;
-        default: sx = W - 1 - y; sy = x; break;
+        case 2:
+          sx = W - 1 - x;
+          sy = y;
+          break;
+        case 3:
+          sx = W - 1 - x;
+          sy = H - 1 - y;
+          break;
+        case 4:
+          sx = x;
+          sy = H - 1 - y;
+          break;
+        case 5:
+          sx = y;
+          sy = x;
+          break;
+        case 6:
+          sx = y;
+          sy = H - 1 - x;
+          break;
+        case 7:
+          sx = W - 1 - y;
+          sy = H - 1 - x;
+          break;
+        default:
+          sx = W - 1 - y;
+          sy = x;
+          break;
       }
       out.set(rgba.subarray((sy * W + sx) * 4, (sy * W + sx) * 4 + 4), (y * w + x) * 4);
     }
@@ -109,14 +136,18 @@ export function decodeJpeg(bytes: Uint8Array, name = 'image'): DecodedImage {
   if (header.width * header.height > MAX_IMAGE_PIXELS) {
     fail(`${header.width}x${header.height} is too large (at most ${MAX_IMAGE_PIXELS} pixels)`);
   }
-  if (header.components === 4) fail('CMYK / YCCK colour (4 components); convert it to RGB first (e.g. `convert in.jpg -colorspace sRGB out.jpg`)');
+  if (header.components === 4)
+    fail('CMYK / YCCK colour (4 components); convert it to RGB first (e.g. `convert in.jpg -colorspace sRGB out.jpg`)');
   if (header.components !== 1 && header.components !== 3) fail(`${header.components} colour components`);
   if (header.process > 2) fail(`coding process SOF${header.process} (only baseline and progressive Huffman JPEG)`);
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
     decoded = decode(bytes, {
-      useTArray: true, formatAsRGBA: true, tolerantDecoding: false,
-      maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024,
+      useTArray: true,
+      formatAsRGBA: true,
+      tolerantDecoding: false,
+      maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
+      maxMemoryUsageInMB: 1024,
     });
   } catch (e) {
     return fail(`corrupt image data (${(e as Error).message ?? String(e)})`);

@@ -19,12 +19,7 @@ export type ImbalanceType = 'exp' | 'step';
  * of an odd C, which we refuse rather than copy). Checked against Python for
  * C = 10, 100, 1000 and rho = 1 .. 256 (test/data/fixtures/numpy.json).
  */
-export function imbalanceCounts(
-  imgMax: number,
-  numClasses: number,
-  imbalanceRatio: number,
-  type: ImbalanceType,
-): number[] {
+export function imbalanceCounts(imgMax: number, numClasses: number, imbalanceRatio: number, type: ImbalanceType): number[] {
   if (!Number.isInteger(numClasses) || numClasses < 1) {
     throw new RangeError(`imbalanceCounts: numClasses must be a positive integer, got ${numClasses}`);
   }

@@ -6,7 +6,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Dataset, CIFAR10_CLASSES, CIFAR100_CLASSES, FASHION_MNIST_CLASSES } from './dataset.js';
 import {
-  CIFAR100_RECORD_BYTES, DataFormatError, IDX_MAX_HEADER_BYTES, type NamedBytes, cifar100FromBytes, cifar10FromBytes, idxFromBytes, isGzip,
+  CIFAR100_RECORD_BYTES,
+  DataFormatError,
+  IDX_MAX_HEADER_BYTES,
+  type NamedBytes,
+  cifar100FromBytes,
+  cifar10FromBytes,
+  idxFromBytes,
+  isGzip,
   readIdxHeader,
 } from './formats.js';
 import { DEFLATE_MAX_RATIO, gunzipBounded, gunzipPrefix } from './decompress.js';
@@ -54,8 +61,11 @@ export function readIdxFile(file: string, ndims?: number): NamedBytes {
   const header = readIdxHeader({ file, bytes: gunzipPrefix(bytes, IDX_MAX_HEADER_BYTES) }, ndims);
   const declared = header.headerBytes + header.dataBytes;
   if (declared > DEFLATE_MAX_RATIO * bytes.length + IDX_MAX_HEADER_BYTES) {
-    throw new DataFormatError(file, `IDX dimensions [${header.dims.join(', ')}] need ${header.dataBytes} data bytes, ` +
-      `more than ${bytes.length} gzip bytes can inflate to (truncated or corrupt)`);
+    throw new DataFormatError(
+      file,
+      `IDX dimensions [${header.dims.join(', ')}] need ${header.dataBytes} data bytes, ` +
+        `more than ${bytes.length} gzip bytes can inflate to (truncated or corrupt)`,
+    );
   }
   const out = gunzipBounded(file, bytes, declared, `the ${declared} bytes its IDX header [${header.dims.join(', ')}] declares`);
   return { file, bytes: out };
@@ -88,7 +98,11 @@ function idxFile(dir: string, base: string): string {
 
 function classNamesFile(file: string, fallback: readonly string[]): readonly string[] {
   if (!existsSync(file)) return fallback;
-  const names = new TextDecoder().decode(readBytes(file)).split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = new TextDecoder()
+    .decode(readBytes(file))
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (names.length !== fallback.length) {
     throw new DataFormatError(file, `lists ${names.length} class names, expected ${fallback.length}`);
   }

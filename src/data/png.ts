@@ -33,13 +33,31 @@ interface PngHeader {
 }
 
 /** Adam7's seven passes: first column, first row, column step, row step. */
-const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
 
 /** The passes of an image as (x0, y0, dx, dy, columns, rows); one pass covering it all when not interlaced. */
 function passesOf(h: PngHeader): [number, number, number, number, number, number][] {
   const passes = h.interlace ? ADAM7 : ([[0, 0, 1, 1]] as const);
   return passes
-    .map(([x0, y0, dx, dy]) => [x0, y0, dx, dy, Math.ceil((h.width - x0) / dx), Math.ceil((h.height - y0) / dy)] as [number, number, number, number, number, number])
+    .map(
+      ([x0, y0, dx, dy]) =>
+        [x0, y0, dx, dy, Math.ceil((h.width - x0) / dx), Math.ceil((h.height - y0) / dy)] as [
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+        ],
+    )
     .filter(([, , , , cols, rows]) => cols > 0 && rows > 0);
 }
 
@@ -67,16 +85,27 @@ function unfilterPass(raw: Uint8Array, start: number, stride: number, rows: numb
       const c = i >= bpp ? prev[i - bpp] : 0;
       let p: number;
       switch (filter) {
-        case 0: p = 0; break;
-        case 1: p = a; break;
-        case 2: p = b; break;
-        case 3: p = (a + b) >> 1; break;
+        case 0:
+          p = 0;
+          break;
+        case 1:
+          p = a;
+          break;
+        case 2:
+          p = b;
+          break;
+        case 3:
+          p = (a + b) >> 1;
+          break;
         case 4: {
-          const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+          const pa = Math.abs(b - c),
+            pb = Math.abs(a - c),
+            pc = Math.abs(a + b - 2 * c);
           p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
           break;
         }
-        default: return fail(`unknown filter type ${filter} on row ${y}`);
+        default:
+          return fail(`unknown filter type ${filter} on row ${y}`);
       }
       out[i] = (line[i] + p) & 255;
     }
@@ -97,14 +126,22 @@ function sampleAt(row: Uint8Array, k: number, depth: number): number {
  * libpng's strip_16 and Pillow's RGB(A) modes); 1/2/4-bit grey is scaled to
  * 0..255; tRNS makes a palette entry, grey level or RGB colour transparent.
  */
-function toRgba(h: PngHeader, raw: Uint8Array, palette: Uint8Array | null, transparency: Uint8Array | null, fail: (why: string) => never): Uint8Array {
+function toRgba(
+  h: PngHeader,
+  raw: Uint8Array,
+  palette: Uint8Array | null,
+  transparency: Uint8Array | null,
+  fail: (why: string) => never,
+): Uint8Array {
   const channels = CHANNELS[h.colorType];
   const bpp = Math.max(1, (channels * h.depth) >> 3);
   const rgba = new Uint8Array(h.width * h.height * 4);
   const max = (1 << h.depth) - 1;
   const to8 = h.depth === 16 ? (v: number) => v >> 8 : h.depth === 8 ? (v: number) => v : (v: number) => Math.round((v * 255) / max);
-  const key = transparency && (h.colorType === 0 || h.colorType === 2)
-    ? Array.from({ length: channels }, (_, k) => (transparency[2 * k] << 8) | transparency[2 * k + 1]) : null;
+  const key =
+    transparency && (h.colorType === 0 || h.colorType === 2)
+      ? Array.from({ length: channels }, (_, k) => (transparency[2 * k] << 8) | transparency[2 * k + 1])
+      : null;
   let start = 0;
   for (const [x0, y0, dx, dy, cols, rows] of passesOf(h)) {
     const stride = rowBytes(h, cols);
@@ -163,7 +200,13 @@ export function decodePng(bytes: Uint8Array, inflate: BoundedInflate, name = 'im
     const data = bytes.subarray(pos + 8, pos + 8 + length);
     if (type === 'IHDR') {
       if (length < 13) fail('short IHDR');
-      header = { width: view.getUint32(pos + 8), height: view.getUint32(pos + 12), depth: data[8], colorType: data[9], interlace: data[12] };
+      header = {
+        width: view.getUint32(pos + 8),
+        height: view.getUint32(pos + 12),
+        depth: data[8],
+        colorType: data[9],
+        interlace: data[12],
+      };
     } else if (type === 'PLTE') palette = data;
     else if (type === 'tRNS') transparency = data;
     else if (type === 'IDAT') idat.push(data);
@@ -206,7 +249,9 @@ export function rgbaToImage(img: DecodedImage, c: number, h: number, w: number):
   const planes = new Float32Array(c * n);
   for (let i = 0; i < n; i++) {
     const a = img.rgba[i * 4 + 3] / 255;
-    const r = img.rgba[i * 4] * a, g = img.rgba[i * 4 + 1] * a, b = img.rgba[i * 4 + 2] * a;
+    const r = img.rgba[i * 4] * a,
+      g = img.rgba[i * 4 + 1] * a,
+      b = img.rgba[i * 4 + 2] * a;
     if (c === 1) planes[i] = 0.299 * r + 0.587 * g + 0.114 * b;
     else {
       planes[i] = r;

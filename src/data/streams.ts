@@ -63,7 +63,10 @@ export async function readIdxStream(stream: ReadableStream<Uint8Array>, file: st
     }
     if (total + value.length > out.length) {
       await reader.cancel().catch(() => {});
-      throw new DataFormatError(file, `holds more than the ${out.length} bytes its IDX header declares (a decompression bomb or a corrupt file)`);
+      throw new DataFormatError(
+        file,
+        `holds more than the ${out.length} bytes its IDX header declares (a decompression bomb or a corrupt file)`,
+      );
     }
     out.set(value, total);
     total += value.length;

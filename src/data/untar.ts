@@ -47,13 +47,18 @@ export async function extractTarGz(archive: string, target: string): Promise<str
       return;
     }
     if (header.type !== 'file' && header.type !== 'contiguous-file') {
-      return fail(`a ${header.type ?? 'special'} entry${header.linkname ? ` (to '${header.linkname}')` : ''}; only files and folders are extracted`);
+      return fail(
+        `a ${header.type ?? 'special'} entry${header.linkname ? ` (to '${header.linkname}')` : ''}; only files and folders are extracted`,
+      );
     }
     mkdirSync(join(path, '..'), { recursive: true });
-    pipeline(stream, createWriteStream(path, { flags: 'wx' })).then(() => {
-      written.push(header.name);
-      next();
-    }, (e: Error) => next(e));
+    pipeline(stream, createWriteStream(path, { flags: 'wx' })).then(
+      () => {
+        written.push(header.name);
+        next();
+      },
+      (e: Error) => next(e),
+    );
   });
   try {
     await pipeline(createReadStream(archive), createGunzip(), tar);

@@ -72,8 +72,13 @@ export async function loadSafetensorsFile(path: string): Promise<SafetensorsCont
 /** An fs error in words: "no such file", "a folder, not a file", ... rather than its bare code and message. */
 export function readError(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder, not a file'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
+  return code === 'ENOENT'
+    ? 'no such file'
+    : code === 'EISDIR'
+      ? 'it is a folder, not a file'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : (e as Error).message;
 }
 
 /** Serialise tensors as F32 safetensors and write them to `path` atomically. */

@@ -49,7 +49,10 @@ export interface SafetensorsContents extends Map<string, LoadedTensor> {
 
 /** A malformed or unsupported file. `file` is the name given to the loader. */
 export class SafetensorsError extends Error {
-  constructor(readonly file: string, readonly reason: string) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(`${file}: ${reason}`);
     this.name = 'SafetensorsError';
   }
@@ -233,7 +236,9 @@ export function loadSafetensors(bytes: Uint8Array, name = 'checkpoint'): Safeten
       refuse(`hole in the data buffer: bytes ${cursor}..${e.begin} belong to no tensor (before ${describe(e.name)})`);
     }
     if (e.begin < cursor) {
-      refuse(`tensor ${describe(e.name)} (bytes ${e.begin}..${e.end}) overlaps ${describe(previous!.name)} (bytes ${previous!.begin}..${previous!.end})`);
+      refuse(
+        `tensor ${describe(e.name)} (bytes ${e.begin}..${e.end}) overlaps ${describe(previous!.name)} (bytes ${previous!.begin}..${previous!.end})`,
+      );
     }
     cursor = e.end;
     previous = e;
@@ -251,12 +256,7 @@ export function loadSafetensors(bytes: Uint8Array, name = 'checkpoint'): Safeten
   return Object.assign(tensors, { tensors, metadata: Object.fromEntries(metadata) });
 }
 
-function readEntry(
-  name: string,
-  value: JsonValue,
-  dataLength: number,
-  refuse: (reason: string) => never,
-): HeaderEntry {
+function readEntry(name: string, value: JsonValue, dataLength: number, refuse: (reason: string) => never): HeaderEntry {
   const where = `tensor ${describe(name)}`;
   if (LONE_SURROGATE.test(name)) refuse(`${where}: name is not valid Unicode`);
   if (!(value instanceof Map)) return refuse(`${where}: entry is not an object`);
@@ -360,9 +360,7 @@ export function saveSafetensors(
   let offset = 0;
   for (const item of items) {
     const end = offset + item.data.length * 4;
-    parts.push(
-      `${JSON.stringify(item.name)}:{"dtype":"F32","shape":${JSON.stringify(item.shape)},"data_offsets":[${offset},${end}]}`,
-    );
+    parts.push(`${JSON.stringify(item.name)}:{"dtype":"F32","shape":${JSON.stringify(item.shape)},"data_offsets":[${offset},${end}]}`);
     offset = end;
   }
   const json = encoder.encode(`{${parts.join(',')}}`);

@@ -1,6 +1,6 @@
 // Helpers shared by the composed losses: class-count validation, constant
 // per-label masks, and a log-softmax built from differentiable ops.
-import { Tensor, tensor } from '../tensor.js';
+import { type Tensor, tensor } from '../tensor.js';
 import { amax, exp, log, sub, sumTo } from '../ops/index.js';
 import { assertRank, assertTensor, toLabels } from '../ops/util.js';
 

@@ -28,9 +28,11 @@ export interface DrwOptions {
 export function drwSchedule(classCounts: ArrayLike<number>, options: DrwOptions): ClassWeightSchedule {
   const counts = checkCounts(classCounts, 'drwSchedule');
   const { epochs } = options;
-  if (!(Number.isInteger(epochs) && epochs > 0)) throw new Error(`wasmtail: drwSchedule(): epochs must be a positive integer, got ${epochs}`);
+  if (!(Number.isInteger(epochs) && epochs > 0))
+    throw new Error(`wasmtail: drwSchedule(): epochs must be a positive integer, got ${epochs}`);
   const drwEpoch = options.drwEpoch ?? Math.round(0.8 * epochs);
-  if (!(Number.isInteger(drwEpoch) && drwEpoch >= 0)) throw new Error(`wasmtail: drwSchedule(): drwEpoch must be a non-negative integer, got ${drwEpoch}`);
+  if (!(Number.isInteger(drwEpoch) && drwEpoch >= 0))
+    throw new Error(`wasmtail: drwSchedule(): drwEpoch must be a non-negative integer, got ${drwEpoch}`);
   const weights = classBalancedWeights(counts, options.beta ?? 0.9999);
   return { weightsAt: (epoch) => (epoch >= drwEpoch ? weights.slice() : null) };
 }

@@ -50,7 +50,13 @@ export interface Loss {
    * loss, as torch's `weight=`; 'ldam-drw' and 'cb' re-weight by themselves
    * and refuse them.
    */
-  compute(out: LossInput, labels: Int32Array | ArrayLike<number>, epoch: number, epochs: number, classWeights?: ArrayLike<number> | null): Tensor;
+  compute(
+    out: LossInput,
+    labels: Int32Array | ArrayLike<number>,
+    epoch: number,
+    epochs: number,
+    classWeights?: ArrayLike<number> | null,
+  ): Tensor;
 }
 
 /**
@@ -70,7 +76,8 @@ export function makeLoss(name: LossName, config: LossConfig): Loss {
       return {
         name,
         needsFeatures: false,
-        compute: (out, labels, _epoch, _epochs, weights) => crossEntropy(out.logits, labels, { weights: weights ? Float32Array.from(weights) : null }),
+        compute: (out, labels, _epoch, _epochs, weights) =>
+          crossEntropy(out.logits, labels, { weights: weights ? Float32Array.from(weights) : null }),
       };
     case 'fbl':
       return {
@@ -78,11 +85,22 @@ export function makeLoss(name: LossName, config: LossConfig): Loss {
         needsFeatures: true,
         compute: (out, labels, epoch, epochs, weights) => {
           if (!out.features) throw new Error("wasmtail: the 'fbl' loss needs the model's features (out.features)");
-          return featureBalanced(out.logits, out.features, labels, { ...counts, lambda: config.lambda, epoch, epochs, schedule: config.schedule, weights });
+          return featureBalanced(out.logits, out.features, labels, {
+            ...counts,
+            lambda: config.lambda,
+            epoch,
+            epochs,
+            schedule: config.schedule,
+            weights,
+          });
         },
       };
     case 'focal':
-      return { name, needsFeatures: false, compute: (out, labels, _epoch, _epochs, weights) => focal(out.logits, labels, { gamma: config.gamma, weights }) };
+      return {
+        name,
+        needsFeatures: false,
+        compute: (out, labels, _epoch, _epochs, weights) => focal(out.logits, labels, { gamma: config.gamma, weights }),
+      };
     case 'ldam-drw':
       return {
         name,

@@ -18,11 +18,15 @@ export type CurriculumSchedule = 'relative' | 'reference';
  *   = 200 - 10).
  */
 export function fblCurriculum(epoch: number, epochs: number, schedule: CurriculumSchedule = 'relative'): number {
-  if (!(epoch >= 0) || !Number.isFinite(epoch)) throw new Error(`wasmtail: fblCurriculum(): epoch must be a non-negative number, got ${epoch}`);
+  if (!(epoch >= 0) || !Number.isFinite(epoch))
+    throw new Error(`wasmtail: fblCurriculum(): epoch must be a non-negative number, got ${epoch}`);
   if (!(epochs > 0) || !Number.isFinite(epochs)) throw new Error(`wasmtail: fblCurriculum(): epochs must be positive, got ${epochs}`);
   let span: number;
   if (schedule === 'reference') {
-    if (!(epochs > 10)) throw new Error(`wasmtail: fblCurriculum(): the 'reference' schedule divides by epochs - 10 and needs more than 10 epochs, got ${epochs}`);
+    if (!(epochs > 10))
+      throw new Error(
+        `wasmtail: fblCurriculum(): the 'reference' schedule divides by epochs - 10 and needs more than 10 epochs, got ${epochs}`,
+      );
     span = epochs - 10;
   } else if (schedule === 'relative') {
     span = 0.95 * epochs;
@@ -63,9 +67,17 @@ export interface FeatureBalancedConfig {
  * features [N, D] (the pooled vector before the classifier); the gradient
  * reaches both. At evaluation the plain logits are used.
  */
-export function featureBalanced(logits: Tensor, features: Tensor, labels: Int32Array | ArrayLike<number>, config: FeatureBalancedConfig): Tensor {
+export function featureBalanced(
+  logits: Tensor,
+  features: Tensor,
+  labels: Int32Array | ArrayLike<number>,
+  config: FeatureBalancedConfig,
+): Tensor {
   const { schedule = 'relative' } = config;
-  const curr = typeof schedule === 'object' ? schedule.at({ index: config.epoch, length: config.epochs }) : fblCurriculum(config.epoch, config.epochs, schedule);
+  const curr =
+    typeof schedule === 'object'
+      ? schedule.at({ index: config.epoch, length: config.epochs })
+      : fblCurriculum(config.epoch, config.epochs, schedule);
   const lambda = config.lambda ?? 60;
   if (!config.weights) return featureBalancedLoss(logits, features, labels, { classCounts: config.classCounts, lambda, curr });
   return weightedFeatureBalanced(logits, features, labels, config.classCounts, lambda * curr, config.weights);
@@ -76,12 +88,21 @@ export function featureBalanced(logits: Tensor, features: Tensor, labels: Int32A
  * weights: cross_entropy(z - s / (||f|| + 1e-12), y, weight=w) with
  * s_j = curr * lambda * lam_j, the kernel's formula term for term.
  */
-function weightedFeatureBalanced(logits: Tensor, features: Tensor, labels: Int32Array | ArrayLike<number>,
-  classCounts: ArrayLike<number>, strength: number, weights: ArrayLike<number>): Tensor {
+function weightedFeatureBalanced(
+  logits: Tensor,
+  features: Tensor,
+  labels: Int32Array | ArrayLike<number>,
+  classCounts: ArrayLike<number>,
+  strength: number,
+  weights: ArrayLike<number>,
+): Tensor {
   const { n, c, y } = checkBatch(logits, labels, 'featureBalanced');
   checkCounts(classCounts, 'featureBalanced', c);
   if (weights.length !== c) throw new Error(`wasmtail: featureBalanced(): ${weights.length} class weights for ${c} classes`);
-  const stimulus = tensor(Float32Array.from(featureBalanceWeights(classCounts), (v) => strength * v), [1, c]);
+  const stimulus = tensor(
+    Float32Array.from(featureBalanceWeights(classCounts), (v) => strength * v),
+    [1, c],
+  );
   const norm = add(sqrt(sumTo(mul(features, features), [n, 1])), full([1, 1], 1e-12));
   return crossEntropy(sub(logits, div(stimulus, norm)), y, { weights: Float32Array.from(weights) });
 }

@@ -40,7 +40,8 @@ export function focal(logits: Tensor, labels: Int32Array | ArrayLike<number>, co
   const gamma = config.gamma ?? 1;
   if (!(gamma >= 0) || !Number.isFinite(gamma)) throw new Error(`wasmtail: focal(): gamma must be a non-negative number, got ${gamma}`);
   const { n, c, y } = checkBatch(logits, labels, 'focal');
-  if (config.weights && config.weights.length !== c) throw new Error(`wasmtail: focal(): ${config.weights.length} class weights for ${c} classes`);
+  if (config.weights && config.weights.length !== c)
+    throw new Error(`wasmtail: focal(): ${config.weights.length} class weights for ${c} classes`);
   const picked = labelMask(y, c, config.weights ?? undefined);
   const ce = neg(sumTo(mul(logSoftmax(logits), picked), [n, 1]));
   if (gamma === 0) return mean(ce);

@@ -28,6 +28,7 @@ export function logitAdjusted(logits: Tensor, labels: Int32Array | ArrayLike<num
   const { c, y } = checkBatch(logits, labels, 'logitAdjusted');
   checkCounts(config.classCounts, 'logitAdjusted', c);
   const offsets = tensor(Float32Array.from(logitAdjustments(config.classCounts, config.tau ?? 1)), [1, c]);
-  if (config.weights && config.weights.length !== c) throw new Error(`wasmtail: logitAdjusted(): ${config.weights.length} class weights for ${c} classes`);
+  if (config.weights && config.weights.length !== c)
+    throw new Error(`wasmtail: logitAdjusted(): ${config.weights.length} class weights for ${c} classes`);
   return crossEntropy(add(logits, offsets), y, { weights: config.weights ? Float32Array.from(config.weights) : null });
 }

@@ -115,8 +115,10 @@ export interface BatchMixerOptions {
 export class BatchMixer {
   readonly rng: MT19937;
   constructor(readonly options: Readonly<BatchMixerOptions>) {
-    if (options.mode !== 'mixup' && options.mode !== 'cutmix') throw new RangeError(`BatchMixer: mode must be 'mixup' or 'cutmix', got '${String(options.mode)}'`);
-    if (!(options.alpha > 0) || !Number.isFinite(options.alpha)) throw new RangeError(`BatchMixer: alpha must be a positive number, got ${options.alpha}`);
+    if (options.mode !== 'mixup' && options.mode !== 'cutmix')
+      throw new RangeError(`BatchMixer: mode must be 'mixup' or 'cutmix', got '${String(options.mode)}'`);
+    if (!(options.alpha > 0) || !Number.isFinite(options.alpha))
+      throw new RangeError(`BatchMixer: alpha must be a positive number, got ${options.alpha}`);
     this.rng = new MT19937(options.seed);
   }
 
@@ -155,7 +157,14 @@ export type LabelLoss = (out: LossInput, labels: Int32Array) => Tensor;
  * - balanced softmax / logit adjustment: likewise label-independent offsets.
  * lambda = 1 evaluates L(yA) alone.
  */
-export function mixedLoss(lossFn: LabelLoss, logits: Tensor, features: Tensor | undefined, labelsA: Int32Array, labelsB: Int32Array, lambda: number): Tensor {
+export function mixedLoss(
+  lossFn: LabelLoss,
+  logits: Tensor,
+  features: Tensor | undefined,
+  labelsA: Int32Array,
+  labelsB: Int32Array,
+  lambda: number,
+): Tensor {
   if (!(lambda >= 0 && lambda <= 1)) throw new RangeError(`mixedLoss: lambda must be in [0, 1], got ${lambda}`);
   const out: LossInput = { logits, features };
   if (lambda === 1) return lossFn(out, labelsA);

@@ -6,7 +6,13 @@
  */
 import { ARCHITECTURES, type ArchName, type CifarResNet } from './resnet.js';
 import {
-  CIFAR10_CLASSES, CIFAR100_CLASSES, FASHION_MNIST_CLASSES, CIFAR_MEAN, CIFAR_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD,
+  CIFAR10_CLASSES,
+  CIFAR100_CLASSES,
+  FASHION_MNIST_CLASSES,
+  CIFAR_MEAN,
+  CIFAR_STD,
+  FASHION_MNIST_MEAN,
+  FASHION_MNIST_STD,
 } from '../data/dataset.js';
 
 export interface StateDictTensor {
@@ -60,8 +66,12 @@ export interface ModelDescription {
  * the checkpoint's `config` metadata, when it has one; `arch` overrides the
  * detected depth.
  */
-export function describeStateDict(tensors: ReadonlyMap<string, StateDictTensor>, name = 'checkpoint',
-  config: CheckpointConfig = {}, arch?: string): ModelDescription {
+export function describeStateDict(
+  tensors: ReadonlyMap<string, StateDictTensor>,
+  name = 'checkpoint',
+  config: CheckpointConfig = {},
+  arch?: string,
+): ModelDescription {
   const conv1 = tensors.get('conv1.weight');
   const head = tensors.get('linear.weight');
   if (!conv1 || !head || conv1.shape.length !== 4 || head.shape.length !== 2) {
@@ -70,7 +80,9 @@ export function describeStateDict(tensors: ReadonlyMap<string, StateDictTensor>,
   const blocks = new Set([...tensors.keys()].filter((k) => k.startsWith('layer1.')).map((k) => k.split('.')[1])).size;
   const chosen = arch ?? config.arch ?? `resnet${6 * blocks + 2}`;
   if (!(chosen in ARCHITECTURES)) {
-    throw new Error(`${name}: ${arch ? `unknown architecture '${arch}'` : `${blocks} blocks a stage is no known architecture`} (resnet20/32/44/56/110)`);
+    throw new Error(
+      `${name}: ${arch ? `unknown architecture '${arch}'` : `${blocks} blocks a stage is no known architecture`} (resnet20/32/44/56/110)`,
+    );
   }
   const classifier = tensors.has('linear.bias') ? 'linear' : 'normed';
   const numClasses = classifier === 'normed' ? head.shape[1] : head.shape[0];
@@ -80,15 +92,38 @@ export function describeStateDict(tensors: ReadonlyMap<string, StateDictTensor>,
   const classNames = known.length === numClasses ? known : Array.from({ length: numClasses }, (_, i) => `class ${i}`);
   const input = config.input;
   if (input) {
-    const fits = input.channels === inChannels && input.classNames.length === numClasses && input.mean.length === inChannels && input.std.length === inChannels;
-    if (!fits) throw new Error(`${name}: its recorded input (${input.channels} channels, ${input.classNames.length} classes) does not match its weights (${inChannels}, ${numClasses})`);
-    return { arch: chosen as ArchName, classifier, numClasses, inChannels, dataset, classNames: input.classNames,
-      height: input.height, width: input.width, mean: input.mean, std: input.std };
+    const fits =
+      input.channels === inChannels &&
+      input.classNames.length === numClasses &&
+      input.mean.length === inChannels &&
+      input.std.length === inChannels;
+    if (!fits)
+      throw new Error(
+        `${name}: its recorded input (${input.channels} channels, ${input.classNames.length} classes) does not match its weights (${inChannels}, ${numClasses})`,
+      );
+    return {
+      arch: chosen as ArchName,
+      classifier,
+      numClasses,
+      inChannels,
+      dataset,
+      classNames: input.classNames,
+      height: input.height,
+      width: input.width,
+      mean: input.mean,
+      std: input.std,
+    };
   }
   const gray = inChannels === 1;
   return {
-    arch: chosen as ArchName, classifier, numClasses, inChannels, dataset, classNames,
-    height: gray ? 28 : 32, width: gray ? 28 : 32,
+    arch: chosen as ArchName,
+    classifier,
+    numClasses,
+    inChannels,
+    dataset,
+    classNames,
+    height: gray ? 28 : 32,
+    width: gray ? 28 : 32,
     mean: gray ? FASHION_MNIST_MEAN : inChannels === 3 ? CIFAR_MEAN : new Array(inChannels).fill(0.5),
     std: gray ? FASHION_MNIST_STD : inChannels === 3 ? CIFAR_STD : new Array(inChannels).fill(0.5),
   };
@@ -103,18 +138,26 @@ export function checkFiniteTensors(tensors: ReadonlyMap<string, { data: Float32A
   for (const [key, t] of tensors) {
     const i = t.data.findIndex((v) => !Number.isFinite(v));
     if (i >= 0) {
-      throw new Error(`${name}: tensor ${key} holds ${t.data[i]} at index ${i}; non-finite weights (a diverged run or a corrupt file) cannot be used`);
+      throw new Error(
+        `${name}: tensor ${key} holds ${t.data[i]} at index ${i}; non-finite weights (a diverged run or a corrupt file) cannot be used`,
+      );
     }
   }
 }
 
 /** The model a state dict describes, with its weights loaded, in eval mode. Errors name the checkpoint. */
-export function resnetFromStateDict(tensors: ReadonlyMap<string, StateDictTensor>, name = 'checkpoint',
-  config: CheckpointConfig = {}, arch?: string): { model: CifarResNet; description: ModelDescription } {
+export function resnetFromStateDict(
+  tensors: ReadonlyMap<string, StateDictTensor>,
+  name = 'checkpoint',
+  config: CheckpointConfig = {},
+  arch?: string,
+): { model: CifarResNet; description: ModelDescription } {
   const description = describeStateDict(tensors, name, config, arch);
   checkFiniteTensors(tensors, name);
   const model = ARCHITECTURES[description.arch]({
-    numClasses: description.numClasses, inChannels: description.inChannels, classifier: description.classifier,
+    numClasses: description.numClasses,
+    inChannels: description.inChannels,
+    classifier: description.classifier,
   });
   try {
     model.loadStateDict(tensors as Map<string, StateDictTensor>);

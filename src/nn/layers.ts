@@ -1,13 +1,17 @@
 // The layers of the CIFAR ResNets, each a thin Module over one op.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { conv2d, batchNorm2d, linear, relu } from '../ops/index.js';
 import { Module } from './module.js';
-import { InitRng, kaimingNormal, uniformFanIn } from './random.js';
+import { type InitRng, kaimingNormal, uniformFanIn } from './random.js';
 
 export class Conv2d extends Module {
   readonly weight: Tensor;
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernelSize: number,
-    readonly opts: { stride?: number; padding?: number; rng: InitRng }) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    readonly opts: { stride?: number; padding?: number; rng: InitRng },
+  ) {
     super();
     const shape = [outChannels, inChannels, kernelSize, kernelSize];
     this.weight = this.parameter('weight', kaimingNormal(shape, opts.rng), shape);
@@ -22,7 +26,11 @@ export class BatchNorm2d extends Module {
   readonly bias: Tensor;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
-  constructor(readonly numFeatures: number, readonly momentum = 0.1, readonly eps = 1e-5) {
+  constructor(
+    readonly numFeatures: number,
+    readonly momentum = 0.1,
+    readonly eps = 1e-5,
+  ) {
     super();
     this.weight = this.parameter('weight', new Float32Array(numFeatures).fill(1), [numFeatures]);
     this.bias = this.parameter('bias', new Float32Array(numFeatures), [numFeatures]);
@@ -30,15 +38,22 @@ export class BatchNorm2d extends Module {
     this.runningVar = this.buffer('running_var', new Float32Array(numFeatures).fill(1), [numFeatures]);
   }
   protected compute(x: Tensor): Tensor {
-    return batchNorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar,
-      { training: this.training, momentum: this.momentum, eps: this.eps });
+    return batchNorm2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
+    });
   }
 }
 
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, rng: InitRng) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    rng: InitRng,
+  ) {
     super();
     const shape = [outFeatures, inFeatures];
     this.weight = this.parameter('weight', kaimingNormal(shape, rng), shape);

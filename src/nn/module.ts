@@ -7,7 +7,7 @@
  * src/memory.ts): it frees the previous step's tensors, except its arguments.
  */
 import { endStep, inArena } from '../memory.js';
-import { Tensor, tensor } from '../tensor.js';
+import { type Tensor, tensor } from '../tensor.js';
 import { backend } from '../backend/current.js';
 import { shapeStr } from '../ops/util.js';
 
@@ -92,21 +92,31 @@ export abstract class Module {
    * Copies values in by name. Every parameter and buffer must be present with
    * its shape; PyTorch's `num_batches_tracked` counters are accepted and ignored.
    */
-  loadStateDict(state: Map<string, { shape: readonly number[]; data: Float32Array }> | Record<string, { shape: readonly number[]; data: Float32Array }>): void {
+  loadStateDict(
+    state: Map<string, { shape: readonly number[]; data: Float32Array }> | Record<string, { shape: readonly number[]; data: Float32Array }>,
+  ): void {
     const entries = state instanceof Map ? state : new Map(Object.entries(state));
     const own = this.stateDict();
     const missing = [...own.keys()].filter((k) => !entries.has(k));
     const unexpected = [...entries.keys()].filter((k) => !own.has(k) && !k.endsWith('num_batches_tracked'));
     if (missing.length > 0 || unexpected.length > 0) {
-      throw new Error(`wasmtail: loadStateDict(): the checkpoint does not fit this model` +
-        (missing.length ? `; missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5} more)` : ''}` : '') +
-        (unexpected.length ? `; unexpected: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` (+${unexpected.length - 5} more)` : ''}` : ''));
+      throw new Error(
+        `wasmtail: loadStateDict(): the checkpoint does not fit this model` +
+          (missing.length
+            ? `; missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` (+${missing.length - 5} more)` : ''}`
+            : '') +
+          (unexpected.length
+            ? `; unexpected: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ` (+${unexpected.length - 5} more)` : ''}`
+            : ''),
+      );
     }
     for (const [name, t] of own) {
       const src = entries.get(name)!;
       const shape = [...src.shape];
       if (shape.length !== t.ndim || shape.some((d, i) => d !== t.shape[i])) {
-        throw new Error(`wasmtail: loadStateDict(): ${name} has shape ${shapeStr(shape)} in the checkpoint but ${shapeStr(t.shape)} in the model`);
+        throw new Error(
+          `wasmtail: loadStateDict(): ${name} has shape ${shapeStr(shape)} in the checkpoint but ${shapeStr(t.shape)} in the model`,
+        );
       }
       if (src.data.length !== t.size) {
         throw new Error(`wasmtail: loadStateDict(): ${name} holds ${src.data.length} values for shape ${shapeStr(shape)}`);

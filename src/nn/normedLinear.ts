@@ -1,9 +1,9 @@
 // The cosine classifier that the LDAM-DRW reference code uses with LDAM.
-import { Tensor, full } from '../tensor.js';
+import { type Tensor, full } from '../tensor.js';
 import { add, div, matmul, mul, sqrt, sumTo } from '../ops/index.js';
 import { assertRank, assertTensor, shapeStr } from '../ops/util.js';
 import { Module } from './module.js';
-import { InitRng } from './random.js';
+import type { InitRng } from './random.js';
 
 /** v / sqrt(sum of squares over `axis` + 1e-24): torch's F.normalize (eps 1e-12) away from 0. */
 function normalize(v: Tensor, axis: 0 | 1): Tensor {
@@ -23,7 +23,9 @@ export function normedLinear(x: Tensor, weight: Tensor): Tensor {
   assertRank(x, 2, 'normedLinear', 'x', '[batch, in]');
   assertRank(weight, 2, 'normedLinear', 'weight', '[in, out]');
   if (x.shape[1] !== weight.shape[0]) {
-    throw new Error(`wasmtail: normedLinear(): x ${shapeStr(x.shape)} has ${x.shape[1]} features but weight ${shapeStr(weight.shape)} expects ${weight.shape[0]}`);
+    throw new Error(
+      `wasmtail: normedLinear(): x ${shapeStr(x.shape)} has ${x.shape[1]} features but weight ${shapeStr(weight.shape)} expects ${weight.shape[0]}`,
+    );
   }
   return matmul(normalize(x, 1), normalize(weight, 0));
 }
@@ -52,7 +54,11 @@ function normedLinearInit(inFeatures: number, outFeatures: number, rng: InitRng)
  */
 export class NormedLinear extends Module {
   readonly weight: Tensor;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, rng: InitRng) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    rng: InitRng,
+  ) {
     super();
     const shape = [inFeatures, outFeatures];
     this.weight = this.parameter('weight', normedLinearInit(inFeatures, outFeatures, rng), shape);

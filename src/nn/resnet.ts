@@ -5,7 +5,7 @@
  * the widely used PyTorch implementation (conv1, bn1, layer1.0.conv1, ...,
  * linear) that the FBL and LDAM-DRW reference code builds on.
  */
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { globalAvgPool2d, downsamplePadChannels, conv2dBatchNormEval, batchNormAct } from '../ops/index.js';
 import { Module } from './module.js';
 import { BatchNorm2d, Conv2d, Linear } from './layers.js';
@@ -19,8 +19,13 @@ import { NormedLinear } from './normedLinear.js';
  */
 function convBnRelu(conv: Conv2d, bn: BatchNorm2d, x: Tensor, residual: Tensor | null = null): Tensor {
   if (bn.training) {
-    return batchNormAct(conv.forward(x), bn.weight, bn.bias, bn.runningMean, bn.runningVar,
-      { training: true, momentum: bn.momentum, eps: bn.eps, residual, relu: true });
+    return batchNormAct(conv.forward(x), bn.weight, bn.bias, bn.runningMean, bn.runningVar, {
+      training: true,
+      momentum: bn.momentum,
+      eps: bn.eps,
+      residual,
+      relu: true,
+    });
   }
   return conv2dBatchNormEval(x, conv.weight, bn, { stride: conv.opts.stride ?? 1, padding: conv.opts.padding ?? 0, residual, relu: true });
 }
@@ -84,7 +89,10 @@ export class CifarResNet extends Module {
   readonly layers: Sequential[] = [];
   readonly linear: Linear | NormedLinear;
 
-  constructor(readonly blocksPerStage: number, readonly opts: Required<ResNetOptions>) {
+  constructor(
+    readonly blocksPerStage: number,
+    readonly opts: Required<ResNetOptions>,
+  ) {
     super();
     const rng = new InitRng(opts.seed);
     this.conv1 = this.module('conv1', new Conv2d(opts.inChannels, 16, 3, { stride: 1, padding: 1, rng }));
@@ -98,12 +106,17 @@ export class CifarResNet extends Module {
       }
       this.layers.push(layer);
     });
-    this.linear = this.module('linear', opts.classifier === 'normed' ? new NormedLinear(64, opts.numClasses, rng) : new Linear(64, opts.numClasses, rng));
+    this.linear = this.module(
+      'linear',
+      opts.classifier === 'normed' ? new NormedLinear(64, opts.numClasses, rng) : new Linear(64, opts.numClasses, rng),
+    );
   }
 
   protected compute(x: Tensor): ModelOutput {
     if (x.ndim !== 4 || x.shape[1] !== this.opts.inChannels) {
-      throw new Error(`wasmtail: ResNet-${6 * this.blocksPerStage + 2} expects NCHW input with ${this.opts.inChannels} channels, got shape [${x.shape.join(', ')}]`);
+      throw new Error(
+        `wasmtail: ResNet-${6 * this.blocksPerStage + 2} expects NCHW input with ${this.opts.inChannels} channels, got shape [${x.shape.join(', ')}]`,
+      );
     }
     let h = convBnRelu(this.conv1, this.bn1, x);
     for (const layer of this.layers) h = layer.forward(h);
@@ -118,7 +131,12 @@ export class CifarResNet extends Module {
 
 function resnet(blocks: number) {
   return (opts: ResNetOptions = {}) =>
-    new CifarResNet(blocks, { numClasses: opts.numClasses ?? 10, inChannels: opts.inChannels ?? 3, seed: opts.seed ?? 123, classifier: opts.classifier ?? 'linear' });
+    new CifarResNet(blocks, {
+      numClasses: opts.numClasses ?? 10,
+      inChannels: opts.inChannels ?? 3,
+      seed: opts.seed ?? 123,
+      classifier: opts.classifier ?? 'linear',
+    });
 }
 
 export const resnet20 = resnet(3);

@@ -3,7 +3,7 @@
 // (unbiased variance); eval normalises with the running statistics.
 import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
-import { Tensor, empty } from '../tensor.js';
+import { type Tensor, empty } from '../tensor.js';
 import { assertShape, assertTensor, shapeStr } from './util.js';
 import { add, relu as reluOp } from './elementwise.js';
 
@@ -13,12 +13,24 @@ export interface BatchNormOptions {
   eps?: number;
 }
 
-export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormOptions): Tensor {
+export function batchNorm2d(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  opts: BatchNormOptions,
+): Tensor {
   assertTensor(x, 'batchNorm2d', 'x');
   if (x.ndim !== 4 && x.ndim !== 2) throw new Error(`wasmtail: batchNorm2d(): x must be NCHW or [N, C], got shape ${shapeStr(x.shape)}`);
   const [n, c] = x.shape;
   const hw = x.ndim === 4 ? x.shape[2] * x.shape[3] : 1;
-  for (const [t, name] of [[gamma, 'weight'], [beta, 'bias'], [runningMean, 'running_mean'], [runningVar, 'running_var']] as const) {
+  for (const [t, name] of [
+    [gamma, 'weight'],
+    [beta, 'bias'],
+    [runningMean, 'running_mean'],
+    [runningVar, 'running_var'],
+  ] as const) {
     assertTensor(t, 'batchNorm2d', name);
     assertShape(t, [c], 'batchNorm2d', name);
   }
@@ -35,8 +47,21 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
   if (training) {
     mean = empty([c]);
     invStd = empty([c]);
-    be.batchNormForwardTrain(x.storage, gamma.storage, beta.storage, y.storage, runningMean.storage, runningVar.storage,
-      mean.storage, invStd.storage, n, c, hw, momentum, eps);
+    be.batchNormForwardTrain(
+      x.storage,
+      gamma.storage,
+      beta.storage,
+      y.storage,
+      runningMean.storage,
+      runningVar.storage,
+      mean.storage,
+      invStd.storage,
+      n,
+      c,
+      hw,
+      momentum,
+      eps,
+    );
   } else {
     be.batchNormForwardEval(x.storage, gamma.storage, beta.storage, y.storage, runningMean.storage, runningVar.storage, n, c, hw, eps);
     mean = runningMean;
@@ -54,10 +79,25 @@ export function batchNorm2d(x: Tensor, gamma: Tensor, beta: Tensor, runningMean:
     const dx = empty(x.shape);
     const dgamma = empty([c]);
     const dbeta = empty([c]);
-    be.batchNormBackward(x.storage, g.storage, gamma.storage, mean.storage, invStd.storage,
-      dx.storage, dgamma.storage, dbeta.storage, n, c, hw, training);
-    return [x.requiresGrad ? dx : (dx.dispose(), null), gamma.requiresGrad ? dgamma : (dgamma.dispose(), null),
-      beta.requiresGrad ? dbeta : (dbeta.dispose(), null)];
+    be.batchNormBackward(
+      x.storage,
+      g.storage,
+      gamma.storage,
+      mean.storage,
+      invStd.storage,
+      dx.storage,
+      dgamma.storage,
+      dbeta.storage,
+      n,
+      c,
+      hw,
+      training,
+    );
+    return [
+      x.requiresGrad ? dx : (dx.dispose(), null),
+      gamma.requiresGrad ? dgamma : (dgamma.dispose(), null),
+      beta.requiresGrad ? dbeta : (dbeta.dispose(), null),
+    ];
   });
 }
 
@@ -75,7 +115,14 @@ export interface BatchNormActOptions extends BatchNormOptions {
  * intermediate tensors); the result is bit-identical to the separate ops,
  * which run everywhere else (eval mode: src/ops/fused.ts fuses into the conv).
  */
-export function batchNormAct(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormActOptions): Tensor {
+export function batchNormAct(
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  opts: BatchNormActOptions,
+): Tensor {
   const residual = opts.residual ?? null;
   const relu = opts.relu ?? false;
   const be = backend();
@@ -87,7 +134,12 @@ export function batchNormAct(x: Tensor, gamma: Tensor, beta: Tensor, runningMean
   assertTensor(x, 'batchNormAct', 'x');
   const [n, c, h, w] = x.shape;
   const hw = h * w;
-  for (const [t, name] of [[gamma, 'weight'], [beta, 'bias'], [runningMean, 'running_mean'], [runningVar, 'running_var']] as const) {
+  for (const [t, name] of [
+    [gamma, 'weight'],
+    [beta, 'bias'],
+    [runningMean, 'running_mean'],
+    [runningVar, 'running_var'],
+  ] as const) {
     assertTensor(t, 'batchNormAct', name);
     assertShape(t, [c], 'batchNormAct', name);
   }
@@ -95,20 +147,50 @@ export function batchNormAct(x: Tensor, gamma: Tensor, beta: Tensor, runningMean
     assertTensor(residual, 'batchNormAct', 'residual');
     assertShape(residual, x.shape, 'batchNormAct', 'residual');
   }
-  if (n * hw < 2) throw new Error(`wasmtail: batchNormAct(): training needs more than one value per channel, got input ${shapeStr(x.shape)}`);
+  if (n * hw < 2)
+    throw new Error(`wasmtail: batchNormAct(): training needs more than one value per channel, got input ${shapeStr(x.shape)}`);
   const y = empty(x.shape);
   const mean = empty([c]);
   const invStd = empty([c]);
-  be.batchNormActForwardTrain(x.storage, gamma.storage, beta.storage, y.storage, runningMean.storage, runningVar.storage,
-    mean.storage, invStd.storage, n, c, hw, opts.momentum ?? 0.1, opts.eps ?? 1e-5, residual?.storage ?? null, relu);
+  be.batchNormActForwardTrain(
+    x.storage,
+    gamma.storage,
+    beta.storage,
+    y.storage,
+    runningMean.storage,
+    runningVar.storage,
+    mean.storage,
+    invStd.storage,
+    n,
+    c,
+    hw,
+    opts.momentum ?? 0.1,
+    opts.eps ?? 1e-5,
+    residual?.storage ?? null,
+    relu,
+  );
   const inputs = residual ? [x, gamma, beta, residual] : [x, gamma, beta];
   return record(y, 'batchNormAct', inputs, (g) => {
     const dx = empty(x.shape);
     const dgamma = empty([c]);
     const dbeta = empty([c]);
     const dres = residual ? empty(x.shape) : null;
-    be.batchNormActBackward(x.storage, y.storage, g.storage, gamma.storage, mean.storage, invStd.storage,
-      dx.storage, dgamma.storage, dbeta.storage, dres?.storage ?? null, n, c, hw, relu);
+    be.batchNormActBackward(
+      x.storage,
+      y.storage,
+      g.storage,
+      gamma.storage,
+      mean.storage,
+      invStd.storage,
+      dx.storage,
+      dgamma.storage,
+      dbeta.storage,
+      dres?.storage ?? null,
+      n,
+      c,
+      hw,
+      relu,
+    );
     const keep = (t: Tensor, wanted: boolean) => (wanted ? t : (t.dispose(), null));
     const grads = [keep(dx, x.requiresGrad), keep(dgamma, gamma.requiresGrad), keep(dbeta, beta.requiresGrad)];
     return dres ? [...grads, keep(dres, residual!.requiresGrad)] : grads;

@@ -2,7 +2,7 @@
 import { convGeometry, type ConvGeometry } from '../backend/backend.js';
 import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
-import { Tensor, empty } from '../tensor.js';
+import { type Tensor, empty } from '../tensor.js';
 import { assertRank, assertTensor, shapeStr } from './util.js';
 
 export interface Conv2dOptions {
@@ -21,11 +21,15 @@ export function checkedConvGeometry(x: Tensor, w: Tensor, opts: Conv2dOptions): 
   if (!Number.isInteger(stride) || stride < 1) throw new Error(`wasmtail: conv2d(): stride must be a positive integer, got ${stride}`);
   if (!Number.isInteger(pad) || pad < 0) throw new Error(`wasmtail: conv2d(): padding must be a non-negative integer, got ${pad}`);
   if (x.shape[1] !== w.shape[1]) {
-    throw new Error(`wasmtail: conv2d(): x ${shapeStr(x.shape)} has ${x.shape[1]} channels but weight ${shapeStr(w.shape)} expects ${w.shape[1]}`);
+    throw new Error(
+      `wasmtail: conv2d(): x ${shapeStr(x.shape)} has ${x.shape[1]} channels but weight ${shapeStr(w.shape)} expects ${w.shape[1]}`,
+    );
   }
   const g = convGeometry(x.shape, w.shape, stride, pad);
   if (g.oh < 1 || g.ow < 1) {
-    throw new Error(`wasmtail: conv2d(): kernel ${w.shape[2]}x${w.shape[3]} does not fit input ${x.shape[2]}x${x.shape[3]} with padding ${pad}`);
+    throw new Error(
+      `wasmtail: conv2d(): kernel ${w.shape[2]}x${w.shape[3]} does not fit input ${x.shape[2]}x${x.shape[3]} with padding ${pad}`,
+    );
   }
   return g;
 }

@@ -3,7 +3,7 @@ import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
 import { broadcastStrides, collapseLayout } from '../backend/layout.js';
-import { Tensor, empty, sizeOf, viewAs } from '../tensor.js';
+import { type Tensor, empty, sizeOf, viewAs } from '../tensor.js';
 import { sumDims } from './reduce.js';
 import { assertTensor, shapeStr } from './util.js';
 
@@ -62,10 +62,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 }
 
 export function div(a: Tensor, b: Tensor): Tensor {
-  return binary('div', a, b, (g) => [
-    a.requiresGrad ? div(g, b) : null,
-    b.requiresGrad ? neg(div(mul(g, a), mul(b, b))) : null,
-  ]);
+  return binary('div', a, b, (g) => [a.requiresGrad ? div(g, b) : null, b.requiresGrad ? neg(div(mul(g, a), mul(b, b))) : null]);
 }
 
 function unary(op: UnaryOp, x: Tensor): Tensor {

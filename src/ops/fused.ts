@@ -9,7 +9,7 @@
 // without the fusion, the same chain runs as the separate differentiable ops.
 import { backend } from '../backend/current.js';
 import { isGradEnabled } from '../autograd/node.js';
-import { Tensor, empty } from '../tensor.js';
+import { type Tensor, empty } from '../tensor.js';
 import { conv2d, checkedConvGeometry, type Conv2dOptions } from './conv.js';
 import { batchNorm2d } from './batchnorm.js';
 import { add, relu as reluOp } from './elementwise.js';
@@ -41,7 +41,12 @@ export function conv2dBatchNormEval(x: Tensor, w: Tensor, bn: BatchNormParams, o
     return opts.relu ? reluOp(y) : y;
   }
   const c = g.oc;
-  for (const [t, name] of [[bn.weight, 'weight'], [bn.bias, 'bias'], [bn.runningMean, 'running_mean'], [bn.runningVar, 'running_var']] as const) {
+  for (const [t, name] of [
+    [bn.weight, 'weight'],
+    [bn.bias, 'bias'],
+    [bn.runningMean, 'running_mean'],
+    [bn.runningVar, 'running_var'],
+  ] as const) {
     assertTensor(t, 'conv2dBatchNormEval', name);
     assertShape(t, [c], 'conv2dBatchNormEval', name);
   }

@@ -2,7 +2,7 @@
 // backward scales the saved gradient by the upstream scalar.
 import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
-import { Tensor, empty, tensor } from '../tensor.js';
+import { type Tensor, empty, tensor } from '../tensor.js';
 import { mul } from './elementwise.js';
 import { assertRank, assertTensor, shapeStr, toLabels } from './util.js';
 
@@ -59,7 +59,12 @@ export function featureBalanceWeights(classCounts: ArrayLike<number>): Float64Ar
  * Feature-balanced loss: cross-entropy on z_j - curr * lambda * lam_j / ||f||.
  * logits z [N, C], features f [N, D] (the pooled vector before the classifier).
  */
-export function featureBalancedLoss(logits: Tensor, features: Tensor, labels: Int32Array | ArrayLike<number>, opts: FeatureBalancedOptions): Tensor {
+export function featureBalancedLoss(
+  logits: Tensor,
+  features: Tensor,
+  labels: Int32Array | ArrayLike<number>,
+  opts: FeatureBalancedOptions,
+): Tensor {
   assertTensor(logits, 'featureBalancedLoss', 'logits');
   assertTensor(features, 'featureBalancedLoss', 'features');
   assertRank(logits, 2, 'featureBalancedLoss', 'logits', '[batch, classes]');
@@ -67,16 +72,30 @@ export function featureBalancedLoss(logits: Tensor, features: Tensor, labels: In
   const [n, c] = logits.shape;
   const d = features.shape[1];
   if (features.shape[0] !== n) {
-    throw new Error(`wasmtail: featureBalancedLoss(): logits ${shapeStr(logits.shape)} and features ${shapeStr(features.shape)} differ in batch size`);
+    throw new Error(
+      `wasmtail: featureBalancedLoss(): logits ${shapeStr(logits.shape)} and features ${shapeStr(features.shape)} differ in batch size`,
+    );
   }
-  if (opts.classCounts.length !== c) throw new Error(`wasmtail: featureBalancedLoss(): ${opts.classCounts.length} class counts for ${c} classes`);
+  if (opts.classCounts.length !== c)
+    throw new Error(`wasmtail: featureBalancedLoss(): ${opts.classCounts.length} class counts for ${c} classes`);
   const y = toLabels(labels, n, c, 'featureBalancedLoss');
   const lam = featureBalanceWeights(opts.classCounts);
   const stimulus = tensor(Float32Array.from(lam, (v) => opts.curr * opts.lambda * v));
   const loss = empty([]);
   const dlogits = empty([n, c]);
   const dfeatures = empty([n, d]);
-  backend().featureBalancedLoss(logits.storage, features.storage, y, stimulus.storage, n, c, d, loss.storage, dlogits.storage, dfeatures.storage);
+  backend().featureBalancedLoss(
+    logits.storage,
+    features.storage,
+    y,
+    stimulus.storage,
+    n,
+    c,
+    d,
+    loss.storage,
+    dlogits.storage,
+    dfeatures.storage,
+  );
   stimulus.dispose();
   return record(loss, 'featureBalancedLoss', [logits, features], (g) => [
     logits.requiresGrad ? scaleBy(dlogits, g) : null,

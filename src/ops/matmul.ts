@@ -1,7 +1,7 @@
 // Matrix products: matmul and linear (PyTorch's weight layout [out, in]).
 import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
-import { Tensor, empty } from '../tensor.js';
+import { type Tensor, empty } from '../tensor.js';
 import { assertRank, assertTensor, shapeStr } from './util.js';
 
 /** [m, k] x [k, n] -> [m, n]. */
@@ -38,7 +38,8 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
   assertRank(w, 2, 'linear', 'weight', '[out, in]');
   const [n, inF] = x.shape;
   const [outF, inW] = w.shape;
-  if (inF !== inW) throw new Error(`wasmtail: linear(): x ${shapeStr(x.shape)} has ${inF} features but weight ${shapeStr(w.shape)} expects ${inW}`);
+  if (inF !== inW)
+    throw new Error(`wasmtail: linear(): x ${shapeStr(x.shape)} has ${inF} features but weight ${shapeStr(w.shape)} expects ${inW}`);
   if (b) {
     assertTensor(b, 'linear', 'bias');
     if (b.ndim !== 1 || b.shape[0] !== outF) throw new Error(`wasmtail: linear(): bias has shape ${shapeStr(b.shape)}, expected [${outF}]`);

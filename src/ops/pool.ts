@@ -1,6 +1,6 @@
 import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
-import { Tensor, empty } from '../tensor.js';
+import { type Tensor, empty } from '../tensor.js';
 import { assertRank, assertTensor } from './util.js';
 
 /** [N, C, H, W] -> [N, C]: the mean over each feature map. */

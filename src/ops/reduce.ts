@@ -1,13 +1,18 @@
 // Reductions to a scalar, and shape changes (views over the same storage).
 import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
-import { Tensor, empty, sizeOf, viewAs } from '../tensor.js';
+import { type Tensor, empty, sizeOf, viewAs } from '../tensor.js';
 import { scale } from './elementwise.js';
 import { assertTensor, shapeStr } from './util.js';
 
 function fillLike(g: Tensor, shape: readonly number[]): Tensor {
   const dx = empty(shape);
-  backend().broadcastTo(g.storage, shape.map(() => 1), dx.storage, shape);
+  backend().broadcastTo(
+    g.storage,
+    shape.map(() => 1),
+    dx.storage,
+    shape,
+  );
   return dx;
 }
 
@@ -115,7 +120,9 @@ export function amax(x: Tensor, axis: number): Tensor {
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   assertTensor(x, 'broadcastTo', 'x');
   if (shape.length !== x.ndim || x.shape.some((d, i) => d !== 1 && d !== shape[i])) {
-    throw new Error(`wasmtail: broadcastTo(): cannot broadcast ${shapeStr(x.shape)} to ${shapeStr(shape)} (same rank, each dim 1 or equal)`);
+    throw new Error(
+      `wasmtail: broadcastTo(): cannot broadcast ${shapeStr(x.shape)} to ${shapeStr(shape)} (same rank, each dim 1 or equal)`,
+    );
   }
   const y = empty(shape);
   backend().broadcastTo(x.storage, x.shape, y.storage, shape);

@@ -12,7 +12,9 @@ export function assertTensor(x: unknown, op: string, name: string): asserts x is
 
 export function assertRank(x: Tensor, rank: number, op: string, name: string, layout = ''): void {
   if (x.ndim !== rank) {
-    throw new Error(`wasmtail: ${op}(): ${name} must have ${rank} dimensions${layout ? ` (${layout})` : ''}, got shape ${shapeStr(x.shape)}`);
+    throw new Error(
+      `wasmtail: ${op}(): ${name} must have ${rank} dimensions${layout ? ` (${layout})` : ''}, got shape ${shapeStr(x.shape)}`,
+    );
   }
 }
 

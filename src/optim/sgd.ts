@@ -4,7 +4,7 @@
  */
 import { backend } from '../backend/current.js';
 import { noGrad } from '../autograd/node.js';
-import { Tensor, zeros } from '../tensor.js';
+import { type Tensor, zeros } from '../tensor.js';
 
 export interface SgdOptions {
   lr: number;
@@ -21,7 +21,10 @@ export class SGD {
   /** Momentum buffers, one per parameter (persistent), created at the first step. */
   readonly momentumBuffers: (Tensor | null)[];
 
-  constructor(readonly params: Tensor[], opts: SgdOptions) {
+  constructor(
+    readonly params: Tensor[],
+    opts: SgdOptions,
+  ) {
     if (!(opts.lr >= 0)) throw new Error(`wasmtail: sgd(): lr must be a non-negative number, got ${opts.lr}`);
     this.lr = opts.lr;
     this.momentum = opts.momentum ?? 0;
@@ -42,8 +45,16 @@ export class SGD {
         if (!p.grad) return;
         let buf = this.momentumBuffers[i];
         if (this.momentum > 0 && !buf) buf = this.momentumBuffers[i] = zeros(p.shape, { persistent: true });
-        backend().sgdStep(p.storage, p.grad.storage, buf ? buf.storage : null, p.size, this.lr, this.momentum,
-          this.weightDecay, this.nesterov);
+        backend().sgdStep(
+          p.storage,
+          p.grad.storage,
+          buf ? buf.storage : null,
+          p.size,
+          this.lr,
+          this.momentum,
+          this.weightDecay,
+          this.nesterov,
+        );
       });
     });
   }

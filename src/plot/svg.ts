@@ -53,9 +53,7 @@ export interface BarChartOptions extends ChartOptions {
 }
 
 /** Okabe–Ito, reordered so the first colours are the most distinct on white. */
-export const PALETTE: readonly string[] = [
-  '#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442',
-];
+export const PALETTE: readonly string[] = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
 
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
 const TEXT = '#222';
@@ -106,10 +104,7 @@ function niceStep(rough: number): number {
 function formatNumber(v: number, decimals: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  const text =
-    a >= 1e6 || a < 1e-4
-      ? Number(v.toPrecision(12)).toExponential().replace('e+', 'e')
-      : v.toFixed(Math.min(decimals, 10));
+  const text = a >= 1e6 || a < 1e-4 ? Number(v.toPrecision(12)).toExponential().replace('e+', 'e') : v.toFixed(Math.min(decimals, 10));
   return text.replace('-', '\u2212');
 }
 
@@ -343,15 +338,14 @@ function pointChart(opts: LineChartOptions | ScatterChartOptions, mode: 'line' |
   const logY = opts.logY === true;
   const series = opts.series ?? [];
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
-  const ys = series.flatMap((s) =>
-    s.points.filter((p) => (logX ? isPositiveFinite(p[0]) : Number.isFinite(p[0]))).map((p) => p[1]),
-  );
+  const ys = series.flatMap((s) => s.points.filter((p) => (logX ? isPositiveFinite(p[0]) : Number.isFinite(p[0]))).map((p) => p[1]));
   const showMarkers = mode === 'scatter' || Math.max(0, ...series.map((s) => s.points.length)) <= 40;
   const entries: LegendEntry[] = series.map((s, i) => ({
     name: seriesName(s, i),
     swatch: (x, y) =>
-      (mode === 'line' ? `<line x1="${r(x - 9)}" x2="${r(x + 9)}" y1="${r(y)}" y2="${r(y)}" stroke="${colour(i)}" stroke-width="2.5"/>` : '') +
-      (showMarkers ? marker(MARKERS[i % MARKERS.length], x, y, 3.5, colour(i)) : ''),
+      (mode === 'line'
+        ? `<line x1="${r(x - 9)}" x2="${r(x + 9)}" y1="${r(y)}" y2="${r(y)}" stroke="${colour(i)}" stroke-width="2.5"/>`
+        : '') + (showMarkers ? marker(MARKERS[i % MARKERS.length], x, y, 3.5, colour(i)) : ''),
   }));
   const { box, y, open, close } = frame({
     opts,
@@ -390,7 +384,9 @@ function pointChart(opts: LineChartOptions | ScatterChartOptions, mode: 'line' |
     if (showMarkers) {
       const shape = MARKERS[i % MARKERS.length];
       const group = visible
-        .map(([px, py]) => marker(shape, x.map(px), y.map(py), mode === 'scatter' ? 4 : 3, c, `${name}: (${formatNumber(px, 4)}, ${formatNumber(py, 4)})`))
+        .map(([px, py]) =>
+          marker(shape, x.map(px), y.map(py), mode === 'scatter' ? 4 : 3, c, `${name}: (${formatNumber(px, 4)}, ${formatNumber(py, 4)})`),
+        )
         .join('');
       body.push(mode === 'scatter' ? `<g fill-opacity="0.85" stroke="#ffffff" stroke-width="0.75">${group}</g>` : `<g>${group}</g>`);
     }

@@ -44,7 +44,13 @@ export async function saveCheckpoint(path: string, model: Module, opt: SGD | nul
     for (const [i, b] of opt.momentumBuffers.entries()) {
       if (b) buffers[names[i]] = toBase64(await b.data());
     }
-    metadata.optimizer = JSON.stringify({ lr: opt.lr, momentum: opt.momentum, weightDecay: opt.weightDecay, nesterov: opt.nesterov, buffers });
+    metadata.optimizer = JSON.stringify({
+      lr: opt.lr,
+      momentum: opt.momentum,
+      weightDecay: opt.weightDecay,
+      nesterov: opt.nesterov,
+      buffers,
+    });
   }
   await saveSafetensorsFile(path, await modelTensors(model), metadata);
 }

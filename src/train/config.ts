@@ -6,10 +6,25 @@ import type { ArchName } from '../nn/resnet.js';
 import type { LossName } from '../losses/factory.js';
 import { warmupStepDecay, type Schedule } from './schedules.js';
 
-export type DatasetChoice = 'cifar10-lt' | 'cifar100-lt' | 'fashion-mnist-lt' | 'cifar10' | 'cifar100' | 'fashion-mnist' | 'folder' | 'folder-lt';
+export type DatasetChoice =
+  | 'cifar10-lt'
+  | 'cifar100-lt'
+  | 'fashion-mnist-lt'
+  | 'cifar10'
+  | 'cifar100'
+  | 'fashion-mnist'
+  | 'folder'
+  | 'folder-lt';
 
 export const DATASET_CHOICES: readonly DatasetChoice[] = [
-  'cifar10-lt', 'cifar100-lt', 'fashion-mnist-lt', 'cifar10', 'cifar100', 'fashion-mnist', 'folder', 'folder-lt',
+  'cifar10-lt',
+  'cifar100-lt',
+  'fashion-mnist-lt',
+  'cifar10',
+  'cifar100',
+  'fashion-mnist',
+  'folder',
+  'folder-lt',
 ];
 export type { LossName };
 

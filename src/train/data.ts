@@ -28,14 +28,20 @@ export interface RunData {
 function loadFolderSplits(cfg: TrainConfig): { train: Dataset; test: Dataset; skipped: BadImage[]; notes: string[] } {
   const progress = new Progress();
   const started = Date.now();
-  const onProgress = (done: number, total: number) => progress.update(`decoding images ${done}/${total} ` +
-    `(${(done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(0)} images/s)`);
+  const onProgress = (done: number, total: number) =>
+    progress.update(
+      `decoding images ${done}/${total} ` + `(${(done / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(0)} images/s)`,
+    );
   const opts = { size: cfg.imageSize, channels: cfg.grey ? 1 : 3, skipBad: cfg.skipBad, onProgress } as const;
   const train = loadImageFolder(cfg.dataDir!, 'train', opts);
   const test = loadImageFolder(cfg.dataDir!, 'test', { ...opts, classNames: train.dataset.classNames });
-  const notes = [train, test].map(({ cache }) => cache.hit ? `decoded images read from ${cache.file}`
-    : cache.writeError ? `the decoded images could not be cached (${cache.writeError}); the next run decodes them again`
-      : `decoded images cached in ${cache.file}`);
+  const notes = [train, test].map(({ cache }) =>
+    cache.hit
+      ? `decoded images read from ${cache.file}`
+      : cache.writeError
+        ? `the decoded images could not be cached (${cache.writeError}); the next run decodes them again`
+        : `decoded images cached in ${cache.file}`,
+  );
   return { train: train.dataset, test: test.dataset, skipped: [...train.skipped, ...test.skipped], notes };
 }
 
@@ -74,14 +80,18 @@ export function loadRunData(cfg: TrainConfig): RunData {
   const folder = base === 'folder';
   const shipped = cfg.dataDir === null;
   if (shipped && base !== 'fashion-mnist') {
-    throw new ConfigError(`--dataset ${cfg.dataset} needs --data-dir (the folder holding the standard binary files); ` +
-      'only fashion-mnist-lt ships with wasmtail');
+    throw new ConfigError(
+      `--dataset ${cfg.dataset} needs --data-dir (the folder holding the standard binary files); ` +
+        'only fashion-mnist-lt ships with wasmtail',
+    );
   }
   if (shipped && !longTailed) {
     // The shipped copy is the long-tailed subset: training on it under the balanced name would misreport the run.
-    throw new ConfigError('--dataset fashion-mnist (all 60,000 images, balanced) needs --data-dir: the copy shipped with wasmtail ' +
-      'is only the long-tailed subset (--dataset fashion-mnist-lt); Debian\'s dataset-fashion-mnist installs the full set in ' +
-      '/usr/share/datasets/fashion-mnist');
+    throw new ConfigError(
+      '--dataset fashion-mnist (all 60,000 images, balanced) needs --data-dir: the copy shipped with wasmtail ' +
+        "is only the long-tailed subset (--dataset fashion-mnist-lt); Debian's dataset-fashion-mnist installs the full set in " +
+        '/usr/share/datasets/fashion-mnist',
+    );
   }
   const dir = cfg.dataDir ?? shippedDataDir();
   const images = folder ? loadFolderSplits(cfg) : null;
@@ -92,8 +102,10 @@ export function loadRunData(cfg: TrainConfig): RunData {
   if (longTailed && !shipped) {
     indices = longTailIndices(train.labels, { numClasses: train.numClasses, imbalanceRatio: cfg.imb, type: cfg.imbType, seed: cfg.seed });
   } else if (longTailed && shipped && (cfg.imb !== 100 || cfg.imbType !== 'exp' || cfg.seed !== 0)) {
-    throw new Error('the shipped fashion-mnist-lt is the rho=100 "exp" subset with seed 0; for other settings ' +
-      'point --data-dir at the full Fashion-MNIST (e.g. /usr/share/datasets/fashion-mnist from Debian\'s dataset-fashion-mnist)');
+    throw new Error(
+      'the shipped fashion-mnist-lt is the rho=100 "exp" subset with seed 0; for other settings ' +
+        "point --data-dir at the full Fashion-MNIST (e.g. /usr/share/datasets/fashion-mnist from Debian's dataset-fashion-mnist)",
+    );
   }
   if (cfg.limitTrain > 0 && cfg.limitTrain < indices.length) {
     // Keep the class mix: take every k-th kept image rather than the first classes.
@@ -105,16 +117,23 @@ export function loadRunData(cfg: TrainConfig): RunData {
   train = takeSubset(train, indices);
   if (cfg.limitTest > 0 && cfg.limitTest < test.n) {
     const step = test.n / cfg.limitTest;
-    test = takeSubset(test, Int32Array.from({ length: cfg.limitTest }, (_, i) => Math.floor(i * step)));
+    test = takeSubset(
+      test,
+      Int32Array.from({ length: cfg.limitTest }, (_, i) => Math.floor(i * step)),
+    );
   }
   const gray = train.c === 1;
   // An image folder's normalisation is its own training split's, stored in the checkpoint for predict.
   const stats = folder ? channelStatistics(train) : null;
   return {
-    train, test, fingerprint, dataDir: dir,
+    train,
+    test,
+    fingerprint,
+    dataDir: dir,
     trainCounts: classCounts(train.labels, train.numClasses),
     mean: stats?.mean ?? (gray ? FASHION_MNIST_MEAN : CIFAR_MEAN),
     std: stats?.std ?? (gray ? FASHION_MNIST_STD : CIFAR_STD),
-    skipped: images?.skipped ?? [], notes: images?.notes ?? [],
+    skipped: images?.skipped ?? [],
+    notes: images?.notes ?? [],
   };
 }

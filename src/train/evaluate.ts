@@ -24,8 +24,11 @@ export interface EvalMetrics {
   n: number;
 }
 
-export async function evaluate(model: CifarResNet, ds: Dataset,
-  opts: { batchSize: number; mean: readonly number[]; std: readonly number[]; trainCounts: number[] }): Promise<EvalMetrics> {
+export async function evaluate(
+  model: CifarResNet,
+  ds: Dataset,
+  opts: { batchSize: number; mean: readonly number[]; std: readonly number[]; trainCounts: number[] },
+): Promise<EvalMetrics> {
   const C = ds.numClasses;
   // Refused before any kernel runs: logits of another width would be read in rows of C, past their end.
   if (model.opts.numClasses !== C) {

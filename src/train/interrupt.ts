@@ -14,7 +14,10 @@ const EXIT_CODES: Record<StopSignal, number> = { SIGTERM: 143, SIGINT: 130 };
 /** The run stopped on request, after saving where it was; `exitCode` is the conventional one for the signal. */
 export class InterruptedError extends Error {
   readonly exitCode: number;
-  constructor(readonly signal: StopSignal, message: string) {
+  constructor(
+    readonly signal: StopSignal,
+    message: string,
+  ) {
     super(message);
     this.name = 'InterruptedError';
     this.exitCode = EXIT_CODES[signal];

@@ -32,11 +32,19 @@ export interface LockHolder {
 
 /** The folder is held by another live writer. */
 export class LockedError extends Error {
-  constructor(readonly file: string, readonly holder: LockHolder | null, what: string) {
-    super(`${what} is in use: ${file} is held by ` +
-      (holder ? `${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.started}` +
-        `${holder.expires ? `, lease until ${holder.expires}` : ''})` : 'a process whose lock file cannot be read') +
-      `; wait for it to finish, or remove ${file} if that process is gone`);
+  constructor(
+    readonly file: string,
+    readonly holder: LockHolder | null,
+    what: string,
+  ) {
+    super(
+      `${what} is in use: ${file} is held by ` +
+        (holder
+          ? `${holder.purpose} (pid ${holder.pid} on ${holder.host}, since ${holder.started}` +
+            `${holder.expires ? `, lease until ${holder.expires}` : ''})`
+          : 'a process whose lock file cannot be read') +
+        `; wait for it to finish, or remove ${file} if that process is gone`,
+    );
     this.name = 'LockedError';
   }
 }
@@ -81,7 +89,11 @@ export class FolderLock {
   private released = false;
   private readonly onExit = () => this.release();
 
-  private constructor(readonly file: string, private holder: LockHolder, private readonly leaseMs: number | undefined) {
+  private constructor(
+    readonly file: string,
+    private holder: LockHolder,
+    private readonly leaseMs: number | undefined,
+  ) {
     process.once('exit', this.onExit);
   }
 
@@ -90,7 +102,9 @@ export class FolderLock {
     const file = join(dir, '.lock');
     const what = opts.what ?? dir;
     const holder: LockHolder = {
-      host: hostname(), pid: process.pid, started: new Date().toISOString(),
+      host: hostname(),
+      pid: process.pid,
+      started: new Date().toISOString(),
       expires: opts.leaseMs === undefined ? null : new Date(Date.now() + opts.leaseMs).toISOString(),
       purpose: opts.purpose ?? 'wasmtail',
     };
@@ -118,7 +132,8 @@ export class FolderLock {
         continue;
       }
       (opts.onTakeover ?? ((m) => process.stderr.write(m + '\n')))(
-        `${what}: taking over the stale lock ${file} of ${current.purpose} (pid ${current.pid} on ${current.host}, since ${current.started}): ${reason}`);
+        `${what}: taking over the stale lock ${file} of ${current.purpose} (pid ${current.pid} on ${current.host}, since ${current.started}): ${reason}`,
+      );
     }
     throw new LockedError(file, readHolder(file), what);
   }

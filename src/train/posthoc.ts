@@ -34,7 +34,8 @@ export interface PosthocMetrics {
 function checkPositiveCounts(trainCounts: ArrayLike<number>, c: number, op: string): void {
   if (trainCounts.length !== c) throw new RangeError(`${op}: ${trainCounts.length} class counts for ${c} classes`);
   for (let j = 0; j < c; j++) {
-    if (!(trainCounts[j] > 0)) throw new RangeError(`${op}: class ${j} has ${trainCounts[j]} training images; the prior needs every count > 0`);
+    if (!(trainCounts[j] > 0))
+      throw new RangeError(`${op}: class ${j} has ${trainCounts[j]} training images; the prior needs every count > 0`);
   }
 }
 
@@ -67,7 +68,9 @@ export function tauNormalizedWeight(weight: Float32Array, numClasses: number, ta
 function classifierLogits(features: Float32Array, weight: Float32Array, bias: Float32Array | null, numClasses: number): Float32Array {
   const d = weight.length / numClasses;
   if (!Number.isInteger(d) || features.length % d !== 0) {
-    throw new RangeError(`tauNormalizedLogits: features (${features.length} values) and weight [${numClasses}, ${weight.length / numClasses}] do not fit`);
+    throw new RangeError(
+      `tauNormalizedLogits: features (${features.length} values) and weight [${numClasses}, ${weight.length / numClasses}] do not fit`,
+    );
   }
   if (bias && bias.length !== numClasses) throw new RangeError(`tauNormalizedLogits: ${bias.length} biases for ${numClasses} classes`);
   const n = features.length / d;
@@ -83,7 +86,13 @@ function classifierLogits(features: Float32Array, weight: Float32Array, bias: Fl
 }
 
 /** features [N, D] . (tau-normalised weight [C, D])^T + bias: the tau-norm classifier's logits. */
-export function tauNormalizedLogits(features: Float32Array, weight: Float32Array, bias: Float32Array | null, numClasses: number, tau = 1): Float32Array {
+export function tauNormalizedLogits(
+  features: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  numClasses: number,
+  tau = 1,
+): Float32Array {
   return classifierLogits(features, tauNormalizedWeight(weight, numClasses, tau), bias, numClasses);
 }
 
@@ -172,7 +181,9 @@ export class PosthocScorer {
     this.numClasses = options.trainCounts.length;
     checkPositiveCounts(options.trainCounts, this.numClasses, 'PosthocScorer');
     if (options.weight && options.weight.length % this.numClasses !== 0) {
-      throw new RangeError(`PosthocScorer: a weight of ${options.weight.length} values is not ${this.numClasses} class rows (a linear classifier's [C, D])`);
+      throw new RangeError(
+        `PosthocScorer: a weight of ${options.weight.length} values is not ${this.numClasses} class rows (a linear classifier's [C, D])`,
+      );
     }
     this.adjusted = new AccuracyCounts(this.numClasses);
     this.normed = options.weight ? new AccuracyCounts(this.numClasses) : null;
@@ -185,6 +196,9 @@ export class PosthocScorer {
   }
 
   result(): PosthocMetrics {
-    return { logitAdjusted: this.adjusted.result(this.options.trainCounts), tauNorm: this.normed ? this.normed.result(this.options.trainCounts) : null };
+    return {
+      logitAdjusted: this.adjusted.result(this.options.trainCounts),
+      tauNorm: this.normed ? this.normed.result(this.options.trainCounts) : null,
+    };
   }
 }

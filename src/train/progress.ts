@@ -6,7 +6,10 @@ export class Progress {
   private last = 0;
   private readonly tty: boolean;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly intervalMs = 10_000) {
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly intervalMs = 10_000,
+  ) {
     this.tty = !!stream.isTTY;
   }
 

@@ -7,7 +7,9 @@ export function runPlots(history: EpochRecord[], trainCounts: number[], classNam
   const last = history[history.length - 1];
   return {
     'curves.svg': lineChart({
-      title: `${title}: training curves`, xLabel: 'epoch', yLabel: 'accuracy / loss',
+      title: `${title}: training curves`,
+      xLabel: 'epoch',
+      yLabel: 'accuracy / loss',
       series: [
         { name: 'train loss', points: history.map((h) => [h.epoch, h.trainLoss] as const) },
         { name: 'train acc', points: history.map((h) => [h.epoch, h.trainAcc] as const) },
@@ -16,12 +18,17 @@ export function runPlots(history: EpochRecord[], trainCounts: number[], classNam
     }),
     'per-class-accuracy.svg': scatterChart({
       title: `${title}: accuracy by class size, epoch ${last.epoch}`,
-      xLabel: 'training images of the class (log)', yLabel: 'test accuracy', logX: true, yMin: 0, yMax: 1,
+      xLabel: 'training images of the class (log)',
+      yLabel: 'test accuracy',
+      logX: true,
+      yMin: 0,
+      yMax: 1,
       series: [{ name: 'class', points: last.perClass.map((a, c) => [trainCounts[c], a] as const) }],
     }),
     'feature-norm.svg': barChart({
       title: `${title}: feature norm per class, epoch ${last.epoch}`,
-      xLabel: 'class (largest first)', yLabel: '||f||',
+      xLabel: 'class (largest first)',
+      yLabel: '||f||',
       categories: classNames,
       series: [{ name: 'feature norm', values: last.featureNormPerClass }],
     }),

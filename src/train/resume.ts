@@ -18,11 +18,31 @@ import type { EpochRecord } from './run.js';
  * A Record, so a new setting cannot be added without deciding.
  */
 const SETTINGS: Record<keyof TrainConfig, 'fixed' | 'adjustable' | 'free'> = {
-  dataset: 'fixed', imb: 'fixed', imbType: 'fixed', seed: 'fixed', modelSeed: 'fixed', limitTrain: 'fixed', arch: 'fixed',
-  loss: 'fixed', batch: 'fixed', imageSize: 'fixed', grey: 'fixed', skipBad: 'fixed',
-  epochs: 'adjustable', lr: 'adjustable', wd: 'adjustable', momentum: 'adjustable', nesterov: 'adjustable', warmup: 'adjustable',
-  lrSteps: 'adjustable', lambda: 'adjustable', curriculum: 'adjustable', limitTest: 'adjustable',
-  dataDir: 'free', out: 'free', threads: 'free',
+  dataset: 'fixed',
+  imb: 'fixed',
+  imbType: 'fixed',
+  seed: 'fixed',
+  modelSeed: 'fixed',
+  limitTrain: 'fixed',
+  arch: 'fixed',
+  loss: 'fixed',
+  batch: 'fixed',
+  imageSize: 'fixed',
+  grey: 'fixed',
+  skipBad: 'fixed',
+  epochs: 'adjustable',
+  lr: 'adjustable',
+  wd: 'adjustable',
+  momentum: 'adjustable',
+  nesterov: 'adjustable',
+  warmup: 'adjustable',
+  lrSteps: 'adjustable',
+  lambda: 'adjustable',
+  curriculum: 'adjustable',
+  limitTest: 'adjustable',
+  dataDir: 'free',
+  out: 'free',
+  threads: 'free',
 };
 
 export interface SettingChange {
@@ -87,7 +107,9 @@ export function readResumeState(path: string, meta: Record<string, string>): Res
     fingerprint: meta.fingerprint === undefined ? null : read<SubsetFingerprint>('fingerprint', 'the training subset'),
   };
   if (state.position && state.position.epoch !== state.history.length + 1) {
-    throw new Error(`${path}: its 'position' metadata is in epoch ${state.position.epoch} but ${state.history.length} epochs are complete (a corrupt checkpoint)`);
+    throw new Error(
+      `${path}: its 'position' metadata is in epoch ${state.position.epoch} but ${state.history.length} epochs are complete (a corrupt checkpoint)`,
+    );
   }
   return state;
 }
@@ -99,8 +121,10 @@ export function readResumeState(path: string, meta: Record<string, string>): Res
  */
 export function checkSameData(path: string, saved: SubsetFingerprint | null, now: SubsetFingerprint): void {
   if (saved && saved.hash !== now.hash) {
-    throw new ConfigError(`--resume: ${path} was trained on the subset ${saved.hash} (per class [${saved.perClassCounts.join(', ')}]), ` +
-      `but these data give ${now.hash} (per class [${now.perClassCounts.join(', ')}]); check --data-dir`);
+    throw new ConfigError(
+      `--resume: ${path} was trained on the subset ${saved.hash} (per class [${saved.perClassCounts.join(', ')}]), ` +
+        `but these data give ${now.hash} (per class [${now.perClassCounts.join(', ')}]); check --data-dir`,
+    );
   }
 }
 
@@ -120,12 +144,16 @@ export function checkResumeSettings(path: string, saved: TrainConfig, cfg: Train
   const list = (cs: SettingChange[]) => cs.map((c) => `${c.setting} ${JSON.stringify(c.from)} (now ${JSON.stringify(c.to)})`).join(', ');
   const fixed = changes.filter((c) => c.kind === 'fixed');
   if (fixed.length > 0) {
-    throw new ConfigError(`--resume: ${path} was trained with ${list(fixed)}; these shape the data or the model and cannot change ` +
-      'within a run: resume with the saved values or choose another --out');
+    throw new ConfigError(
+      `--resume: ${path} was trained with ${list(fixed)}; these shape the data or the model and cannot change ` +
+        'within a run: resume with the saved values or choose another --out',
+    );
   }
   if (changes.length > 0 && !allowChanges) {
-    throw new ConfigError(`--resume: ${path} was trained with ${list(changes)}; resume with the saved values, or pass ` +
-      '--allow-changes to continue with the new ones (recorded in summary.json\'s history)');
+    throw new ConfigError(
+      `--resume: ${path} was trained with ${list(changes)}; resume with the saved values, or pass ` +
+        "--allow-changes to continue with the new ones (recorded in summary.json's history)",
+    );
   }
   return changes.map(({ setting, from, to }) => ({ setting, from, to }));
 }

@@ -20,7 +20,7 @@ import { loadRunData, type RunData } from './data.js';
 import { evaluate, type EvalMetrics } from './evaluate.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { Progress, formatDuration } from './progress.js';
-import { InterruptedError, StopRequest } from './interrupt.js';
+import { InterruptedError, type StopRequest } from './interrupt.js';
 import { openRunFolder } from './runFolder.js';
 import { checkResumeSettings, checkSameData, readResumeState, type EpochPosition, type RunEvent } from './resume.js';
 import { runPlots } from './report.js';
@@ -76,8 +76,10 @@ async function withMemoryAdvice<T>(cfg: TrainConfig, fn: () => Promise<T>): Prom
     return await fn();
   } catch (e) {
     if ((e as Error).name !== 'OutOfMemoryError' || cfg.batch < 2) throw e;
-    const err = new Error(`a training step at batch ${cfg.batch} does not fit in WebAssembly memory ` +
-      `(${(e as Error).message.replace(/^out of memory: /, '')}); try --batch ${Math.floor(cfg.batch / 2)}`);
+    const err = new Error(
+      `a training step at batch ${cfg.batch} does not fit in WebAssembly memory ` +
+        `(${(e as Error).message.replace(/^out of memory: /, '')}); try --batch ${Math.floor(cfg.batch / 2)}`,
+    );
     err.name = 'OutOfMemoryError';
     throw err;
   }
@@ -85,8 +87,12 @@ async function withMemoryAdvice<T>(cfg: TrainConfig, fn: () => Promise<T>): Prom
 
 function buildModel(cfg: TrainConfig, data: RunData): CifarResNet {
   // LDAM is defined on cosine logits (its scale s = 30 assumes them): the reference pairs it with NormedLinear.
-  return ARCHITECTURES[cfg.arch]({ numClasses: data.train.numClasses, inChannels: data.train.c, seed: cfg.modelSeed,
-    classifier: cfg.loss === 'ldam-drw' ? 'normed' : 'linear' });
+  return ARCHITECTURES[cfg.arch]({
+    numClasses: data.train.numClasses,
+    inChannels: data.train.c,
+    seed: cfg.modelSeed,
+    classifier: cfg.loss === 'ldam-drw' ? 'normed' : 'linear',
+  });
 }
 
 /** Everything a run holds between epochs: what it trains, where it writes, and how far it is. */
@@ -149,17 +155,36 @@ async function openRun(cfg: TrainConfig, opts: TrainOptions): Promise<Run> {
   const parts: TrainingParts = {
     model,
     optimizer: sgd(model.parameters(), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.wd, nesterov: cfg.nesterov }),
-    loss: makeLoss(cfg.loss, { classCounts: data.trainCounts.map((n) => Math.max(1, n)), lambda: cfg.lambda,
-      schedule: fblCurriculumSchedule(cfg.curriculum) }),
+    loss: makeLoss(cfg.loss, {
+      classCounts: data.trainCounts.map((n) => Math.max(1, n)),
+      lambda: cfg.lambda,
+      schedule: fblCurriculumSchedule(cfg.curriculum),
+    }),
     learningRate: learningRateSchedule(cfg),
   };
   const run: Run = {
-    cfg, opts, progress: opts.progress ?? new Progress(), lastPath, bestPath: join(cfg.out, 'best.safetensors'), data, parts,
+    cfg,
+    opts,
+    progress: opts.progress ?? new Progress(),
+    lastPath,
+    bestPath: join(cfg.out, 'best.safetensors'),
+    data,
+    parts,
     batches: new BatchIterator(data.train, { batchSize: cfg.batch, mean: data.mean, std: data.std, seed: cfg.modelSeed }),
-    input: { classNames: data.train.classNames, channels: data.train.c, height: data.train.h, width: data.train.w,
-      mean: [...data.mean], std: [...data.std] },
-    history: [], confusion: [], position: null, events: [{ event: 'started', time: new Date().toISOString(), epoch: 0, step: 0 }],
-    wallBefore: 0, started,
+    input: {
+      classNames: data.train.classNames,
+      channels: data.train.c,
+      height: data.train.h,
+      width: data.train.w,
+      mean: [...data.mean],
+      std: [...data.std],
+    },
+    history: [],
+    confusion: [],
+    position: null,
+    events: [{ event: 'started', time: new Date().toISOString(), epoch: 0, step: 0 }],
+    wallBefore: 0,
+    started,
   };
   if (opts.resume && existsSync(lastPath)) await resume(run);
   return run;
@@ -175,8 +200,16 @@ async function resume(run: Run): Promise<void> {
   ({ history: run.history, confusion: run.confusion, position: run.position } = state);
   run.batches.setState(state.batchRng);
   run.wallBefore = state.wallSeconds;
-  run.events = [...state.events, { event: 'resumed', time: new Date().toISOString(), epoch: run.history.length, step: run.position?.step ?? 0,
-    ...(changes.length > 0 ? { changes } : {}) }];
+  run.events = [
+    ...state.events,
+    {
+      event: 'resumed',
+      time: new Date().toISOString(),
+      epoch: run.history.length,
+      step: run.position?.step ?? 0,
+      ...(changes.length > 0 ? { changes } : {}),
+    },
+  ];
   for (const c of changes) progress.line(`resume changes ${c.setting} from ${JSON.stringify(c.from)} to ${JSON.stringify(c.to)}`);
   progress.line(`resuming ${cfg.out} after epoch ${run.history.length}${run.position ? `, step ${run.position.step}` : ''}`);
 }
@@ -186,18 +219,27 @@ function announce({ cfg, data, parts, progress }: Run): void {
   const fp = data.fingerprint;
   for (const note of data.notes) progress.line(note);
   if (data.skipped.length > 0) progress.line(`--skip-bad: left out ${data.skipped.length} unreadable images (listed in summary.json)`);
-  progress.line(`data ${cfg.dataset}: ${data.train.n} training images, per class [${fp.perClassCounts.join(', ')}], subset hash ${fp.hash}; ` +
-    `${data.test.n} test images`);
-  progress.line(`model ${cfg.arch} (${parts.model.parameterCount()} parameters), loss ${cfg.loss}, ${cfg.epochs} epochs, batch ${cfg.batch}`);
+  progress.line(
+    `data ${cfg.dataset}: ${data.train.n} training images, per class [${fp.perClassCounts.join(', ')}], subset hash ${fp.hash}; ` +
+      `${data.test.n} test images`,
+  );
+  progress.line(
+    `model ${cfg.arch} (${parts.model.parameterCount()} parameters), loss ${cfg.loss}, ${cfg.epochs} epochs, batch ${cfg.batch}`,
+  );
 }
 
 /** Checkpoint metadata for the state after the last completed epoch (plus, when stopping inside one, where). */
 function checkpointMeta(run: Run, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    config: JSON.stringify({ ...run.cfg, input: run.input }), epoch: String(run.history.length), history: JSON.stringify(run.history),
-    confusion: JSON.stringify(run.confusion), batchRng: JSON.stringify(run.batches.getState()),
-    wallSeconds: String(run.wallBefore + (Date.now() - run.started) / 1000), fingerprint: JSON.stringify(run.data.fingerprint),
-    events: JSON.stringify(run.events), ...extra,
+    config: JSON.stringify({ ...run.cfg, input: run.input }),
+    epoch: String(run.history.length),
+    history: JSON.stringify(run.history),
+    confusion: JSON.stringify(run.confusion),
+    batchRng: JSON.stringify(run.batches.getState()),
+    wallSeconds: String(run.wallBefore + (Date.now() - run.started) / 1000),
+    fingerprint: JSON.stringify(run.data.fingerprint),
+    events: JSON.stringify(run.events),
+    ...extra,
   };
 }
 
@@ -212,40 +254,70 @@ async function runEpoch(run: Run, epoch: number, t0: number): Promise<EpochTotal
   if (run.position) batches.setState(run.position.rngAtEpochStart);
   const rngAtEpochStart = batches.getState();
   const plan = batches.epoch();
-  const from = run.position && { step: run.position.step, totals: { lossSum: run.position.lossSum, correct: run.position.correct, seen: run.position.seen } };
+  const from = run.position && {
+    step: run.position.step,
+    totals: { lossSum: run.position.lossSum, correct: run.position.correct, seen: run.position.seen },
+  };
   run.position = null;
-  const { totals, stoppedAt } = await withMemoryAdvice(cfg, () => trainEpoch(run.parts, plan, { index: epoch - 1, length: cfg.epochs }, {
-    shouldStop: () => run.opts.stop?.poll() ?? Promise.resolve(false),
-    afterStep: (k, sums) => {
-      reportStep(run, epoch, k, plan.numBatches, sums, t0);
-      run.opts.onStep?.(epoch, k + 1);
-    },
-    context: (k) => ({ where: `epoch ${epoch}, step ${k + 1}`,
-      advice: `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr` }),
-  }, from ?? undefined));
+  const { totals, stoppedAt } = await withMemoryAdvice(cfg, () =>
+    trainEpoch(
+      run.parts,
+      plan,
+      { index: epoch - 1, length: cfg.epochs },
+      {
+        shouldStop: () => run.opts.stop?.poll() ?? Promise.resolve(false),
+        afterStep: (k, sums) => {
+          reportStep(run, epoch, k, plan.numBatches, sums, t0);
+          run.opts.onStep?.(epoch, k + 1);
+        },
+        context: (k) => ({
+          where: `epoch ${epoch}, step ${k + 1}`,
+          advice: `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'none (first epoch)'}; try a lower --lr`,
+        }),
+      },
+      from ?? undefined,
+    ),
+  );
   if (stoppedAt !== null) await saveStop(run, epoch, stoppedAt, plan.numBatches, rngAtEpochStart, totals);
   return totals;
 }
 
 /** Saves a stopped epoch's exact position in last.safetensors and throws InterruptedError. */
-async function saveStop(run: Run, epoch: number, step: number, numBatches: number, rngAtEpochStart: BatchIteratorState,
-  { lossSum, correct, seen }: EpochTotals): Promise<never> {
+async function saveStop(
+  run: Run,
+  epoch: number,
+  step: number,
+  numBatches: number,
+  rngAtEpochStart: BatchIteratorState,
+  { lossSum, correct, seen }: EpochTotals,
+): Promise<never> {
   const signal = run.opts.stop!.signal!;
   const at: EpochPosition = { epoch, step, rngAtEpochStart, lossSum, correct, seen };
   run.events = [...run.events, { event: 'interrupted', time: new Date().toISOString(), epoch: epoch - 1, step, signal }];
   run.batches.setState(rngAtEpochStart);
   await saveCheckpoint(run.lastPath, run.parts.model, run.parts.optimizer, checkpointMeta(run, { position: JSON.stringify(at) }));
-  throw new InterruptedError(signal, `stopped by ${signal} in epoch ${epoch} after step ${step} of ${numBatches}; ` +
-    `${run.lastPath} holds the exact position`);
+  throw new InterruptedError(
+    signal,
+    `stopped by ${signal} in epoch ${epoch} after step ${step} of ${numBatches}; ` + `${run.lastPath} holds the exact position`,
+  );
 }
 
 /** The progress line after step k: running loss, throughput and the time left for the whole run. */
-function reportStep({ cfg, data, progress }: Run, epoch: number, k: number, numBatches: number, { lossSum, seen }: EpochTotals, t0: number): void {
+function reportStep(
+  { cfg, data, progress }: Run,
+  epoch: number,
+  k: number,
+  numBatches: number,
+  { lossSum, seen }: EpochTotals,
+  t0: number,
+): void {
   const imagesPerEpoch = data.train.n;
   const rate = seen / ((performance.now() - t0) / 1000);
   const remaining = (imagesPerEpoch - seen) / rate + ((cfg.epochs - epoch) * imagesPerEpoch) / rate;
-  progress.update(`epoch ${epoch}/${cfg.epochs} step ${k + 1}/${numBatches} loss ${(lossSum / seen).toFixed(4)} ` +
-    `${rate.toFixed(1)} img/s ETA ${formatDuration(remaining)}`);
+  progress.update(
+    `epoch ${epoch}/${cfg.epochs} step ${k + 1}/${numBatches} loss ${(lossSum / seen).toFixed(4)} ` +
+      `${rate.toFixed(1)} img/s ETA ${formatDuration(remaining)}`,
+  );
 }
 
 /** After an epoch's steps: evaluation, its line, metrics.jsonl, and the best and last checkpoints. */
@@ -256,17 +328,25 @@ async function finishEpoch(run: Run, epoch: number, { lossSum, correct, seen }: 
   run.confusion = metrics.confusion;
   const { confusion: _c, n: _n, ...rest } = metrics;
   const record: EpochRecord = {
-    epoch, lr: parts.optimizer.lr, trainLoss: lossSum / seen, trainAcc: correct / seen, ...rest,
-    seconds: (performance.now() - t0) / 1000, imagesPerSec: seen / trainSeconds,
+    epoch,
+    lr: parts.optimizer.lr,
+    trainLoss: lossSum / seen,
+    trainAcc: correct / seen,
+    ...rest,
+    seconds: (performance.now() - t0) / 1000,
+    imagesPerSec: seen / trainSeconds,
   };
   run.history.push(record);
   const pct = (v: number | null) => (v === null ? '  n/a' : `${(100 * v).toFixed(2)}%`);
-  run.progress.line(`epoch ${epoch}/${cfg.epochs} lr ${record.lr.toExponential(2)} loss ${record.trainLoss.toFixed(4)} train ${pct(record.trainAcc)} ` +
-    `| test top1 ${pct(record.top1)} many ${pct(record.many)} medium ${pct(record.medium)} few ${pct(record.few)} ` +
-    `| ${record.imagesPerSec.toFixed(1)} img/s, ${formatDuration(record.seconds)}`);
+  run.progress.line(
+    `epoch ${epoch}/${cfg.epochs} lr ${record.lr.toExponential(2)} loss ${record.trainLoss.toFixed(4)} train ${pct(record.trainAcc)} ` +
+      `| test top1 ${pct(record.top1)} many ${pct(record.many)} medium ${pct(record.medium)} few ${pct(record.few)} ` +
+      `| ${record.imagesPerSec.toFixed(1)} img/s, ${formatDuration(record.seconds)}`,
+  );
   await writeFileAtomic(join(cfg.out, 'metrics.jsonl'), run.history.map((h) => JSON.stringify(h)).join('\n') + '\n');
   const meta = checkpointMeta(run);
-  if (bestEpoch(run.history) === record) await saveCheckpoint(run.bestPath, parts.model, null, { ...meta, history: '[]', top1: String(record.top1) });
+  if (bestEpoch(run.history) === record)
+    await saveCheckpoint(run.bestPath, parts.model, null, { ...meta, history: '[]', top1: String(record.top1) });
   await saveCheckpoint(run.lastPath, parts.model, parts.optimizer, meta);
   return record;
 }
@@ -281,9 +361,17 @@ async function writeSummary(run: Run): Promise<RunSummary> {
   const { cfg, data, history } = run;
   if (history.length === 0) throw new Error('no epoch was run');
   const summary: RunSummary = {
-    config: cfg, history: run.events, fingerprint: data.fingerprint, trainCounts: data.trainCounts, classNames: data.train.classNames,
-    best: bestEpoch(history), last: history[history.length - 1], confusion: run.confusion,
-    skippedImages: { count: data.skipped.length, files: data.skipped }, wallSeconds: run.wallBefore + (Date.now() - run.started) / 1000, engine: info(),
+    config: cfg,
+    history: run.events,
+    fingerprint: data.fingerprint,
+    trainCounts: data.trainCounts,
+    classNames: data.train.classNames,
+    best: bestEpoch(history),
+    last: history[history.length - 1],
+    confusion: run.confusion,
+    skippedImages: { count: data.skipped.length, files: data.skipped },
+    wallSeconds: run.wallBefore + (Date.now() - run.started) / 1000,
+    engine: info(),
   };
   await writeFileAtomic(join(cfg.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   const plots = runPlots(history, data.trainCounts, data.train.classNames, `${cfg.loss.toUpperCase()} ${cfg.arch}`);

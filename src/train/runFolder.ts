@@ -9,10 +9,14 @@ export function openRunFolder(out: string): FolderLock {
     mkdirSync(out, { recursive: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' || code === 'ENOTDIR'
-      ? (isFile(out) ? 'it is a file, not a folder' : 'a part of its path is a file, not a folder')
-      : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-      : (e as Error).message;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? isFile(out)
+          ? 'it is a file, not a folder'
+          : 'a part of its path is a file, not a folder'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : (e as Error).message;
     throw new Error(`--out ${out}: cannot create the run folder (${why})`);
   }
   return FolderLock.acquire(out, { what: `--out ${out}`, purpose: 'wasmtail train' });

@@ -34,7 +34,12 @@ export interface WarmupStepDecayOptions {
 }
 
 /** Linear warm-up, then two step drops (the FBL recipe's, ../shared/RECIPE.md: x0.01 and x0.0001). */
-export function warmupStepDecay({ lr, warmup, milestones: [first, second], factors: [afterFirst, afterSecond] }: WarmupStepDecayOptions): Schedule {
+export function warmupStepDecay({
+  lr,
+  warmup,
+  milestones: [first, second],
+  factors: [afterFirst, afterSecond],
+}: WarmupStepDecayOptions): Schedule {
   return {
     at({ index }) {
       const unit = index + 1;

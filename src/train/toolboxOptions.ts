@@ -26,7 +26,14 @@ export interface ToolboxOptions {
 }
 
 export const TOOLBOX_DEFAULTS: Readonly<ToolboxOptions> = {
-  drw: false, drwEpoch: null, mixup: null, cutmix: null, mixUntil: 1, cutout: 0, autoAugment: null, posthocTau: 1,
+  drw: false,
+  drwEpoch: null,
+  mixup: null,
+  cutmix: null,
+  mixUntil: 1,
+  cutout: 0,
+  autoAugment: null,
+  posthocTau: 1,
 };
 
 /** What the CLI parsed (any flag may be missing; autoAugment as typed). */
@@ -35,7 +42,10 @@ export type ToolboxInput = Partial<Omit<ToolboxOptions, 'autoAugment'>> & { auto
 /** Fills the defaults and checks every option against the others and the run's loss and length. */
 export function resolveToolboxOptions(input: ToolboxInput, run: { loss: LossName; epochs: number }): ToolboxOptions {
   const o = { ...TOOLBOX_DEFAULTS, ...input } as ToolboxOptions & { autoAugment: string | null };
-  for (const [flag, alpha] of [['mixup', o.mixup], ['cutmix', o.cutmix]] as const) {
+  for (const [flag, alpha] of [
+    ['mixup', o.mixup],
+    ['cutmix', o.cutmix],
+  ] as const) {
     if (alpha !== null && !(Number.isFinite(alpha) && alpha > 0)) {
       throw new ConfigError(`--${flag} must be a positive number (lambda ~ Beta(A, A)), got ${alpha}; leave --${flag} out for no mixing`);
     }
@@ -51,7 +61,8 @@ export function resolveToolboxOptions(input: ToolboxInput, run: { loss: LossName
   if (o.autoAugment !== null && !(AUTOAUGMENT_POLICIES as readonly string[]).includes(o.autoAugment)) {
     throw new ConfigError(`--autoaugment ${o.autoAugment} is not built (built: ${AUTOAUGMENT_POLICIES.join(', ')})`);
   }
-  if (!(Number.isFinite(o.posthocTau) && o.posthocTau >= 0)) throw new ConfigError(`--posthoc-tau must be a number >= 0, got ${o.posthocTau}`);
+  if (!(Number.isFinite(o.posthocTau) && o.posthocTau >= 0))
+    throw new ConfigError(`--posthoc-tau must be a number >= 0, got ${o.posthocTau}`);
   if (o.drw && (run.loss === 'ldam-drw' || run.loss === 'cb')) {
     throw new ConfigError(`--drw: the '${run.loss}' loss re-weights classes by itself; leave out --drw`);
   }

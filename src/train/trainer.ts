@@ -111,8 +111,13 @@ export interface EpochResult {
  * The steps of one epoch's plan from `firstStep` (a resumed epoch continues
  * where it stopped, with the totals it had), all at `position`.
  */
-export async function trainEpoch(parts: TrainingParts, plan: Epoch, position: Position, hooks: EpochHooks,
-  from: { step: number; totals: EpochTotals } = { step: 0, totals: { lossSum: 0, correct: 0, seen: 0 } }): Promise<EpochResult> {
+export async function trainEpoch(
+  parts: TrainingParts,
+  plan: Epoch,
+  position: Position,
+  hooks: EpochHooks,
+  from: { step: number; totals: EpochTotals } = { step: 0, totals: { lossSum: 0, correct: 0, seen: 0 } },
+): Promise<EpochResult> {
   parts.model.train();
   // Set before any step too: a stop before the first step saves the epoch's lr with the momentum buffers.
   parts.optimizer.lr = parts.learningRate.at(position);

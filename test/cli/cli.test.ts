@@ -38,7 +38,22 @@ describe('cli', () => {
 
   it('a diverging run: exit code 3, the step at fault, the last good checkpoint kept', () => {
     const dir = join(root, 'diverge');
-    const common = ['--dataset', 'fashion-mnist-lt', '--arch', 'resnet20', '--batch', '32', '--limit-train', '192', '--limit-test', '50', '--loss', 'ce', '--out', dir];
+    const common = [
+      '--dataset',
+      'fashion-mnist-lt',
+      '--arch',
+      'resnet20',
+      '--batch',
+      '32',
+      '--limit-train',
+      '192',
+      '--limit-test',
+      '50',
+      '--loss',
+      'ce',
+      '--out',
+      dir,
+    ];
     assert.equal(cli('train', ...common, '--epochs', '1').code, 0);
     const before = readFileSync(join(dir, 'last.safetensors'));
     const r = cli('train', ...common, '--epochs', '2', '--lr', '1e12', '--resume', '--allow-changes');
@@ -49,8 +64,25 @@ describe('cli', () => {
 
   const out = join(root, 'run');
   it('train, then eval and predict with its checkpoint', () => {
-    let r = cli('train', '--dataset', 'fashion-mnist-lt', '--arch', 'resnet20', '--epochs', '1', '--batch', '32',
-      '--limit-train', '96', '--limit-test', '100', '--loss', 'ce', '--out', out);
+    let r = cli(
+      'train',
+      '--dataset',
+      'fashion-mnist-lt',
+      '--arch',
+      'resnet20',
+      '--epochs',
+      '1',
+      '--batch',
+      '32',
+      '--limit-train',
+      '96',
+      '--limit-test',
+      '100',
+      '--loss',
+      'ce',
+      '--out',
+      out,
+    );
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout.trim());
     assert.equal(result.bestEpoch, 1);
@@ -71,7 +103,10 @@ describe('cli', () => {
     writeFileSync(join(root, 'b.png'), encodePng(rgb, 28, 28, 3, 4));
     r = cli('predict', '--checkpoint', join(out, 'best.safetensors'), join(root, 'a.png'), join(root, 'b.png'));
     assert.equal(r.code, 0, r.stderr);
-    const preds = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const preds = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(preds.length, 2);
     assert.equal(preds[0].class, preds[1].class, 'the same image as grey and RGB PNG');
     const total = Object.values(preds[0].probabilities as Record<string, number>).reduce((a, b) => a + b, 0);

@@ -10,18 +10,44 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSafetensorsFile } from '../../src/io/files.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-crash-'));
-const ARGS = ['train', '--dataset', 'fashion-mnist-lt', '--arch', 'resnet20', '--epochs', '3', '--batch', '32', '--warmup', '1',
-  '--limit-train', '160', '--limit-test', '100', '--loss', 'fbl', '--lambda', '10'];
+const ARGS = [
+  'train',
+  '--dataset',
+  'fashion-mnist-lt',
+  '--arch',
+  'resnet20',
+  '--epochs',
+  '3',
+  '--batch',
+  '32',
+  '--warmup',
+  '1',
+  '--limit-train',
+  '160',
+  '--limit-test',
+  '100',
+  '--loss',
+  'fbl',
+  '--lambda',
+  '10',
+];
 
 function run(out: string, ...extra: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...ARGS, '--out', out, ...extra], { encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...ARGS, '--out', out, ...extra], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   assert.equal(r.status, 0, r.stderr);
 }
 
-const metrics = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
-  const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(l);
-  return rest;
-});
+const metrics = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(l);
+      return rest;
+    });
 
 describe('crash safety', () => {
   it('SIGKILL mid-run, then --resume: the same final weights and metrics as an uninterrupted run, bit for bit', async () => {

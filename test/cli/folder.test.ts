@@ -21,8 +21,14 @@ function cli(...args: string[]) {
 
 /** A w x h picture of one hue per class with a little texture, as RGB bytes. */
 function picture(classIndex: number, w: number, h: number, seed: number): Uint8Array {
-  const hue = [[200, 40, 40], [40, 180, 60], [50, 60, 210]][classIndex];
-  return Uint8Array.from({ length: w * h * 3 }, (_, i) => Math.max(0, Math.min(255, hue[i % 3] + (((i * 7919 + seed * 104729) >>> 3) % 41) - 20)));
+  const hue = [
+    [200, 40, 40],
+    [40, 180, 60],
+    [50, 60, 210],
+  ][classIndex];
+  return Uint8Array.from({ length: w * h * 3 }, (_, i) =>
+    Math.max(0, Math.min(255, hue[i % 3] + (((i * 7919 + seed * 104729) >>> 3) % 41) - 20)),
+  );
 }
 
 function writeImage(file: string, rgb: Uint8Array, w: number, h: number): void {
@@ -39,7 +45,10 @@ const TRAIN_COUNTS = { daisy: 12, rose: 8, tulip: 6 } as Record<string, number>;
 const SORTED = [...CLASSES].sort();
 
 describe('image folders end to end', () => {
-  for (const [split, folderName] of [['train', 'train'], ['test', 'val']] as const) {
+  for (const [split, folderName] of [
+    ['train', 'train'],
+    ['test', 'val'],
+  ] as const) {
     for (const name of CLASSES) {
       const dir = join(data, folderName, name);
       mkdirSync(dir, { recursive: true });
@@ -54,8 +63,24 @@ describe('image folders end to end', () => {
   }
   writeFileSync(join(data, 'train', 'rose', 'notes.txt'), 'ignored: not an image name');
   writeFileSync(join(data, 'train', 'rose', 'broken.png'), new Uint8Array(0));
-  const common = ['--dataset', 'folder', '--data-dir', data, '--image-size', '16', '--arch', 'resnet20', '--epochs', '1',
-    '--batch', '8', '--warmup', '0', '--loss', 'ce'];
+  const common = [
+    '--dataset',
+    'folder',
+    '--data-dir',
+    data,
+    '--image-size',
+    '16',
+    '--arch',
+    'resnet20',
+    '--epochs',
+    '1',
+    '--batch',
+    '8',
+    '--warmup',
+    '0',
+    '--loss',
+    'ce',
+  ];
   const out = join(root, 'run');
 
   it('a bad image stops the run before training, naming the file and the cause', () => {
@@ -84,7 +109,10 @@ describe('image folders end to end', () => {
     assert.equal(input.channels, 3);
     // Red, green and blue classes: the training split's own means, not CIFAR's.
     assert.equal(input.mean.length, 3);
-    assert.ok(input.mean.every((m: number) => m > 0.1 && m < 0.6), String(input.mean));
+    assert.ok(
+      input.mean.every((m: number) => m > 0.1 && m < 0.6),
+      String(input.mean),
+    );
   });
 
   it('a long-tailed subset when --imb is given; the second run reads the decoded cache', () => {
@@ -94,7 +122,10 @@ describe('image folders end to end', () => {
     // The reference's quota: imgMax = 26 / 3 a class, times (1/4)^(i / 2).
     const quota = imbalanceCounts(26 / 3, 3, 4, 'exp');
     const counts = quota.map((q, i) => Math.min(q, [12, 8, 6][i]));
-    assert.match(r.stderr, new RegExp(`data folder-lt: ${counts.reduce((a, b) => a + b)} training images, per class \\[${counts.join(', ')}\\]`));
+    assert.match(
+      r.stderr,
+      new RegExp(`data folder-lt: ${counts.reduce((a, b) => a + b)} training images, per class \\[${counts.join(', ')}\\]`),
+    );
   });
 
   it('eval reads the folder as trained; predict takes PNG and JPEG with nothing but the checkpoint; so does wasmtail/infer', async () => {
@@ -102,7 +133,10 @@ describe('image folders end to end', () => {
     const png = join(data, 'val', 'tulip', '1.png');
     const r = cli('predict', '--checkpoint', join(out, 'last.safetensors'), jpg, png);
     assert.equal(r.code, 0, r.stderr);
-    const preds = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const preds = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(preds.length, 2);
     for (const p of preds) {
       assert.ok(SORTED.includes(p.name));

@@ -23,7 +23,8 @@ function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-const spawnCli = (...args: string[]) => spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+const spawnCli = (...args: string[]) =>
+  spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
 function finished(child: ReturnType<typeof spawnCli>): Promise<{ code: number | null; stderr: string }> {
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -31,13 +32,33 @@ function finished(child: ReturnType<typeof spawnCli>): Promise<{ code: number | 
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
 }
 
-const TINY = ['--dataset', 'fashion-mnist-lt', '--arch', 'resnet20', '--batch', '32', '--limit-train', '160', '--limit-test', '100',
-  '--loss', 'fbl', '--lambda', '10', '--warmup', '1'];
+const TINY = [
+  '--dataset',
+  'fashion-mnist-lt',
+  '--arch',
+  'resnet20',
+  '--batch',
+  '32',
+  '--limit-train',
+  '160',
+  '--limit-test',
+  '100',
+  '--loss',
+  'fbl',
+  '--lambda',
+  '10',
+  '--warmup',
+  '1',
+];
 
-const metrics = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
-  const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(l);
-  return rest;
-});
+const metrics = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(l);
+      return rest;
+    });
 
 describe('hostile use of the command line', () => {
   it('--threads beyond the logical cores: exit 2 naming the cores and --force-threads', () => {
@@ -49,7 +70,10 @@ describe('hostile use of the command line', () => {
   it('--dataset fashion-mnist without --data-dir: refused (the shipped copy is the long-tailed subset), exit 2', () => {
     const r = cli('train', '--dataset', 'fashion-mnist', '--epochs', '1', '--out', join(root, 'balanced'));
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--dataset fashion-mnist \(all 60,000 images, balanced\) needs --data-dir.*\/usr\/share\/datasets\/fashion-mnist/);
+    assert.match(
+      r.stderr,
+      /--dataset fashion-mnist \(all 60,000 images, balanced\) needs --data-dir.*\/usr\/share\/datasets\/fashion-mnist/,
+    );
   });
 
   it('a second train run on a folder in use is refused naming the holder; the first finishes; the lock is gone after', async () => {
@@ -60,7 +84,10 @@ describe('hostile use of the command line', () => {
     while (!existsSync(join(out, '.lock')) && Date.now() < deadline) await sleep(10);
     const second = await finished(spawnCli('train', ...TINY, '--epochs', '1', '--out', out));
     assert.equal(second.code, 1, second.stderr);
-    assert.match(second.stderr, new RegExp(`--out .*contended is in use: .*\\.lock is held by wasmtail train \\(pid ${first.pid} on .*, since `));
+    assert.match(
+      second.stderr,
+      new RegExp(`--out .*contended is in use: .*\\.lock is held by wasmtail train \\(pid ${first.pid} on .*, since `),
+    );
     const a = await firstDone;
     assert.equal(a.code, 0, a.stderr);
     assert.equal(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).last.epoch, 3, 'the folder holds the first run');
@@ -76,7 +103,7 @@ describe('hostile use of the command line', () => {
       summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
     });
 
-    it('eval with no flags uses the checkpoint\'s data set, subset and test limit: the run\'s own metrics', () => {
+    it("eval with no flags uses the checkpoint's data set, subset and test limit: the run's own metrics", () => {
       const r = cli('eval', '--checkpoint', join(run, 'last.safetensors'));
       assert.equal(r.code, 0, r.stderr);
       const m = JSON.parse(r.stdout);
@@ -84,7 +111,7 @@ describe('hostile use of the command line', () => {
       for (const key of ['top1', 'top5', 'many', 'medium', 'few']) assert.equal(m[key], summary.last[key], key);
     });
 
-    it('predict names classes as the checkpoint\'s data set does, unless --dataset says otherwise', () => {
+    it("predict names classes as the checkpoint's data set does, unless --dataset says otherwise", () => {
       writeFileSync(join(root, 'grey.png'), encodePng(new Uint8Array(28 * 28).fill(100), 28, 28, 1));
       const names = (...flags: string[]) => {
         const r = cli('predict', '--checkpoint', join(run, 'best.safetensors'), ...flags, join(root, 'grey.png'));
@@ -109,7 +136,9 @@ describe('hostile use of the command line', () => {
       await wt.init({ threads: 1 });
       const file = join(root, 'cifar10.safetensors');
       const model = ARCHITECTURES.resnet20({ numClasses: 10, inChannels: 3 });
-      await saveCheckpoint(file, model, null, { config: JSON.stringify(resolveConfig({ dataset: 'cifar10-lt', arch: 'resnet20', out: 'x' })) });
+      await saveCheckpoint(file, model, null, {
+        config: JSON.stringify(resolveConfig({ dataset: 'cifar10-lt', arch: 'resnet20', out: 'x' })),
+      });
       const dir = join(root, 'cifar-100-binary');
       mkdirSync(dir);
       const records = (labels: number[]) => Uint8Array.from(labels.flatMap((l) => [l % 20, l, ...new Array(3072).fill(l)]));
@@ -132,10 +161,16 @@ describe('hostile use of the command line', () => {
         assert.equal(r.stdout, '');
         assert.match(r.stderr, /nan\.safetensors: tensor linear\.weight holds Infinity at index 5/);
       }
-      await assert.rejects(loadModel(new Uint8Array(readFileSync(file)), { name: 'nan.safetensors' }), /nan\.safetensors: tensor linear\.weight holds Infinity at index 5/);
+      await assert.rejects(
+        loadModel(new Uint8Array(readFileSync(file)), { name: 'nan.safetensors' }),
+        /nan\.safetensors: tensor linear\.weight holds Infinity at index 5/,
+      );
       // Finite weights, non-finite input: an error, never a NaN probability.
       const good = await loadModel(new Uint8Array(readFileSync(join(run, 'best.safetensors'))));
-      await assert.rejects(predict(good, new Float32Array(28 * 28).fill(NaN)), /predict\(\): image 0: the model's logit for class \d is NaN/);
+      await assert.rejects(
+        predict(good, new Float32Array(28 * 28).fill(NaN)),
+        /predict\(\): image 0: the model's logit for class \d is NaN/,
+      );
     });
   });
 
@@ -144,7 +179,10 @@ describe('hostile use of the command line', () => {
     const whole = join(root, 'sig-whole');
     before(() => assert.equal(cli('train', ...ARGS, '--out', whole).code, 0));
 
-    for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    for (const [signal, code] of [
+      ['SIGTERM', 143],
+      ['SIGINT', 130],
+    ] as const) {
       it(`${signal} mid-run: the step finishes, the exact position is saved, exit ${code} with how to resume; --resume ends bit-identical`, async () => {
         const out = join(root, `sig-${signal}`);
         const child = spawnCli('train', ...ARGS, '--out', out);
@@ -155,7 +193,10 @@ describe('hostile use of the command line', () => {
         child.kill(signal);
         const r = await done;
         assert.equal(r.code, code, r.stderr);
-        assert.match(r.stderr, new RegExp(`stopped by ${signal} in epoch \\d after step \\d of 5; .*last\\.safetensors holds the exact position`));
+        assert.match(
+          r.stderr,
+          new RegExp(`stopped by ${signal} in epoch \\d after step \\d of 5; .*last\\.safetensors holds the exact position`),
+        );
         assert.match(r.stderr, /to continue: wasmtail train .* --resume/);
         assert.ok(!existsSync(join(out, '.lock')), 'the lock is released');
         const resumed = cli('train', ...ARGS, '--out', out, '--resume');
@@ -165,7 +206,10 @@ describe('hostile use of the command line', () => {
         for (const [name, t] of a.tensors) assert.deepEqual(b.tensors.get(name)!.data, t.data, `${name} differs after the resume`);
         assert.deepEqual(metrics(out), metrics(whole));
         const history = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).history;
-        assert.deepEqual(history.map((h: { event: string }) => h.event), ['started', 'interrupted', 'resumed']);
+        assert.deepEqual(
+          history.map((h: { event: string }) => h.event),
+          ['started', 'interrupted', 'resumed'],
+        );
       });
     }
 

@@ -15,7 +15,16 @@ const seed = fc.integer({ min: 1, max: 2 ** 31 - 1 });
 const RUNS = Number(process.env.WT_GRAD_RUNS ?? 15);
 
 function input(shape: number[], s: number, grad = true, lo = -1, hi = 1) {
-  return { values: randomValues(shape.reduce((a, b) => a * b, 1), s, lo, hi), shape, grad };
+  return {
+    values: randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      s,
+      lo,
+      hi,
+    ),
+    shape,
+    grad,
+  };
 }
 
 async function check(nb: NamedBackend, c: GradCase, tol: { atol?: number; rtol?: number } = {}): Promise<void> {
@@ -79,18 +88,30 @@ for (const nb of backends) {
 
     it('sumTo / broadcasting binaries at rank 4, odd sizes (strided reads, reductions over several runs of dims)', async () => {
       const odd = fc.integer({ min: 1, max: 7 });
-      await property(fc.tuple(odd, odd, odd, odd, fc.integer({ min: 0, max: 15 }), seed), async ([a, b, c, d, mask, s]) => {
-        const full = [a, b, c, d];
-        const small = full.map((v, i) => (mask & (1 << i) ? 1 : v));
-        await check(nb, { inputs: [input(full, s)], fn: ([t]) => wt.sumTo(t, small) }, { atol: 1e-3 });
-        await check(nb, { inputs: [input(full, s), input(small, s + 1)], fn: ([x, y]) => wt.mul(x, y) }, { atol: 1e-3 });
-        await check(nb, { inputs: [input(small.slice(1), s + 2, true, 0.5, 2), input(full, s + 3)], fn: ([x, y]) => wt.div(y, x) }, { atol: 1e-3 });
-      }, 8);
+      await property(
+        fc.tuple(odd, odd, odd, odd, fc.integer({ min: 0, max: 15 }), seed),
+        async ([a, b, c, d, mask, s]) => {
+          const full = [a, b, c, d];
+          const small = full.map((v, i) => (mask & (1 << i) ? 1 : v));
+          await check(nb, { inputs: [input(full, s)], fn: ([t]) => wt.sumTo(t, small) }, { atol: 1e-3 });
+          await check(nb, { inputs: [input(full, s), input(small, s + 1)], fn: ([x, y]) => wt.mul(x, y) }, { atol: 1e-3 });
+          await check(
+            nb,
+            { inputs: [input(small.slice(1), s + 2, true, 0.5, 2), input(full, s + 3)], fn: ([x, y]) => wt.div(y, x) },
+            { atol: 1e-3 },
+          );
+        },
+        8,
+      );
     });
 
     it('amax: forward (a constant, no gradient), NaN propagates', async () => {
       await property(fc.tuple(dim(), dim(9), dim(), fc.integer({ min: 0, max: 2 }), seed), async ([a, b, c, axis, s]) => {
-        const fwd = await forwardcheck(nb.backend, { inputs: [input([a, b, c], s, false)], fn: ([t]) => wt.amax(t, axis) }, { atol: 1e-9, rtol: 0 });
+        const fwd = await forwardcheck(
+          nb.backend,
+          { inputs: [input([a, b, c], s, false)], fn: ([t]) => wt.amax(t, axis) },
+          { atol: 1e-9, rtol: 0 },
+        );
         assert.ok(fwd.worst <= 1, `amax differs from the float64 reference: ${fwd.where}`);
       });
       setBackend(nb.backend);
@@ -115,26 +136,50 @@ for (const nb of backends) {
 
     it('conv2d over random geometries', async () => {
       const geom = fc.record({
-        n: dim(2), c: dim(3), oc: dim(3), h: fc.integer({ min: 3, max: 7 }), w: fc.integer({ min: 3, max: 7 }),
-        k: fc.constantFrom(1, 3), stride: fc.constantFrom(1, 2), pad: fc.constantFrom(0, 1, 2), s: seed,
+        n: dim(2),
+        c: dim(3),
+        oc: dim(3),
+        h: fc.integer({ min: 3, max: 7 }),
+        w: fc.integer({ min: 3, max: 7 }),
+        k: fc.constantFrom(1, 3),
+        stride: fc.constantFrom(1, 2),
+        pad: fc.constantFrom(0, 1, 2),
+        s: seed,
       });
-      await property(geom, async ({ n, c, oc, h, w, k, stride, pad, s }) => {
-        await check(nb, {
-          inputs: [input([n, c, h, w], s), input([oc, c, k, k], s + 1)],
-          fn: ([x, wt_]) => wt.conv2d(x, wt_, { stride, padding: pad }),
-        }, { atol: 2e-3 });
-      }, Math.ceil(RUNS / 2));
+      await property(
+        geom,
+        async ({ n, c, oc, h, w, k, stride, pad, s }) => {
+          await check(
+            nb,
+            {
+              inputs: [input([n, c, h, w], s), input([oc, c, k, k], s + 1)],
+              fn: ([x, wt_]) => wt.conv2d(x, wt_, { stride, padding: pad }),
+            },
+            { atol: 2e-3 },
+          );
+        },
+        Math.ceil(RUNS / 2),
+      );
     });
 
     it('batchNorm2d in training and eval mode', async () => {
       await property(fc.tuple(dim(3), dim(3), dim(3), dim(3), seed), async ([n, c, h, w, s]) => {
         fc.pre(n * h * w >= 2);
         for (const training of [true, false]) {
-          await check(nb, {
-            inputs: [input([n, c, h, w], s), input([c], s + 1, true, 0.5, 1.5), input([c], s + 2),
-              input([c], s + 3, false), input([c], s + 4, false, 0.5, 2)],
-            fn: ([x, g, b, rm, rv]) => wt.batchNorm2d(x, g, b, rm, rv, { training }),
-          }, { atol: 2e-3, rtol: 2e-3 });
+          await check(
+            nb,
+            {
+              inputs: [
+                input([n, c, h, w], s),
+                input([c], s + 1, true, 0.5, 1.5),
+                input([c], s + 2),
+                input([c], s + 3, false),
+                input([c], s + 4, false, 0.5, 2),
+              ],
+              fn: ([x, g, b, rm, rv]) => wt.batchNorm2d(x, g, b, rm, rv, { training }),
+            },
+            { atol: 2e-3, rtol: 2e-3 },
+          );
         }
       });
     });
@@ -142,10 +187,18 @@ for (const nb of backends) {
     it('batchNormAct (training: batch norm, residual, ReLU as one op)', async () => {
       await property(fc.tuple(dim(3), dim(3), dim(3), dim(3), fc.boolean(), seed), async ([n, c, h, w, withResidual, s]) => {
         fc.pre(n * h * w >= 2);
-        const inputs = [input([n, c, h, w], s), input([c], s + 1, true, 0.5, 1.5), input([c], s + 2),
-          input([c], s + 3, false), input([c], s + 4, false, 0.5, 2), input([n, c, h, w], s + 5, withResidual)];
-        const fn = (relu: boolean) => ([x, g, b, rm, rv, r]: wt.Tensor[]) =>
-          wt.batchNormAct(x, g, b, rm, rv, { training: true, residual: withResidual ? r : null, relu });
+        const inputs = [
+          input([n, c, h, w], s),
+          input([c], s + 1, true, 0.5, 1.5),
+          input([c], s + 2),
+          input([c], s + 3, false),
+          input([c], s + 4, false, 0.5, 2),
+          input([n, c, h, w], s + 5, withResidual),
+        ];
+        const fn =
+          (relu: boolean) =>
+          ([x, g, b, rm, rv, r]: wt.Tensor[]) =>
+            wt.batchNormAct(x, g, b, rm, rv, { training: true, residual: withResidual ? r : null, relu });
         // The gradient without ReLU (finite differences across its kink test nothing of ours;
         // test/kernels/batchnorm-act.test.ts checks the masked backward), the forward with it.
         await check(nb, { inputs, fn: fn(false) }, { atol: 2e-3, rtol: 2e-3 });
@@ -156,22 +209,46 @@ for (const nb of backends) {
 
     it('conv2dBatchNormEval (inference fusion: conv, eval batch norm, residual, ReLU)', async () => {
       const geom = fc.record({
-        n: dim(2), c: dim(3), oc: dim(4), h: fc.integer({ min: 3, max: 7 }), w: fc.integer({ min: 3, max: 7 }),
-        stride: fc.constantFrom(1, 2), withResidual: fc.boolean(), s: seed,
+        n: dim(2),
+        c: dim(3),
+        oc: dim(4),
+        h: fc.integer({ min: 3, max: 7 }),
+        w: fc.integer({ min: 3, max: 7 }),
+        stride: fc.constantFrom(1, 2),
+        withResidual: fc.boolean(),
+        s: seed,
       });
-      await property(geom, async ({ n, c, oc, h, w, stride, withResidual, s }) => {
-        const oh = Math.floor((h - 1) / stride) + 1, ow = Math.floor((w - 1) / stride) + 1;
-        const inputs = [input([n, c, h, w], s), input([oc, c, 3, 3], s + 1), input([oc], s + 2, true, 0.5, 1.5), input([oc], s + 3),
-          input([oc], s + 4, false), input([oc], s + 5, false, 0.5, 2), input([n, oc, oh, ow], s + 6, withResidual)];
-        const fn = (relu: boolean) => ([x, w_, g, b, rm, rv, r]: wt.Tensor[]) =>
-          wt.conv2dBatchNormEval(x, w_, { weight: g, bias: b, runningMean: rm, runningVar: rv, eps: 1e-5 },
-            { stride, padding: 1, residual: withResidual ? r : null, relu });
-        // Without ReLU the gradient too (it runs as the separate ops); with it, the fused forward
-        // only (finite differences across ReLU's kink would not test anything of ours).
-        await check(nb, { inputs, fn: fn(false) }, { atol: 2e-3, rtol: 2e-3 });
-        const fwd = await forwardcheck(nb.backend, { inputs, fn: fn(true) }, { atol: 2e-3, rtol: 2e-3 });
-        assert.ok(fwd.worst <= 1, `fused forward with ReLU differs from the float64 reference: ${fwd.where}`);
-      }, Math.ceil(RUNS / 2));
+      await property(
+        geom,
+        async ({ n, c, oc, h, w, stride, withResidual, s }) => {
+          const oh = Math.floor((h - 1) / stride) + 1,
+            ow = Math.floor((w - 1) / stride) + 1;
+          const inputs = [
+            input([n, c, h, w], s),
+            input([oc, c, 3, 3], s + 1),
+            input([oc], s + 2, true, 0.5, 1.5),
+            input([oc], s + 3),
+            input([oc], s + 4, false),
+            input([oc], s + 5, false, 0.5, 2),
+            input([n, oc, oh, ow], s + 6, withResidual),
+          ];
+          const fn =
+            (relu: boolean) =>
+            ([x, w_, g, b, rm, rv, r]: wt.Tensor[]) =>
+              wt.conv2dBatchNormEval(
+                x,
+                w_,
+                { weight: g, bias: b, runningMean: rm, runningVar: rv, eps: 1e-5 },
+                { stride, padding: 1, residual: withResidual ? r : null, relu },
+              );
+          // Without ReLU the gradient too (it runs as the separate ops); with it, the fused forward
+          // only (finite differences across ReLU's kink would not test anything of ours).
+          await check(nb, { inputs, fn: fn(false) }, { atol: 2e-3, rtol: 2e-3 });
+          const fwd = await forwardcheck(nb.backend, { inputs, fn: fn(true) }, { atol: 2e-3, rtol: 2e-3 });
+          assert.ok(fwd.worst <= 1, `fused forward with ReLU differs from the float64 reference: ${fwd.where}`);
+        },
+        Math.ceil(RUNS / 2),
+      );
     });
 
     it('globalAvgPool2d', async () => {
@@ -181,9 +258,12 @@ for (const nb of backends) {
     });
 
     it('downsamplePadChannels (option-A shortcut)', async () => {
-      await property(fc.tuple(dim(2), dim(4), dim(7), dim(7), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 2 }), seed), async ([n, c, h, w, stride, padC, s]) => {
-        await check(nb, { inputs: [input([n, c, h, w], s)], fn: ([x]) => wt.downsamplePadChannels(x, stride, padC) });
-      });
+      await property(
+        fc.tuple(dim(2), dim(4), dim(7), dim(7), fc.constantFrom(1, 2), fc.integer({ min: 0, max: 2 }), seed),
+        async ([n, c, h, w, stride, padC, s]) => {
+          await check(nb, { inputs: [input([n, c, h, w], s)], fn: ([x]) => wt.downsamplePadChannels(x, stride, padC) });
+        },
+      );
     });
 
     it('crossEntropy, plain and class-weighted', async () => {
@@ -207,19 +287,35 @@ for (const nb of backends) {
     });
 
     it('a composite network: conv, batch norm, relu, residual add, pooling, linear, loss', async () => {
-      await property(fc.tuple(dim(2), seed), async ([n, s]) => {
-        const labels = Int32Array.from(randomValues(n, s, 0, 3), Math.floor);
-        await check(nb, {
-          inputs: [input([n, 2, 5, 5], s), input([3, 2, 3, 3], s + 1), input([3], s + 2, true, 0.5, 1.5), input([3], s + 3),
-            input([3], s + 4, false), input([3], s + 5, false, 0.5, 2), input([3, 3], s + 6), input([3], s + 7)],
-          fn: ([x, w, g, b, rm, rv, lw, lb]) => {
-            const h = wt.conv2d(x, w, { padding: 1 });
-            // exp rather than relu: no kink for finite differences to straddle.
-            const a = wt.exp(wt.scale(wt.add(wt.batchNorm2d(h, g, b, rm, rv, { training: true }), h), 0.5));
-            return wt.crossEntropy(wt.linear(wt.globalAvgPool2d(a), lw, lb), labels);
-          },
-        }, { atol: 2e-3, rtol: 2e-3 });
-      }, 5);
+      await property(
+        fc.tuple(dim(2), seed),
+        async ([n, s]) => {
+          const labels = Int32Array.from(randomValues(n, s, 0, 3), Math.floor);
+          await check(
+            nb,
+            {
+              inputs: [
+                input([n, 2, 5, 5], s),
+                input([3, 2, 3, 3], s + 1),
+                input([3], s + 2, true, 0.5, 1.5),
+                input([3], s + 3),
+                input([3], s + 4, false),
+                input([3], s + 5, false, 0.5, 2),
+                input([3, 3], s + 6),
+                input([3], s + 7),
+              ],
+              fn: ([x, w, g, b, rm, rv, lw, lb]) => {
+                const h = wt.conv2d(x, w, { padding: 1 });
+                // exp rather than relu: no kink for finite differences to straddle.
+                const a = wt.exp(wt.scale(wt.add(wt.batchNorm2d(h, g, b, rm, rv, { training: true }), h), 0.5));
+                return wt.crossEntropy(wt.linear(wt.globalAvgPool2d(a), lw, lb), labels);
+              },
+            },
+            { atol: 2e-3, rtol: 2e-3 },
+          );
+        },
+        5,
+      );
     });
   });
 }

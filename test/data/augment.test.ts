@@ -21,7 +21,10 @@ import { numpyFixtures as fx } from './fixtures.js';
 
 const shapeArb = fc.record({ c: fc.constantFrom(1, 3), h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 9 }) });
 const imageArb = shapeArb.chain((shape) =>
-  fc.record({ shape: fc.constant(shape), img: fc.uint8Array({ minLength: shape.c * shape.h * shape.w, maxLength: shape.c * shape.h * shape.w }) }),
+  fc.record({
+    shape: fc.constant(shape),
+    img: fc.uint8Array({ minLength: shape.c * shape.h * shape.w, maxLength: shape.c * shape.h * shape.w }),
+  }),
 );
 
 test('hflip twice is the identity; padCrop with zero shift is the identity', () => {
@@ -83,27 +86,43 @@ function collect(it: Iterable<{ indices: Int32Array }>): number[] {
 
 test('BatchIterator: every index exactly once an epoch, shapes, labels, drop or keep the last batch', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 16 }), fc.boolean(), fc.integer({ min: 0, max: 1000 }), (n, batchSize, dropLast, seed) => {
-      const ds = toyDataset(n, 1, 5, 4);
-      const it = new BatchIterator(ds, { batchSize, mean: [0.5], std: [0.25], dropLast, seed, augment: { pad: 2, flip: true } });
-      for (let e = 0; e < 2; e++) {
-        const epoch = it.epoch();
-        assert.deepEqual([...epoch.order].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
-        const batches = [...epoch];
-        assert.equal(batches.length, dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize));
-        assert.equal(batches.length, it.numBatches);
-        const seen = collect(batches);
-        if (!dropLast) assert.deepEqual(seen.slice().sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
-        else assert.equal(new Set(seen).size, Math.floor(n / batchSize) * batchSize);
-        for (const b of batches) {
-          const size = b.indices.length;
-          assert.ok(dropLast ? size === batchSize : size >= 1 && size <= batchSize);
-          assert.deepEqual(b.shape, [size, 1, 5, 4]);
-          assert.equal(b.x.length, size * 20);
-          assert.deepEqual(Array.from(b.y), Array.from(b.indices, (i) => ds.labels[i]));
+    fc.property(
+      fc.integer({ min: 1, max: 70 }),
+      fc.integer({ min: 1, max: 16 }),
+      fc.boolean(),
+      fc.integer({ min: 0, max: 1000 }),
+      (n, batchSize, dropLast, seed) => {
+        const ds = toyDataset(n, 1, 5, 4);
+        const it = new BatchIterator(ds, { batchSize, mean: [0.5], std: [0.25], dropLast, seed, augment: { pad: 2, flip: true } });
+        for (let e = 0; e < 2; e++) {
+          const epoch = it.epoch();
+          assert.deepEqual(
+            [...epoch.order].sort((a, b) => a - b),
+            Array.from({ length: n }, (_, i) => i),
+          );
+          const batches = [...epoch];
+          assert.equal(batches.length, dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize));
+          assert.equal(batches.length, it.numBatches);
+          const seen = collect(batches);
+          if (!dropLast)
+            assert.deepEqual(
+              seen.slice().sort((a, b) => a - b),
+              Array.from({ length: n }, (_, i) => i),
+            );
+          else assert.equal(new Set(seen).size, Math.floor(n / batchSize) * batchSize);
+          for (const b of batches) {
+            const size = b.indices.length;
+            assert.ok(dropLast ? size === batchSize : size >= 1 && size <= batchSize);
+            assert.deepEqual(b.shape, [size, 1, 5, 4]);
+            assert.equal(b.x.length, size * 20);
+            assert.deepEqual(
+              Array.from(b.y),
+              Array.from(b.indices, (i) => ds.labels[i]),
+            );
+          }
         }
-      }
-    }),
+      },
+    ),
     { numRuns: 60 },
   );
 });
@@ -158,26 +177,45 @@ test('BatchIterator: the epoch order is np.random.permutation from the seed, the
 });
 
 test('grayscale 1x28x28 and CIFAR 3x32x32: augmented batches keep the input size; pad 4 fills zeros as -mean/std', () => {
-  for (const [c, h, w, mean, std] of [[1, 28, 28, FASHION_MNIST_MEAN, FASHION_MNIST_STD], [3, 32, 32, CIFAR_MEAN, CIFAR_STD]] as const) {
+  for (const [c, h, w, mean, std] of [
+    [1, 28, 28, FASHION_MNIST_MEAN, FASHION_MNIST_STD],
+    [3, 32, 32, CIFAR_MEAN, CIFAR_STD],
+  ] as const) {
     const ds = toyDataset(10, c, h, w);
     const it = new BatchIterator(ds, { batchSize: 4, mean, std, seed: 1 });
     const batches = [...it.epoch()];
-    assert.deepEqual(batches.map((b) => b.shape), [[4, c, h, w], [4, c, h, w], [2, c, h, w]]);
+    assert.deepEqual(
+      batches.map((b) => b.shape),
+      [
+        [4, c, h, w],
+        [4, c, h, w],
+        [2, c, h, w],
+      ],
+    );
     const zero = Math.fround((0 - mean[0]) / std[0]);
     // Over many epochs some image is shifted, so some padding value appears.
     let padded = false;
     for (let e = 0; e < 5 && !padded; e++) for (const b of it.epoch()) if (b.x.includes(zero)) padded = true;
     assert.ok(padded);
   }
-  assert.throws(() => new BatchIterator(toyDataset(4, 1, 2, 2), { batchSize: 2, mean: CIFAR_MEAN, std: CIFAR_STD }), /3 normalisation channels for 1-channel/);
+  assert.throws(
+    () => new BatchIterator(toyDataset(4, 1, 2, 2), { batchSize: 2, mean: CIFAR_MEAN, std: CIFAR_STD }),
+    /3 normalisation channels for 1-channel/,
+  );
   assert.throws(() => new BatchIterator(toyDataset(4, 1, 2, 2), { batchSize: 0, mean: [0], std: [1] }), /batchSize/);
 });
 
 test('evalBatches: data-set order, normalisation only, last partial batch kept', () => {
   const ds = toyDataset(10, 3, 4, 4);
   const batches = [...evalBatches(ds, { batchSize: 4, mean: CIFAR_MEAN, std: CIFAR_STD })];
-  assert.deepEqual(collect(batches), Array.from({ length: 10 }, (_, i) => i));
-  assert.deepEqual(batches.map((b) => b.shape[0]), [4, 4, 2]);
+  assert.deepEqual(
+    collect(batches),
+    Array.from({ length: 10 }, (_, i) => i),
+  );
+  assert.deepEqual(
+    batches.map((b) => b.shape[0]),
+    [4, 4, 2],
+  );
   const size = 48;
   assert.deepEqual(batches[2].x.subarray(size, 2 * size), normalize(ds.images.subarray(9 * size, 10 * size), ds, CIFAR_MEAN, CIFAR_STD));
 });

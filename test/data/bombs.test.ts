@@ -41,7 +41,12 @@ function pngWithIdat(width: number, height: number, idat: Uint8Array): Uint8Arra
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 0, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array())]);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', new Uint8Array()),
+  ]);
 }
 
 function readInChild(mode: string, file: string): { error: string | null; peakMiB: number } {
@@ -60,7 +65,10 @@ describe('decompression bombs', () => {
     writeFileSync(file, bytes);
     const name = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const r = readInChild('idx', file);
-    assert.match(r.error ?? '', new RegExp(`^${name}: inflates to more than 7856 bytes, the 7856 bytes its IDX header \\[10, 28, 28\\] declares`));
+    assert.match(
+      r.error ?? '',
+      new RegExp(`^${name}: inflates to more than 7856 bytes, the 7856 bytes its IDX header \\[10, 28, 28\\] declares`),
+    );
     assert.ok(r.peakMiB < PEAK_MIB, `peak RSS ${r.peakMiB.toFixed(0)} MiB`);
     // The same file as the web page reads it, through DecompressionStream.
     const s = readInChild('idx-stream', file);
@@ -69,24 +77,34 @@ describe('decompression bombs', () => {
   });
 
   it('a bounded IDX stream passes a valid file through whole and a truncated one as it is', async () => {
-    const idx = encodeIdx(Uint8Array.from({ length: 2 * 3 * 5 }, (_, i) => i), [2, 3, 5]);
-    const chunked = (bytes: Uint8Array, size: number) => new ReadableStream<Uint8Array>({
-      start(c) {
-        for (let i = 0; i < bytes.length; i += size) c.enqueue(bytes.slice(i, i + size));
-        c.close();
-      },
-    });
+    const idx = encodeIdx(
+      Uint8Array.from({ length: 2 * 3 * 5 }, (_, i) => i),
+      [2, 3, 5],
+    );
+    const chunked = (bytes: Uint8Array, size: number) =>
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < bytes.length; i += size) c.enqueue(bytes.slice(i, i + size));
+          c.close();
+        },
+      });
     for (const size of [1, 3, 7, 100]) {
       assert.deepEqual(await readIdxStream(chunked(idx, size), 'x'), idx);
       assert.deepEqual(await readIdxStream(chunked(idx.subarray(0, 20), size), 'x'), idx.subarray(0, 20));
-      await assert.rejects(readIdxStream(chunked(Uint8Array.from([...idx, 1]), size), 'x.idx'), /^DataFormatError: x\.idx: holds more than the 46 bytes/);
+      await assert.rejects(
+        readIdxStream(chunked(Uint8Array.from([...idx, 1]), size), 'x.idx'),
+        /^DataFormatError: x\.idx: holds more than the 46 bytes/,
+      );
     }
   });
 
   it('a gzipped IDX header that claims more than its compressed size can hold is refused without inflating', () => {
     const file = join(root, 'liar.gz');
     writeFileSync(file, gzipSync(encodeIdx(new Uint8Array(0), [0, 28, 28]).map((b, i) => (i === 7 ? 0xff : b))));
-    assert.throws(() => readIdxFile(file), (e) => e instanceof DataFormatError && /need \d+ data bytes, more than \d+ gzip bytes can inflate to/.test(e.message));
+    assert.throws(
+      () => readIdxFile(file),
+      (e) => e instanceof DataFormatError && /need \d+ data bytes, more than \d+ gzip bytes can inflate to/.test(e.message),
+    );
   });
 
   it('a 1 MiB PNG whose 28 x 28 header is followed by 1 GiB of image data: refused (CLI decoder and wasmtail/infer), peak memory bounded', () => {
@@ -96,7 +114,11 @@ describe('decompression bombs', () => {
     writeFileSync(file, png);
     for (const mode of ['png', 'infer-png']) {
       const r = readInChild(mode, file);
-      assert.match(r.error ?? '', /bomb\.png: not a PNG this decoder reads: corrupt image data \(inflates to more than the 812 bytes its header allows\)/, mode);
+      assert.match(
+        r.error ?? '',
+        /bomb\.png: not a PNG this decoder reads: corrupt image data \(inflates to more than the 812 bytes its header allows\)/,
+        mode,
+      );
       assert.ok(r.peakMiB < PEAK_MIB, `${mode}: peak RSS ${r.peakMiB.toFixed(0)} MiB`);
     }
   });

@@ -43,9 +43,15 @@ function cifarEntries(): { header: Headers; body?: Uint8Array }[] {
   const batch = (k: number) => Uint8Array.from([...record(k % 10), ...record((k + 3) % 10)]);
   return [
     { header: { name: 'cifar-10-batches-bin/', type: 'directory' } },
-    ...[1, 2, 3, 4, 5].map((k) => ({ header: { name: `cifar-10-batches-bin/data_batch_${k}.bin`, type: 'file' as const }, body: batch(k) })),
+    ...[1, 2, 3, 4, 5].map((k) => ({
+      header: { name: `cifar-10-batches-bin/data_batch_${k}.bin`, type: 'file' as const },
+      body: batch(k),
+    })),
     { header: { name: 'cifar-10-batches-bin/test_batch.bin', type: 'file' }, body: batch(0) },
-    { header: { name: 'cifar-10-batches-bin/batches.meta.txt', type: 'file' }, body: Buffer.from('airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n') },
+    {
+      header: { name: 'cifar-10-batches-bin/batches.meta.txt', type: 'file' },
+      body: Buffer.from('airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n'),
+    },
   ];
 }
 
@@ -83,7 +89,8 @@ describe('fetch over HTTP', () => {
         res.write(body.subarray(0, body.length >> 1), () => res.destroy());
         return;
       }
-      if (range) res.writeHead(206, { 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+      if (range)
+        res.writeHead(206, { 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
       else res.writeHead(200, { 'content-length': body.length });
       res.end(body.subarray(start));
     });
@@ -123,10 +130,21 @@ describe('fetch over HTTP', () => {
   it('follows a redirect, and gives up on a redirect loop', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmtail-fetch-'));
     const body = files.get('cifar-10-binary.tar.gz')!;
-    await fetchDataset('cifar10', { dir, sources: { cifar10: { ...source('cifar-10-binary.tar.gz', body), baseUrl: `${base}/moved/` } }, progress: quiet });
+    await fetchDataset('cifar10', {
+      dir,
+      sources: { cifar10: { ...source('cifar-10-binary.tar.gz', body), baseUrl: `${base}/moved/` } },
+      progress: quiet,
+    });
     const loop = mkdtempSync(join(tmpdir(), 'wasmtail-fetch-'));
-    await assert.rejects(fetchDataset('cifar10', { dir: loop, maxRedirects: 3, sources: { cifar10: { ...source('cifar-10-binary.tar.gz', body), baseUrl: `${base}/loop/` } }, progress: quiet }),
-      /more than 3 redirects/);
+    await assert.rejects(
+      fetchDataset('cifar10', {
+        dir: loop,
+        maxRedirects: 3,
+        sources: { cifar10: { ...source('cifar-10-binary.tar.gz', body), baseUrl: `${base}/loop/` } },
+        progress: quiet,
+      }),
+      /more than 3 redirects/,
+    );
   });
 
   it('--mirror: the official file names under another base URL', async () => {
@@ -140,18 +158,41 @@ describe('fetch over HTTP', () => {
   it('a 404 and an unreachable host: errors naming the URL, the file and where to put it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmtail-fetch-'));
     const body = files.get('cifar-10-binary.tar.gz')!;
-    await assert.rejects(fetchDataset('cifar10', { dir, sources: { cifar10: { ...source('cifar-10-binary.tar.gz', body), baseUrl: `${base}/missing/` } }, progress: quiet }),
-      (e: Error) => /missing\/cifar-10-binary\.tar\.gz: HTTP 404/.test(e.message) && e.message.includes(join(dir, 'cifar-10-binary.tar.gz')));
-    await assert.rejects(fetchDataset('cifar10', { dir, sources: { cifar10: { ...source('cifar-10-binary.tar.gz', body), baseUrl: 'http://127.0.0.1:9/' } }, progress: quiet }),
-      (e: Error) => /cannot download http:\/\/127\.0\.0\.1:9\/cifar-10-binary\.tar\.gz/.test(e.message) && e.message.includes(`put it at ${join(dir, 'cifar-10-binary.tar.gz')}`));
+    await assert.rejects(
+      fetchDataset('cifar10', {
+        dir,
+        sources: { cifar10: { ...source('cifar-10-binary.tar.gz', body), baseUrl: `${base}/missing/` } },
+        progress: quiet,
+      }),
+      (e: Error) =>
+        /missing\/cifar-10-binary\.tar\.gz: HTTP 404/.test(e.message) && e.message.includes(join(dir, 'cifar-10-binary.tar.gz')),
+    );
+    await assert.rejects(
+      fetchDataset('cifar10', {
+        dir,
+        sources: { cifar10: { ...source('cifar-10-binary.tar.gz', body), baseUrl: 'http://127.0.0.1:9/' } },
+        progress: quiet,
+      }),
+      (e: Error) =>
+        /cannot download http:\/\/127\.0\.0\.1:9\/cifar-10-binary\.tar\.gz/.test(e.message) &&
+        e.message.includes(`put it at ${join(dir, 'cifar-10-binary.tar.gz')}`),
+    );
     assert.ok(!existsSync(join(dir, 'cifar-10-batches-bin')));
   });
 
   it('a stalled server times out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmtail-fetch-'));
     const body = files.get('cifar-10-binary.tar.gz')!;
-    await assert.rejects(fetchDataset('cifar10', { dir, stallMs: 300, retries: 1, sources: { cifar10: { ...source('cifar-10-binary.tar.gz', body), baseUrl: `${base}/stall/` } }, progress: quiet }),
-      /stalled/);
+    await assert.rejects(
+      fetchDataset('cifar10', {
+        dir,
+        stallMs: 300,
+        retries: 1,
+        sources: { cifar10: { ...source('cifar-10-binary.tar.gz', body), baseUrl: `${base}/stall/` } },
+        progress: quiet,
+      }),
+      /stalled/,
+    );
     assert.ok(!existsSync(join(dir, 'cifar-10-batches-bin')));
   });
 
@@ -159,28 +200,40 @@ describe('fetch over HTTP', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmtail-fetch-'));
     const body = files.get('cifar-10-binary.tar.gz')!;
     const sources = { cifar10: source('cifar-10-binary.tar.gz', body, 'cifar-10-batches-bin', '0'.repeat(32)) };
-    await assert.rejects(fetchDataset('cifar10', { dir, sources, progress: quiet }),
-      new RegExp(`checksum mismatch: expected MD5 0{32}, got ${md5(body)} .*the file was deleted`));
+    await assert.rejects(
+      fetchDataset('cifar10', { dir, sources, progress: quiet }),
+      new RegExp(`checksum mismatch: expected MD5 0{32}, got ${md5(body)} .*the file was deleted`),
+    );
     assert.deepEqual(readdirSync(dir), []);
   });
 
   it('a truncated tar and entries escaping the target are refused; nothing reaches the final folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmtail-fetch-'));
     const truncated = files.get('truncated.tar.gz')!;
-    await assert.rejects(fetchDataset('cifar10', { dir, sources: { cifar10: source('truncated.tar.gz', truncated) }, progress: quiet }),
-      /truncated\.tar\.gz: not a complete \.tar\.gz archive/);
+    await assert.rejects(
+      fetchDataset('cifar10', { dir, sources: { cifar10: source('truncated.tar.gz', truncated) }, progress: quiet }),
+      /truncated\.tar\.gz: not a complete \.tar\.gz archive/,
+    );
     assert.ok(!existsSync(join(dir, 'cifar-10-batches-bin')));
     const evil: [string, Headers, RegExp][] = [
       ['dotdot', { name: 'cifar-10-batches-bin/../../x', type: 'file' }, /'\.\.' component/],
       ['absolute', { name: '/tmp/wasmtail-evil', type: 'file' }, /absolute path/],
-      ['symlink', { name: 'cifar-10-batches-bin/link', type: 'symlink', linkname: '/etc/passwd' }, /a symlink entry \(to '\/etc\/passwd'\)/],
+      [
+        'symlink',
+        { name: 'cifar-10-batches-bin/link', type: 'symlink', linkname: '/etc/passwd' },
+        /a symlink entry \(to '\/etc\/passwd'\)/,
+      ],
       ['hardlink', { name: 'cifar-10-batches-bin/hard', type: 'link', linkname: '/etc/passwd' }, /a link entry/],
     ];
     for (const [label, header, why] of evil) {
       const name = `${label}.tar.gz`;
       files.set(name, await tarGz([...cifarEntries(), { header, body: header.type === 'file' ? Buffer.from('x') : undefined }]));
       const target = mkdtempSync(join(tmpdir(), 'wasmtail-fetch-'));
-      await assert.rejects(fetchDataset('cifar10', { dir: target, sources: { cifar10: source(name, files.get(name)!) }, progress: quiet }), why, label);
+      await assert.rejects(
+        fetchDataset('cifar10', { dir: target, sources: { cifar10: source(name, files.get(name)!) }, progress: quiet }),
+        why,
+        label,
+      );
       assert.ok(!existsSync(join(target, 'cifar-10-batches-bin')), label);
       assert.ok(!existsSync(join(target, '..', 'x')), label);
       assert.deepEqual(readdirSync(target), [name], `${label}: only the verified archive stays`);
@@ -203,28 +256,45 @@ describe('fetch over HTTP', () => {
       't10k-labels-idx1-ubyte.gz': idx(0x801, [1], Uint8Array.of(7)),
     };
     for (const [name, body] of Object.entries(bodies)) files.set(name, body);
-    const sources = { 'fashion-mnist': { baseUrl: `${base}/ok/`, folder: 'fashion-mnist', kind: 'files' as const,
-      files: Object.entries(bodies).map(([name, body]) => ({ name, md5: md5(body), sha256: sha256(body) })) } };
+    const sources = {
+      'fashion-mnist': {
+        baseUrl: `${base}/ok/`,
+        folder: 'fashion-mnist',
+        kind: 'files' as const,
+        files: Object.entries(bodies).map(([name, body]) => ({ name, md5: md5(body), sha256: sha256(body) })),
+      },
+    };
     await fetchDataset('fashion-mnist', { dir, sources, progress: quiet });
     assert.deepEqual([...loadDataset('fashion-mnist', dir, 'train').labels], [1, 2, 3]);
     assert.deepEqual(readdirSync(dir), ['fashion-mnist']);
   });
 
   it('the CLI: official checksums (a mirror serving other bytes is refused, both MD5s named), usage and offline errors', async () => {
-    const cli = (...args: string[]) => new Promise<{ code: number; stderr: string }>((r) => {
-      execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, WASMTAIL_MIRROR: '' } },
-        (e, _out, stderr) => r({ code: e ? (e.code as number) : 0, stderr }));
-    });
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; stderr: string }>((r) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/cli.ts', ...args],
+          { env: { ...process.env, WASMTAIL_MIRROR: '' } },
+          (e, _out, stderr) => r({ code: e ? (e.code as number) : 0, stderr }),
+        );
+      });
     const dir = mkdtempSync(join(tmpdir(), 'wasmtail-fetch-'));
     let r = await cli('fetch', 'cifar10', '--dir', dir, '--mirror', `${base}/ok`);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, new RegExp(`checksum mismatch: expected MD5 c32a1d4ab5d03f1284b67883e8d87530, got ${md5(files.get('cifar-10-binary.tar.gz')!)}`));
+    assert.match(
+      r.stderr,
+      new RegExp(`checksum mismatch: expected MD5 c32a1d4ab5d03f1284b67883e8d87530, got ${md5(files.get('cifar-10-binary.tar.gz')!)}`),
+    );
     assert.deepEqual(readdirSync(dir), []);
     r = await cli('fetch', 'imagenet');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /fetch needs one data set name: cifar10, cifar100, fashion-mnist/);
     r = await cli('fetch', 'fashion-mnist', '--dir', dir, '--mirror', 'http://127.0.0.1:9/');
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /cannot download http:\/\/127\.0\.0\.1:9\/train-images-idx3-ubyte\.gz .*put it at .*train-images-idx3-ubyte\.gz/);
+    assert.match(
+      r.stderr,
+      /cannot download http:\/\/127\.0\.0\.1:9\/train-images-idx3-ubyte\.gz .*put it at .*train-images-idx3-ubyte\.gz/,
+    );
   });
 });

@@ -27,9 +27,7 @@ export interface NumpyFixtures {
   fashionMnistLt?: LongTailCase;
 }
 
-export const numpyFixtures: NumpyFixtures = JSON.parse(
-  readFileSync(new URL('./fixtures/numpy.json', import.meta.url), 'utf8'),
-);
+export const numpyFixtures: NumpyFixtures = JSON.parse(readFileSync(new URL('./fixtures/numpy.json', import.meta.url), 'utf8'));
 
 /** The synthetic label orders the fixture script uses (same formulas as the Python). */
 export function fixtureLabels(name: string, numClasses: number): Int32Array {

@@ -16,11 +16,21 @@ function folder(layout: Record<string, Record<string, Uint8Array>>): string {
   return root;
 }
 
-const solid = (r: number, g: number, b: number) => encodePng(Uint8Array.from({ length: 4 * 4 * 3 }, (_, i) => [r, g, b][i % 3]), 4, 4, 3);
+const solid = (r: number, g: number, b: number) =>
+  encodePng(
+    Uint8Array.from({ length: 4 * 4 * 3 }, (_, i) => [r, g, b][i % 3]),
+    4,
+    4,
+    3,
+  );
 
 describe('image folders', () => {
   it('grey: ITU-R 601 luminance, one channel; statistics of the training split', () => {
-    const root = folder({ 'train/b': { '1.png': solid(255, 0, 0) }, 'train/a': { '1.png': solid(0, 0, 255) }, 'val/a': { 'x.png': solid(0, 255, 0) } });
+    const root = folder({
+      'train/b': { '1.png': solid(255, 0, 0) },
+      'train/a': { '1.png': solid(0, 0, 255) },
+      'val/a': { 'x.png': solid(0, 255, 0) },
+    });
     const train = loadImageFolder(root, 'train', { size: 2, channels: 1, skipBad: false });
     assert.deepEqual(train.dataset.classNames, ['a', 'b']);
     assert.equal(train.dataset.c, 1);
@@ -49,25 +59,52 @@ describe('image folders', () => {
     const third = loadImageFolder(root, 'train', opts);
     assert.equal(third.cache.hit, false);
     assert.equal(third.dataset.images[3 * 16], 41);
-    assert.ok(readdirSync(join(root, '.wasmtail-cache')).every((f) => !f.includes('.tmp-')), 'no temporary file left');
+    assert.ok(
+      readdirSync(join(root, '.wasmtail-cache')).every((f) => !f.includes('.tmp-')),
+      'no temporary file left',
+    );
   });
 
   it('layout errors name the folder: no train/, no test/ or val/, a test class unknown to training, an empty class', () => {
-    assert.throws(() => loadImageFolder(folder({ 'x/a': { '1.png': solid(1, 1, 1) } }), 'train', { size: 4, channels: 3, skipBad: false }),
-      /train: not found: an image folder needs train\/<class>\//);
+    assert.throws(
+      () => loadImageFolder(folder({ 'x/a': { '1.png': solid(1, 1, 1) } }), 'train', { size: 4, channels: 3, skipBad: false }),
+      /train: not found: an image folder needs train\/<class>\//,
+    );
     const root = folder({ 'train/a': { '1.png': solid(1, 1, 1) } });
-    assert.throws(() => loadImageFolder(root, 'test', { size: 4, channels: 3, skipBad: false }), /test: not found: .*test\/<class>\/ or val\/<class>\//);
+    assert.throws(
+      () => loadImageFolder(root, 'test', { size: 4, channels: 3, skipBad: false }),
+      /test: not found: .*test\/<class>\/ or val\/<class>\//,
+    );
     const extra = folder({ 'train/a': { '1.png': solid(1, 1, 1) }, 'test/zebra': { '1.png': solid(1, 1, 1) } });
-    assert.throws(() => loadImageFolder(extra, 'test', { size: 4, channels: 3, skipBad: false, classNames: ['a'] }), /zebra: is a class the training split does not have/);
+    assert.throws(
+      () => loadImageFolder(extra, 'test', { size: 4, channels: 3, skipBad: false, classNames: ['a'] }),
+      /zebra: is a class the training split does not have/,
+    );
     const empty = folder({ 'train/a': { 'readme.txt': new Uint8Array(3) } });
-    assert.throws(() => loadImageFolder(empty, 'train', { size: 4, channels: 3, skipBad: false }), /train\/a: holds no \.png, \.jpg or \.jpeg file/);
+    assert.throws(
+      () => loadImageFolder(empty, 'train', { size: 4, channels: 3, skipBad: false }),
+      /train\/a: holds no \.png, \.jpg or \.jpeg file/,
+    );
   });
 
   it('bad files: all listed with their causes, or skipped', () => {
-    const root = folder({ 'train/a': { 'ok.png': solid(1, 2, 3), 'junk.jpg': Uint8Array.of(1, 2, 3), 'cut.png': solid(1, 2, 3).subarray(0, 40), 'empty.jpeg': new Uint8Array(0) } });
-    assert.throws(() => loadImageFolder(root, 'train', { size: 4, channels: 3, skipBad: false }), (e: Error) =>
-      /3 of 4 images in .* cannot be read/.test(e.message) && /cut\.png: not a PNG this decoder reads/.test(e.message) &&
-      /empty\.jpeg: is empty \(0 bytes\)/.test(e.message) && /junk\.jpg: is neither a PNG nor a JPEG/.test(e.message) && /--skip-bad/.test(e.message));
+    const root = folder({
+      'train/a': {
+        'ok.png': solid(1, 2, 3),
+        'junk.jpg': Uint8Array.of(1, 2, 3),
+        'cut.png': solid(1, 2, 3).subarray(0, 40),
+        'empty.jpeg': new Uint8Array(0),
+      },
+    });
+    assert.throws(
+      () => loadImageFolder(root, 'train', { size: 4, channels: 3, skipBad: false }),
+      (e: Error) =>
+        /3 of 4 images in .* cannot be read/.test(e.message) &&
+        /cut\.png: not a PNG this decoder reads/.test(e.message) &&
+        /empty\.jpeg: is empty \(0 bytes\)/.test(e.message) &&
+        /junk\.jpg: is neither a PNG nor a JPEG/.test(e.message) &&
+        /--skip-bad/.test(e.message),
+    );
     const kept = loadImageFolder(root, 'train', { size: 4, channels: 3, skipBad: true });
     assert.equal(kept.dataset.n, 1);
     assert.deepEqual(kept.skipped.map((b) => b.file.split('/').pop()).sort(), ['cut.png', 'empty.jpeg', 'junk.jpg']);

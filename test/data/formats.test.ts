@@ -40,7 +40,12 @@ function cifarRecords(labels: number[][], first = 0): Uint8Array {
 }
 
 function checkPixels(ds: { images: Uint8Array; c: number; h: number; w: number }, i: number, image: number) {
-  for (const [ch, y, x] of [[0, 0, 0], [1, 5, 9], [2, 31, 31], [0, 17, 3]]) {
+  for (const [ch, y, x] of [
+    [0, 0, 0],
+    [1, 5, 9],
+    [2, 31, 31],
+    [0, 17, 3],
+  ]) {
     assert.equal(ds.images[((i * ds.c + ch) * ds.h + y) * ds.w + x], pixel(image, ch, y, x), `image ${i} (${ch},${y},${x})`);
   }
 }
@@ -68,7 +73,14 @@ test('CIFAR-10 binary: five training batches in order, the test batch, NCHW pixe
 test('CIFAR-100 binary: fine labels, coarse byte skipped', () => {
   const dir = join(root, 'c100', 'cifar-100-binary');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'train.bin'), cifarRecords([[19, 99], [0, 0], [7, 42]]));
+  writeFileSync(
+    join(dir, 'train.bin'),
+    cifarRecords([
+      [19, 99],
+      [0, 0],
+      [7, 42],
+    ]),
+  );
   writeFileSync(join(dir, 'test.bin'), cifarRecords([[3, 57]], 10));
   const train = loadDataset('cifar100', join(root, 'c100'), 'train');
   assert.deepEqual(Array.from(train.labels), [99, 0, 42]);
@@ -133,22 +145,49 @@ test('malformed files are refused with the file name and the cause', () => {
   const floats = f.imagesIdx.slice();
   floats[2] = 0x0d;
   refuses(() => parseIdx(I(floats)), 'imgs.idx', /data type 0x0d/);
-  refuses(() => idxFromBytes(I(f.labelsIdx), L(f.labelsIdx), FASHION_MNIST_CLASSES), 'imgs.idx', /1 dimensions, expected 3 \(magic 0x00000803\)/);
+  refuses(
+    () => idxFromBytes(I(f.labelsIdx), L(f.labelsIdx), FASHION_MNIST_CLASSES),
+    'imgs.idx',
+    /1 dimensions, expected 3 \(magic 0x00000803\)/,
+  );
   refuses(() => parseIdx(I(f.imagesIdx.subarray(0, 3))), 'imgs.idx', /truncated/);
   refuses(() => parseIdx(I(f.imagesIdx.subarray(0, 10))), 'imgs.idx', /16-byte IDX header \(truncated\)/);
-  refuses(() => parseIdx(I(f.imagesIdx.subarray(0, f.imagesIdx.length - 1))), 'imgs.idx', /need 60 data bytes but the file has 59 \(truncated\)/);
+  refuses(
+    () => parseIdx(I(f.imagesIdx.subarray(0, f.imagesIdx.length - 1))),
+    'imgs.idx',
+    /need 60 data bytes but the file has 59 \(truncated\)/,
+  );
   refuses(() => parseIdx(I(new Uint8Array([...f.imagesIdx, 0]))), 'imgs.idx', /trailing bytes/);
   refuses(() => parseIdx(I(gzipSync(f.imagesIdx))), 'imgs.idx', /gzip/);
-  refuses(() => idxFromBytes(I(f.imagesIdx), L(encodeIdx(new Uint8Array(4), [4])), FASHION_MNIST_CLASSES), 'labels.idx', /4 labels but imgs.idx has 3 images/);
-  refuses(() => idxFromBytes(I(f.imagesIdx), L(encodeIdx(Uint8Array.from([1, 10, 2]), [3])), FASHION_MNIST_CLASSES), 'labels.idx', /label 10 at index 1 is outside 0..9/);
+  refuses(
+    () => idxFromBytes(I(f.imagesIdx), L(encodeIdx(new Uint8Array(4), [4])), FASHION_MNIST_CLASSES),
+    'labels.idx',
+    /4 labels but imgs.idx has 3 images/,
+  );
+  refuses(
+    () => idxFromBytes(I(f.imagesIdx), L(encodeIdx(Uint8Array.from([1, 10, 2]), [3])), FASHION_MNIST_CLASSES),
+    'labels.idx',
+    /label 10 at index 1 is outside 0..9/,
+  );
 
   const c10 = cifarRecords([[3], [7]]);
-  refuses(() => cifar10FromBytes([{ file: 'a.bin', bytes: c10 }, { file: 'b.bin', bytes: c10.subarray(0, 3073 + 100) }]), 'b.bin', /not a multiple of the CIFAR-10 record size 3073/);
+  refuses(
+    () =>
+      cifar10FromBytes([
+        { file: 'a.bin', bytes: c10 },
+        { file: 'b.bin', bytes: c10.subarray(0, 3073 + 100) },
+      ]),
+    'b.bin',
+    /not a multiple of the CIFAR-10 record size 3073/,
+  );
   refuses(() => cifar10FromBytes([{ file: 'e.bin', bytes: new Uint8Array(0) }]), 'e.bin', /empty/);
   const badLabel = c10.slice();
   badLabel[3073] = 10;
   refuses(() => cifar10FromBytes([{ file: 'l.bin', bytes: badLabel }]), 'l.bin', /record 1: label 10 is outside 0..9/);
-  const c100 = cifarRecords([[1, 2], [20, 5]]);
+  const c100 = cifarRecords([
+    [1, 2],
+    [20, 5],
+  ]);
   refuses(() => cifar100FromBytes({ file: 'c.bin', bytes: c100 }), 'c.bin', /record 1: coarse label 20/);
   refuses(() => cifar100FromBytes({ file: 'c.bin', bytes: c100.subarray(0, 3073) }), 'c.bin', /CIFAR-100 record size 3074/);
   // A CIFAR-10 file is not a CIFAR-100 file: 3073-byte records do not divide evenly into 3074.
@@ -182,14 +221,18 @@ test('property: arbitrary bytes parse or are refused with a DataFormatError nami
   const anyBytes = fc.oneof(
     fc.uint8Array({ maxLength: 64 }),
     // IDX-looking headers with arbitrary dimensions and payloads.
-    fc.tuple(fc.integer({ min: 0, max: 4 }), fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 4 }), fc.uint8Array({ maxLength: 40 })).map(
-      ([nd, dims, rest]) => {
+    fc
+      .tuple(
+        fc.integer({ min: 0, max: 4 }),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 4 }),
+        fc.uint8Array({ maxLength: 40 }),
+      )
+      .map(([nd, dims, rest]) => {
         const head = new DataView(new ArrayBuffer(4 + 4 * dims.length));
         head.setUint32(0, 0x0800 | nd);
         dims.forEach((d, k) => head.setUint32(4 + 4 * k, d));
         return new Uint8Array([...new Uint8Array(head.buffer), ...rest]);
-      },
-    ),
+      }),
     // CIFAR-sized blobs of arbitrary content.
     fc.constantFrom(3072, 3073, 3074, 6146, 6147).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
   );
@@ -198,8 +241,14 @@ test('property: arbitrary bytes parse or are refused with a DataFormatError nami
       const src = { file: 'fuzz.bin', bytes };
       return (
         parsesOrRefuses(() => parseIdx(src), 'fuzz.bin') &&
-        parsesOrRefuses(() => idxFromBytes(src, { file: 'lab', bytes: encodeIdx(new Uint8Array(1), [1]) }, FASHION_MNIST_CLASSES), 'fuzz.bin') &&
-        parsesOrRefuses(() => idxFromBytes({ file: 'img', bytes: encodeIdx(new Uint8Array(4), [1, 2, 2]) }, src, FASHION_MNIST_CLASSES), 'fuzz.bin') &&
+        parsesOrRefuses(
+          () => idxFromBytes(src, { file: 'lab', bytes: encodeIdx(new Uint8Array(1), [1]) }, FASHION_MNIST_CLASSES),
+          'fuzz.bin',
+        ) &&
+        parsesOrRefuses(
+          () => idxFromBytes({ file: 'img', bytes: encodeIdx(new Uint8Array(4), [1, 2, 2]) }, src, FASHION_MNIST_CLASSES),
+          'fuzz.bin',
+        ) &&
         parsesOrRefuses(() => cifar10FromBytes([src]), 'fuzz.bin') &&
         parsesOrRefuses(() => cifar100FromBytes(src), 'fuzz.bin')
       );
@@ -217,12 +266,26 @@ test('property: every truncation of a valid file, raw or gzipped, is refused by 
   const file = join(dir, 'cut.bin');
   const gz = gzipSync(f.imagesIdx);
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: f.imagesIdx.length - 1 }), fc.integer({ min: 0, max: c10.length - 1 }).filter((b) => b !== c10.length / 2), fc.integer({ min: 0, max: gz.length - 1 }), (a, b, g) => {
-      assert.throws(() => parseIdx({ file: 'cut.idx', bytes: f.imagesIdx.subarray(0, a) }), (e) => e instanceof DataFormatError && e.message.startsWith('cut.idx: '));
-      assert.throws(() => cifar10FromBytes([{ file: 'cut.bin', bytes: c10.subarray(0, b) }]), (e) => e instanceof DataFormatError && e.message.startsWith('cut.bin: '));
-      writeFileSync(file, gz.subarray(0, g));
-      assert.throws(() => parseIdx(readDataFile(file)), (e) => e instanceof DataFormatError && e.message.startsWith(file + ': '));
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: f.imagesIdx.length - 1 }),
+      fc.integer({ min: 0, max: c10.length - 1 }).filter((b) => b !== c10.length / 2),
+      fc.integer({ min: 0, max: gz.length - 1 }),
+      (a, b, g) => {
+        assert.throws(
+          () => parseIdx({ file: 'cut.idx', bytes: f.imagesIdx.subarray(0, a) }),
+          (e) => e instanceof DataFormatError && e.message.startsWith('cut.idx: '),
+        );
+        assert.throws(
+          () => cifar10FromBytes([{ file: 'cut.bin', bytes: c10.subarray(0, b) }]),
+          (e) => e instanceof DataFormatError && e.message.startsWith('cut.bin: '),
+        );
+        writeFileSync(file, gz.subarray(0, g));
+        assert.throws(
+          () => parseIdx(readDataFile(file)),
+          (e) => e instanceof DataFormatError && e.message.startsWith(file + ': '),
+        );
+      },
+    ),
     { numRuns: 60 },
   );
 });

@@ -9,15 +9,42 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AUTOAUGMENT_POLICIES, BatchIterator, ByteAugmenter, CIFAR_MEAN, CIFAR_STD, normalize, type Dataset, CIFAR10_POLICY, MT19937, applyAutoAugmentOp, autoAugment, autoAugmentMagnitude, cutout,
-  sampleAutoAugment, sampleCutout, type AutoAugmentOpName, type ImageShape,
+  AUTOAUGMENT_POLICIES,
+  BatchIterator,
+  ByteAugmenter,
+  CIFAR_MEAN,
+  CIFAR_STD,
+  normalize,
+  type Dataset,
+  CIFAR10_POLICY,
+  MT19937,
+  applyAutoAugmentOp,
+  autoAugment,
+  autoAugmentMagnitude,
+  cutout,
+  sampleAutoAugment,
+  sampleCutout,
+  type AutoAugmentOpName,
+  type ImageShape,
 } from '../../src/data/index.js';
 import { runPython, skipWithoutPillow } from '../util/pillow.js';
 import { mulberry32 } from '../util/close.js';
 
 const OPS: AutoAugmentOpName[] = [
-  'shearX', 'shearY', 'translateX', 'translateY', 'rotate', 'color', 'posterize', 'solarize',
-  'contrast', 'sharpness', 'brightness', 'autocontrast', 'equalize', 'invert',
+  'shearX',
+  'shearY',
+  'translateX',
+  'translateY',
+  'rotate',
+  'color',
+  'posterize',
+  'solarize',
+  'contrast',
+  'sharpness',
+  'brightness',
+  'autocontrast',
+  'equalize',
+  'invert',
 ];
 
 interface Case {
@@ -40,7 +67,8 @@ function randomImages(shape: ImageShape, count: number, seed: number): Uint8Arra
       const x = i % shape.w;
       const y = Math.floor(i / shape.w) % shape.h;
       if (kind === 0) img[i] = Math.floor(rand() * 256);
-      else if (kind === 1) img[i] = Math.min(255, Math.floor((x * 5 + y * 3 + Math.floor(i / (shape.h * shape.w)) * 40) % 256 + rand() * 12));
+      else if (kind === 1)
+        img[i] = Math.min(255, Math.floor(((x * 5 + y * 3 + Math.floor(i / (shape.h * shape.w)) * 40) % 256) + rand() * 12));
       else img[i] = lo + Math.floor(rand() * span);
     }
     return img;
@@ -117,8 +145,11 @@ function compareWithPillow(shape: ImageShape, seed: number): void {
     const stat = worst.get(cs.op) ?? { differing: 0, total: 0 };
     for (let i = 0; i < got.length; i++) {
       const diff = Math.abs(got[i] - want[k][i]);
-      assert.ok(diff <= 1, `${cs.op} magnitude ${cs.magnitude} sign ${cs.sign} on image ${cs.image} (${shape.c}x${shape.h}x${shape.w}): `
-        + `element ${i} is ${got[i]}, Pillow ${want[k][i]}`);
+      assert.ok(
+        diff <= 1,
+        `${cs.op} magnitude ${cs.magnitude} sign ${cs.sign} on image ${cs.image} (${shape.c}x${shape.h}x${shape.w}): ` +
+          `element ${i} is ${got[i]}, Pillow ${want[k][i]}`,
+      );
       if (diff) stat.differing++;
     }
     stat.total += got.length;
@@ -142,7 +173,10 @@ test('every AutoAugment op matches Pillow on grey and non-square images', { skip
 test('the CIFAR-10 policy: 25 sub-policies, the port magnitudes, and a fixed five draws per image', () => {
   assert.deepEqual(AUTOAUGMENT_POLICIES, ['cifar10']);
   assert.equal(CIFAR10_POLICY.length, 25);
-  assert.deepEqual(Array.from({ length: 10 }, (_, l) => autoAugmentMagnitude('posterize', l)), [8, 8, 7, 7, 6, 6, 5, 5, 4, 4]);
+  assert.deepEqual(
+    Array.from({ length: 10 }, (_, l) => autoAugmentMagnitude('posterize', l)),
+    [8, 8, 7, 7, 6, 6, 5, 5, 4, 4],
+  );
   assert.equal(autoAugmentMagnitude('solarize', 0), 256);
   assert.ok(Math.abs(autoAugmentMagnitude('solarize', 1) - 227.55555555555554) < 1e-12);
   assert.ok(Math.abs(autoAugmentMagnitude('translateX', 9) - 150 / 331) < 1e-15);
@@ -152,7 +186,11 @@ test('the CIFAR-10 policy: 25 sub-policies, the port magnitudes, and a fixed fiv
   for (let i = 0; i < 2000; i++) {
     const p = sampleAutoAugment(rng);
     seen.add(p.subPolicy);
-    twin.randomInterval(24); twin.randomSample(); twin.randomInterval(1); twin.randomSample(); twin.randomInterval(1);
+    twin.randomInterval(24);
+    twin.randomSample();
+    twin.randomInterval(1);
+    twin.randomSample();
+    twin.randomInterval(1);
     // Sub-policy 14's second op has p = 0: never applied.
     if (p.subPolicy === 14) assert.equal(p.apply[1], false);
   }
@@ -226,7 +264,14 @@ function toyDataset(n: number, shape: ImageShape): Dataset {
 test('BatchIterator with byteAugment: Cutout on the bytes before normalisation, from its own generator', () => {
   const shape = { c: 3, h: 8, w: 8 };
   const ds = toyDataset(12, shape);
-  const it = new BatchIterator(ds, { batchSize: 5, mean: CIFAR_MEAN, std: CIFAR_STD, augment: null, shuffle: false, byteAugment: { autoAugment: null, cutout: 4, seed: 77 } });
+  const it = new BatchIterator(ds, {
+    batchSize: 5,
+    mean: CIFAR_MEAN,
+    std: CIFAR_STD,
+    augment: null,
+    shuffle: false,
+    byteAugment: { autoAugment: null, cutout: 4, seed: 77 },
+  });
   const twin = new MT19937(77);
   const centres = Array.from({ length: 12 }, () => sampleCutout(twin, shape));
   const epoch = it.epoch();

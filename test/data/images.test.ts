@@ -18,7 +18,8 @@ let cases: { cases: { kind: string; name: string }[]; resize: { name: string; w:
 
 /** Mean and max absolute difference in each of R, G, B. */
 function channelDifferences(got: Uint8Array, want: Uint8Array): { mean: number[]; max: number[] } {
-  const mean = [0, 0, 0], max = [0, 0, 0];
+  const mean = [0, 0, 0],
+    max = [0, 0, 0];
   const n = want.length / 4;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < 3; c++) {
@@ -85,13 +86,26 @@ describe('images against Pillow', { skip: skipWithoutPillow }, () => {
     assert.throws(() => decodeJpeg(jpeg, 'huge.jpg'), /huge\.jpg: .*65535x65535 is too large/);
     const png = read('rgb8.png').slice();
     png.set([0, 0x10, 0, 0, 0, 0x10, 0, 0], 16);
-    assert.throws(() => decodePng(png, () => { throw new Error('inflate must not run'); }, 'huge.png'), /huge\.png: .*too large/);
+    assert.throws(
+      () =>
+        decodePng(
+          png,
+          () => {
+            throw new Error('inflate must not run');
+          },
+          'huge.png',
+        ),
+      /huge\.png: .*too large/,
+    );
   });
 
   it('resizing: area averaging (Pillow BOX, whole factors) and bilinear (Pillow BILINEAR) within 1 level', () => {
     const src: DecodedImage = decodePng(read('resize-src.png'), inflate, 'resize-src.png');
     for (const { name, w, h } of cases.resize) {
-      for (const [c, ext] of [[3, 'rgb'], [1, 'l']] as const) {
+      for (const [c, ext] of [
+        [3, 'rgb'],
+        [1, 'l'],
+      ] as const) {
         const want = read(`${name}.${ext}`);
         const got = rgbaToImage(src, c, h, w);
         let worst = 0;
@@ -109,16 +123,22 @@ describe('images against Pillow', { skip: skipWithoutPillow }, () => {
 describe('JPEG decoding of arbitrary bytes', () => {
   it('refuses junk and every truncation with an error naming the file (fast-check, 300 runs)', () => {
     const valid = new Uint8Array(encodeJpeg({ data: new Uint8Array(16 * 16 * 4).fill(120), width: 16, height: 16 }, 80).data);
-    fc.assert(fc.property(fc.oneof(
-      fc.uint8Array({ maxLength: 300 }).map((b) => Uint8Array.from([0xff, 0xd8, 0xff, ...b])),
-      fc.integer({ min: 0, max: valid.length - 1 }).map((n) => valid.subarray(0, n)),
-    ), (bytes) => {
-      try {
-        const img = decodeJpeg(bytes, 'fuzz.jpg');
-        assert.equal(img.rgba.length, img.width * img.height * 4);
-      } catch (e) {
-        assert.ok(e instanceof Error && e.message.startsWith('fuzz.jpg: '), String(e));
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }).map((b) => Uint8Array.from([0xff, 0xd8, 0xff, ...b])),
+          fc.integer({ min: 0, max: valid.length - 1 }).map((n) => valid.subarray(0, n)),
+        ),
+        (bytes) => {
+          try {
+            const img = decodeJpeg(bytes, 'fuzz.jpg');
+            assert.equal(img.rgba.length, img.width * img.height * 4);
+          } catch (e) {
+            assert.ok(e instanceof Error && e.message.startsWith('fuzz.jpg: '), String(e));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -35,7 +35,10 @@ test('shuffle equals the legacy np.random.shuffle bit for bit, and consumes the 
 test('randomSample equals np.random.random_sample exactly', () => {
   for (const c of fx.randomSample) {
     const rng = new MT19937(c.seed);
-    assert.deepEqual(Array.from({ length: c.values.length }, () => rng.randomSample()), c.values);
+    assert.deepEqual(
+      Array.from({ length: c.values.length }, () => rng.randomSample()),
+      c.values,
+    );
   }
 });
 

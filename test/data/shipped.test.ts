@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { FASHION_MNIST_CLASSES, classCounts, fnv1a64Int32, loadDataset, longTailDataset, longTailIndices, subsetFingerprint } from '../../src/data/index.js';
+import {
+  FASHION_MNIST_CLASSES,
+  classCounts,
+  fnv1a64Int32,
+  loadDataset,
+  longTailDataset,
+  longTailIndices,
+  subsetFingerprint,
+} from '../../src/data/index.js';
 import { numpyFixtures as fx } from './fixtures.js';
 
 const DIR = new URL('../../data/fashion-mnist-lt/', import.meta.url).pathname;
@@ -26,7 +34,9 @@ test('the shipped Fashion-MNIST-LT loads: rho=100 exp training subset, balanced 
   assert.deepEqual(fx.fashionMnistLt!.counts, counts);
 });
 
-test('the shipped training images are exactly longTailIndices of the Debian originals', { skip: !existsSync(DEBIAN) && `${DEBIAN} not installed` }, () => {
+test('the shipped training images are exactly longTailIndices of the Debian originals', {
+  skip: !existsSync(DEBIAN) && `${DEBIAN} not installed`,
+}, () => {
   const full = loadDataset('fashion-mnist', DEBIAN, 'train');
   const indices = longTailIndices(full.labels, { numClasses: 10, imbalanceRatio: 100, type: 'exp', seed: 0 });
   assert.equal(subsetFingerprint(indices, full.labels, 10).hash, fx.fashionMnistLt!.hash);

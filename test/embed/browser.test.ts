@@ -20,22 +20,45 @@ import { X, PIXELS, SNEAKER, assertMatchesTorch, assertBuilt } from './fixture.j
 
 const CHROMIUM = process.env.WASMTAIL_CHROMIUM ?? '/usr/bin/chromium';
 // The flags that keep Chromium off the (closed) network and runnable as root.
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 type Playwright = typeof import('playwright-core');
 let playwright: Playwright | null = null;
 try {
   playwright = await import('playwright-core');
-} catch { /* reported below */ }
-const missing = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium)`
-  : !playwright ? 'playwright-core is not installed (npm ci)' : null;
+} catch {
+  /* reported below */
+}
+const missing = !existsSync(CHROMIUM)
+  ? `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium)`
+  : !playwright
+    ? 'playwright-core is not installed (npm ci)'
+    : null;
 if (missing && process.env.CI) throw new Error(`browser tests: ${missing}; .ci/run installs both`);
 
 const STEPS = Number(process.env.WASMTAIL_DEMO_STEPS ?? 20);
 
-interface PlainPrediction { top1: number; name: string; probability: number; logits: number[] }
-interface Training { losses: [number, number][]; evals: { step: number; accuracy: number[]; featureNorm: number[] }[]; done: boolean; error?: string; threads?: number }
+interface PlainPrediction {
+  top1: number;
+  name: string;
+  probability: number;
+  logits: number[];
+}
+interface Training {
+  losses: [number, number][];
+  evals: { step: number; accuracy: number[]; featureNorm: number[] }[];
+  done: boolean;
+  error?: string;
+  threads?: number;
+}
 interface Demo {
   ready: Promise<void>;
   predict(x: number[]): Promise<PlainPrediction[]>;
@@ -46,11 +69,14 @@ interface Demo {
 
 /** A few CE steps in one training worker with `threads` kernel threads: what the worker posted, and what the page says. */
 async function trainCe(page: import('playwright-core').Page, threads: number): Promise<{ run: Training; says: string }> {
-  await page.evaluate((n) => wasmtailDemo.startTraining({ steps: 4, batch: 32, evalEvery: 4, evalPerClass: 10, threads: n, losses: ['ce'] }), threads);
+  await page.evaluate(
+    (n) => wasmtailDemo.startTraining({ steps: 4, batch: 32, evalEvery: 4, evalPerClass: 10, threads: n, losses: ['ce'] }),
+    threads,
+  );
   await page.waitForFunction(() => wasmtailDemo.training().ce.done, null, { timeout: 60_000, polling: 100 });
   const run = await page.evaluate(() => wasmtailDemo.training().ce);
   assert.equal(run.error, undefined, run.error);
-  return { run, says: await page.textContent('#threads') ?? '' };
+  return { run, says: (await page.textContent('#threads')) ?? '' };
 }
 declare const wasmtailDemo: Demo;
 
@@ -89,29 +115,57 @@ describe('the demo page in headless Chromium', { skip: missing ?? false }, () =>
     await page.waitForSelector('#result[data-name]');
     assert.equal(await page.getAttribute('#result', 'data-name'), 'Sneaker');
     assert.equal(await page.locator('#result .bar').count(), 10);
-    assert.match(await page.textContent('#result .bar.top') ?? '', /Sneaker\s*9\d\.\d%/);
+    assert.match((await page.textContent('#result .bar.top')) ?? '', /Sneaker\s*9\d\.\d%/);
   });
 
-  it('gives PyTorch\'s top-1 and logits within 1e-4 on the page and in a Web Worker', async () => {
+  it("gives PyTorch's top-1 and logits within 1e-4 on the page and in a Web Worker", async () => {
     const x = Array.from(X);
     const onPage = await page.evaluate((v) => wasmtailDemo.predict(v), x);
     const inWorker = await page.evaluate((v) => wasmtailDemo.predictInWorker(v), x);
-    assertMatchesTorch(onPage.flatMap((p) => p.logits), 'Chromium page');
-    assertMatchesTorch(inWorker.flatMap((p) => p.logits), 'Chromium Web Worker');
+    assertMatchesTorch(
+      onPage.flatMap((p) => p.logits),
+      'Chromium page',
+    );
+    assertMatchesTorch(
+      inWorker.flatMap((p) => p.logits),
+      'Chromium Web Worker',
+    );
   });
 
   it(`trains CE and FBL side by side in two workers for ${STEPS} steps, the loss falling, and takes a screenshot`, async (t) => {
-    await page.evaluate((steps) => wasmtailDemo.startTraining({ steps, batch: steps > 50 ? 64 : 32, evalEvery: Math.max(10, steps / 4), evalPerClass: steps > 50 ? 100 : 20 }), STEPS);
-    await page.waitForFunction(() => { const r = wasmtailDemo.training(); return r.ce.done && r.fbl.done; }, null, { timeout: 60_000 + STEPS * 2000, polling: 250 });
+    await page.evaluate(
+      (steps) =>
+        wasmtailDemo.startTraining({
+          steps,
+          batch: steps > 50 ? 64 : 32,
+          evalEvery: Math.max(10, steps / 4),
+          evalPerClass: steps > 50 ? 100 : 20,
+        }),
+      STEPS,
+    );
+    await page.waitForFunction(
+      () => {
+        const r = wasmtailDemo.training();
+        return r.ce.done && r.fbl.done;
+      },
+      null,
+      { timeout: 60_000 + STEPS * 2000, polling: 250 },
+    );
     const runs = await page.evaluate(() => wasmtailDemo.training());
     for (const [loss, r] of Object.entries(runs)) {
       assert.equal(r.error, undefined, `${loss}: ${r.error}`);
       assert.equal(r.losses.length, STEPS, `${loss}: steps`);
       const mean = (v: [number, number][]) => v.reduce((s, [, y]) => s + y, 0) / v.length;
-      const first = mean(r.losses.slice(0, 3)), last = mean(r.losses.slice(-3));
+      const first = mean(r.losses.slice(0, 3)),
+        last = mean(r.losses.slice(-3));
       assert.ok(last < first, `${loss}: the loss did not fall (${first.toFixed(3)} -> ${last.toFixed(3)})`);
       assert.ok(r.evals.length >= 2 && r.evals.every((e) => e.accuracy.length === 10 && e.featureNorm.every((v) => v > 0)));
-      t.diagnostic(`${loss}: loss ${first.toFixed(3)} -> ${last.toFixed(3)} over ${STEPS} steps; per-class accuracy ${r.evals.at(-1)!.accuracy.map((a) => a.toFixed(2)).join(' ')}`);
+      t.diagnostic(
+        `${loss}: loss ${first.toFixed(3)} -> ${last.toFixed(3)} over ${STEPS} steps; per-class accuracy ${r.evals
+          .at(-1)!
+          .accuracy.map((a) => a.toFixed(2))
+          .join(' ')}`,
+      );
     }
     assert.equal(await page.locator('#chart-accuracy svg').count(), 1);
     const shot = process.env.WASMTAIL_SCREENSHOT ?? join(mkdtempSync(join(tmpdir(), 'wasmtail-page-')), 'screenshot.png');

@@ -18,13 +18,29 @@ type Launch = typeof import('puppeteer-core').launch;
 let launch: Launch | null = null;
 try {
   ({ launch } = await import('puppeteer-core'));
-} catch { /* reported below */ }
-const missing = !existsSync(FIREFOX) ? `no Firefox at ${FIREFOX} (Debian: apt-get install firefox-esr)`
-  : !launch ? 'puppeteer-core is not installed (npm ci)' : null;
+} catch {
+  /* reported below */
+}
+const missing = !existsSync(FIREFOX)
+  ? `no Firefox at ${FIREFOX} (Debian: apt-get install firefox-esr)`
+  : !launch
+    ? 'puppeteer-core is not installed (npm ci)'
+    : null;
 if (missing && process.env.CI) throw new Error(`Firefox tests: ${missing}; .ci/run installs both`);
 
-interface PlainPrediction { top1: number; name: string; probability: number; logits: number[] }
-interface Training { losses: [number, number][]; evals: { step: number; accuracy: number[]; featureNorm: number[] }[]; done: boolean; error?: string; threads?: number }
+interface PlainPrediction {
+  top1: number;
+  name: string;
+  probability: number;
+  logits: number[];
+}
+interface Training {
+  losses: [number, number][];
+  evals: { step: number; accuracy: number[]; featureNorm: number[] }[];
+  done: boolean;
+  error?: string;
+  threads?: number;
+}
 interface Demo {
   ready: Promise<void>;
   predict(x: number[]): Promise<PlainPrediction[]>;
@@ -50,7 +66,13 @@ describe('the demo page in headless Firefox', { skip: missing ?? false }, () => 
   }
 
   before(async () => {
-    assertBuilt(['dist/web/index.html', 'dist/web/app.js', 'dist/web/wasmtail.wasm', 'dist/web/wasmtail-threads.wasm', 'dist/web/model.safetensors']);
+    assertBuilt([
+      'dist/web/index.html',
+      'dist/web/app.js',
+      'dist/web/wasmtail.wasm',
+      'dist/web/wasmtail-threads.wasm',
+      'dist/web/model.safetensors',
+    ]);
     const served = await serveStatic('dist/web');
     server = served.server;
     browser = await launch!({ browser: 'firefox', executablePath: FIREFOX, headless: true, timeout: 60_000 });
@@ -81,10 +103,16 @@ describe('the demo page in headless Firefox', { skip: missing ?? false }, () => 
     assert.match(await page.$eval('#result .bar.top', (e) => e.textContent ?? ''), /Sneaker\s*9\d\.\d%/);
   });
 
-  it('gives PyTorch\'s top-1 and logits within 1e-4 on the page and in a Web Worker', async () => {
+  it("gives PyTorch's top-1 and logits within 1e-4 on the page and in a Web Worker", async () => {
     const x = Array.from(X);
-    assertMatchesTorch((await page.evaluate((v) => wasmtailDemo.predict(v), x)).flatMap((p) => p.logits), 'Firefox page');
-    assertMatchesTorch((await page.evaluate((v) => wasmtailDemo.predictInWorker(v), x)).flatMap((p) => p.logits), 'Firefox Web Worker');
+    assertMatchesTorch(
+      (await page.evaluate((v) => wasmtailDemo.predict(v), x)).flatMap((p) => p.logits),
+      'Firefox page',
+    );
+    assertMatchesTorch(
+      (await page.evaluate((v) => wasmtailDemo.predictInWorker(v), x)).flatMap((p) => p.logits),
+      'Firefox Web Worker',
+    );
   });
 
   it('trains CE and FBL side by side in two workers, the loss falling', async (t) => {
@@ -93,7 +121,8 @@ describe('the demo page in headless Firefox', { skip: missing ?? false }, () => 
     for (const [loss, r] of Object.entries(runs)) {
       assert.equal(r.losses.length, steps, `${loss}: steps`);
       const mean = (v: [number, number][]) => v.reduce((s, [, y]) => s + y, 0) / v.length;
-      const first = mean(r.losses.slice(0, 3)), last = mean(r.losses.slice(-3));
+      const first = mean(r.losses.slice(0, 3)),
+        last = mean(r.losses.slice(-3));
       assert.ok(last < first, `${loss}: the loss did not fall (${first.toFixed(3)} -> ${last.toFixed(3)})`);
       assert.ok(r.evals.length === 2 && r.evals.every((e) => e.accuracy.length === 10 && e.featureNorm.every((v) => v > 0)));
       t.diagnostic(`${loss}: loss ${first.toFixed(3)} -> ${last.toFixed(3)} over ${steps} steps`);

@@ -6,7 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadSafetensors } from '../../src/io/safetensors.js';
 
 export const CHECKPOINT = 'test/embed/fixtures/torch-resnet32-fashion.safetensors';
-const expected = loadSafetensors(new Uint8Array(readFileSync('test/embed/fixtures/torch-resnet32-fashion.expected.safetensors')), 'expected');
+const expected = loadSafetensors(
+  new Uint8Array(readFileSync('test/embed/fixtures/torch-resnet32-fashion.expected.safetensors')),
+  'expected',
+);
 
 /** The 16 images, normalised NCHW [16, 1, 28, 28] as PyTorch fed them. */
 export const X = expected.get('x')!.data;
@@ -35,8 +38,9 @@ export function assertMatchesTorch(logits: ArrayLike<number>, where: string): vo
     const got = Array.from({ length: CLASSES }, (_, j) => logits[i * CLASSES + j]);
     assert.equal(argmax(got), TORCH_TOP1[i], `${where}: image ${i}: top-1 ${argmax(got)}, PyTorch ${TORCH_TOP1[i]}`);
     const scale = Math.max(...Array.from(want, Math.abs));
-    want.forEach((w, j) => assert.ok(Math.abs(got[j] - w) <= 1e-4 * (Math.abs(w) + scale),
-      `${where}: image ${i} logit ${j} = ${got[j]}, PyTorch ${w}`));
+    want.forEach((w, j) =>
+      assert.ok(Math.abs(got[j] - w) <= 1e-4 * (Math.abs(w) + scale), `${where}: image ${i} logit ${j} = ${got[j]}, PyTorch ${w}`),
+    );
   }
 }
 

@@ -22,10 +22,15 @@ function runNode(kind: 'esm' | 'cjs'): number[] {
     const model = await loadModel(bytes);
     const out = await predict(model, x);
     process.stdout.write(JSON.stringify(out.flatMap((p) => Array.from(p.logits))));`;
-  const code = kind === 'esm'
-    ? `import { readFileSync } from 'node:fs'; import { loadModel, predict } from 'wasmtail/infer'; ${body}`
-    : `const { readFileSync } = require('node:fs'); const { loadModel, predict } = require('wasmtail/infer'); (async () => { ${body} })();`;
-  const r = spawnSync(process.execPath, [`--input-type=${kind === 'esm' ? 'module' : 'commonjs'}`, '-e', code], { input: new Uint8Array(X.buffer, X.byteOffset, X.byteLength), encoding: 'utf8', timeout: 60_000 });
+  const code =
+    kind === 'esm'
+      ? `import { readFileSync } from 'node:fs'; import { loadModel, predict } from 'wasmtail/infer'; ${body}`
+      : `const { readFileSync } = require('node:fs'); const { loadModel, predict } = require('wasmtail/infer'); (async () => { ${body} })();`;
+  const r = spawnSync(process.execPath, [`--input-type=${kind === 'esm' ? 'module' : 'commonjs'}`, '-e', code], {
+    input: new Uint8Array(X.buffer, X.byteOffset, X.byteLength),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(r.status, 0, `${kind}: ${r.error?.message ?? r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -33,7 +38,7 @@ function runNode(kind: 'esm' | 'cjs'): number[] {
 describe('wasmtail/infer under Node', () => {
   before(() => assertBuilt(['dist/infer.js', 'dist/infer.cjs', 'dist/infer.d.ts', 'dist/wasmtail.wasm']));
 
-  it('ESM import and CommonJS require give identical logits, PyTorch\'s within 1e-4', () => {
+  it("ESM import and CommonJS require give identical logits, PyTorch's within 1e-4", () => {
     const esm = runNode('esm');
     const cjs = runNode('cjs');
     assert.deepEqual(cjs, esm, 'ESM and CJS differ');
@@ -52,7 +57,10 @@ describe('loadModel and predict', () => {
     assert.equal(model.inChannels, 1);
     assert.equal(model.classNames[7], 'Sneaker');
     const fromFloats = await infer.predict(model, X);
-    assertMatchesTorch(fromFloats.flatMap((p) => Array.from(p.logits)), 'in-process');
+    assertMatchesTorch(
+      fromFloats.flatMap((p) => Array.from(p.logits)),
+      'in-process',
+    );
     for (const p of fromFloats) {
       assert.ok(Math.abs(p.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-5);
       assert.equal(p.probability, Math.max(...p.probabilities));
@@ -64,7 +72,10 @@ describe('loadModel and predict', () => {
       for (let k = 0; k < 784; k++) data.set([PIXELS[i * 784 + k], PIXELS[i * 784 + k], PIXELS[i * 784 + k], 255], k * 4);
       return { width: 28, height: 28, data };
     });
-    assert.deepEqual((await infer.predict(model, rgba)).map((p) => p.top1), TORCH_TOP1);
+    assert.deepEqual(
+      (await infer.predict(model, rgba)).map((p) => p.top1),
+      TORCH_TOP1,
+    );
     const png = encodePng(PIXELS.subarray(9 * 784, 10 * 784), 28, 28, 1);
     const [sneaker] = await infer.predict(model, await infer.decodePng(png));
     assert.equal(sneaker.name, 'Sneaker');
@@ -82,12 +93,16 @@ describe('loadModel and predict', () => {
     for (let i = 0; i < records.length; i++) records[i] = (i * 37) % 251;
     const fromRecords = await infer.predict(model, records);
     const x = new Float32Array(3 * 3072);
-    for (let i = 0; i < 3; i++) x.set(wt.data.normalize(records.subarray(i * 3073 + 1, (i + 1) * 3073), { c: 3, h: 32, w: 32 }, model.mean, model.std), i * 3072);
+    for (let i = 0; i < 3; i++)
+      x.set(wt.data.normalize(records.subarray(i * 3073 + 1, (i + 1) * 3073), { c: 3, h: 32, w: 32 }, model.mean, model.std), i * 3072);
     const fromFloats = await infer.predict(model, x);
-    assert.deepEqual(fromRecords.map((p) => Array.from(p.logits)), fromFloats.map((p) => Array.from(p.logits)));
+    assert.deepEqual(
+      fromRecords.map((p) => Array.from(p.logits)),
+      fromFloats.map((p) => Array.from(p.logits)),
+    );
     // A batch longer than one forward pass (64 images) gives each image's own result.
     const many = new Float32Array(70 * 3072);
-    for (let i = 0; i < 70; i++) many.set(x.subarray((i % 3) * 3072, (i % 3 + 1) * 3072), i * 3072);
+    for (let i = 0; i < 70; i++) many.set(x.subarray((i % 3) * 3072, ((i % 3) + 1) * 3072), i * 3072);
     const out = await infer.predict(model, many);
     assert.equal(out.length, 70);
     assert.deepEqual(Array.from(out[69].logits), Array.from(fromFloats[0].logits));
@@ -109,25 +124,42 @@ describe('the wasmtail/infer bundle', () => {
   it('bundles for browsers with no static Node import; its size is what the README says', async (t) => {
     // The shipped file, as a user's bundler sees it.
     const result = await build({
-      entryPoints: ['dist/infer.js'], bundle: true, write: false, minify: true, format: 'esm', platform: 'browser',
-      target: 'es2022', metafile: true, logLevel: 'silent',
+      entryPoints: ['dist/infer.js'],
+      bundle: true,
+      write: false,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      metafile: true,
+      logLevel: 'silent',
     });
     const code = result.outputFiles[0].text;
     // Every import the bundle keeps, as esbuild saw it: none may name a Node built-in (the
     // loader's Node-only imports are built at run time, so bundlers leave them alone).
     const kept = Object.values(result.metafile.outputs).flatMap((o) => o.imports);
     const nodeStatic = kept.filter((i) => i.path.startsWith('node:') && i.kind !== 'dynamic-import');
-    assert.deepEqual(nodeStatic.map((i) => `${i.kind} ${i.path}`), [], 'static Node imports in the browser bundle');
+    assert.deepEqual(
+      nodeStatic.map((i) => `${i.kind} ${i.path}`),
+      [],
+      'static Node imports in the browser bundle',
+    );
     const nodeDynamic = kept.filter((i) => i.path.startsWith('node:')).map((i) => i.path);
     assert.deepEqual(nodeDynamic, [], 'Node imports a browser bundler would have to resolve');
     assert.doesNotMatch(code, /\bfrom\s*["']node:/, 'an import statement of a Node built-in');
     // Dependency-free: the Node data path's decoders (jpeg-js, tar-stream) stay out of it.
     const inputs = Object.keys(result.metafile.inputs);
-    assert.deepEqual(inputs.filter((i) => i.includes('node_modules')), [], 'packages bundled into wasmtail/infer');
+    assert.deepEqual(
+      inputs.filter((i) => i.includes('node_modules')),
+      [],
+      'packages bundled into wasmtail/infer',
+    );
     assert.doesNotMatch(readFileSync('dist/infer.js', 'utf8'), /jpeg-js|tar-stream/);
     const wasm = readFileSync('dist/wasmtail.wasm');
-    t.diagnostic(`infer bundle: ${code.length} bytes minified, ${gzipSync(code).length} gzipped; ` +
-      `wasmtail.wasm ${wasm.length} bytes, ${gzipSync(wasm).length} gzipped; guarded dynamic Node imports: ${nodeDynamic.join(', ') || 'none'}`);
+    t.diagnostic(
+      `infer bundle: ${code.length} bytes minified, ${gzipSync(code).length} gzipped; ` +
+        `wasmtail.wasm ${wasm.length} bytes, ${gzipSync(wasm).length} gzipped; guarded dynamic Node imports: ${nodeDynamic.join(', ') || 'none'}`,
+    );
     assert.ok(code.length < 80_000, `the minified bundle grew to ${code.length} bytes`);
   });
 });

@@ -10,14 +10,16 @@ import { assertBuilt } from './fixture.js';
 
 describe('scripts/serve-web.ts', () => {
   const servers: Server[] = [];
-  let isolated = '', plain = '';
+  let isolated = '',
+    plain = '';
 
   before(async () => {
     assertBuilt(['dist/web/index.html', 'dist/web/wasmtail-threads.wasm']);
     for (const opts of [{ isolated: true }, { isolated: false }]) {
       const s = await serveStatic('dist/web', 0, opts);
       servers.push(s.server);
-      if (opts.isolated) isolated = s.url; else plain = s.url;
+      if (opts.isolated) isolated = s.url;
+      else plain = s.url;
     }
   });
 

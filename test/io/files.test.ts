@@ -54,7 +54,9 @@ test('a failed rename leaves the target intact and no temporary file', async () 
   assert.deepEqual(readdirSync(target), ['occupied']);
 });
 
-test('a write that fails half-way (file size limit) leaves the old file and no temporary file', { skip: process.platform === 'win32' && 'needs bash and ulimit' }, () => {
+test('a write that fails half-way (file size limit) leaves the old file and no temporary file', {
+  skip: process.platform === 'win32' && 'needs bash and ulimit',
+}, () => {
   const sub = join(dir, 'disk-full');
   mkdirSync(sub);
   const target = join(sub, 'last.safetensors');
@@ -64,9 +66,13 @@ test('a write that fails half-way (file size limit) leaves the old file and no t
 
   // 64 KiB limit, 400 KB checkpoint: the write into the temporary file fails
   // with EFBIG after a partial write (Node ignores SIGXFSZ).
-  const limited = spawnSync('bash', ['-c', `ulimit -f 64 && exec "$0" "$@"`, process.execPath, '--import', 'tsx', CHILD, target, 'once', '100000', '9'], {
-    encoding: 'utf8',
-  });
+  const limited = spawnSync(
+    'bash',
+    ['-c', `ulimit -f 64 && exec "$0" "$@"`, process.execPath, '--import', 'tsx', CHILD, target, 'once', '100000', '9'],
+    {
+      encoding: 'utf8',
+    },
+  );
   assert.equal(limited.status, 3, `expected a reported failure, got ${limited.status}: ${limited.stderr}`);
   assert.match(limited.stderr, /writing .*last\.safetensors failed: .*EFBIG/);
   assert.deepEqual(readFileSync(target), before);
@@ -80,7 +86,9 @@ test(`SIGKILL at random moments never leaves a partial checkpoint (${KILLS} kill
   const target = join(sub, 'last.safetensors');
   const count = 200_000;
   for (let k = 0; k < KILLS; k++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, target, 'loop', String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, target, 'loop', String(count)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 150));
     const exited = new Promise((resolve) => child.once('exit', resolve));

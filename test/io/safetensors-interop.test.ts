@@ -15,16 +15,18 @@ const SCRIPT = fileURLToPath(new URL('../../scripts/make-safetensors-fixture.py'
 const candidates = [process.env.WASMTAIL_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean) as string[];
 const python = candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
 
-test('PyTorch reads what we write (values bit-exact, names, shapes, metadata, order)', { skip: python ? false : `no python3 with torch among ${candidates.join(', ')}` }, () => {
+test('PyTorch reads what we write (values bit-exact, names, shapes, metadata, order)', {
+  skip: python ? false : `no python3 with torch among ${candidates.join(', ')}`,
+}, () => {
   const specials = new Float32Array([0, -0, 1.5, -(2 ** -149), 3.4028234663852886e38, Infinity, -Infinity, NaN, Math.fround(0.1)]);
   const conv = Float32Array.from({ length: 2 * 3 * 3 * 3 }, (_, i) => Math.fround(Math.sin(i) * 0.1));
   const tensors = {
     'layer1.0.conv1.weight': { shape: [2, 3, 3, 3], data: conv },
     'bn1.num_batches_tracked': { shape: [], data: new Float32Array([78200]) },
     'linear.bias': { shape: [9], data: specials },
-    'empty': { shape: [0, 4], data: new Float32Array(0) },
+    empty: { shape: [0, 4], data: new Float32Array(0) },
   };
-  const metadata = { epoch: '12', config: JSON.stringify({ loss: 'fbl', lambda: 60 }), 'ünïcode': '✓' };
+  const metadata = { epoch: '12', config: JSON.stringify({ loss: 'fbl', lambda: 60 }), ünïcode: '✓' };
   const dir = mkdtempSync(join(tmpdir(), 'wasmtail-interop-'));
   try {
     const path = join(dir, 'ours.safetensors');

@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import {
-  loadSafetensors,
-  saveSafetensors,
-  SafetensorsError,
-  type LoadedTensor,
-  type TensorToSave,
-} from '../../src/io/index.js';
+import { loadSafetensors, saveSafetensors, SafetensorsError, type LoadedTensor, type TensorToSave } from '../../src/io/index.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 const encoder = new TextEncoder();
@@ -90,9 +84,7 @@ test('writes tensors in name order with 8-byte aligned data', () => {
 // ---------------------------------------------------------------------------
 // Round trips.
 
-const tensorName = fc
-  .string({ unit: 'binary', maxLength: 12 })
-  .filter((s) => s !== '__metadata__' && wellFormed(s));
+const tensorName = fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => s !== '__metadata__' && wellFormed(s));
 const shape = fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 });
 const tensor = shape.chain((s) =>
   fc
@@ -128,7 +120,11 @@ test(`round trip: random names, shapes (incl. scalars and zero-size dims), value
 test('round trip keeps metadata keys that look like Object.prototype members', () => {
   const metadata = JSON.parse('{"__proto__":"p","constructor":"c","epoch":"12"}');
   const loaded = loadSafetensors(saveSafetensors({}, metadata));
-  assert.deepEqual(Object.entries(loaded.metadata), [['__proto__', 'p'], ['constructor', 'c'], ['epoch', '12']]);
+  assert.deepEqual(Object.entries(loaded.metadata), [
+    ['__proto__', 'p'],
+    ['constructor', 'c'],
+    ['epoch', '12'],
+  ]);
 });
 
 test('loads from a Node Buffer view into a shared pool without aliasing it', () => {
@@ -202,17 +198,12 @@ test('refuses headers that are not a UTF-8 JSON object starting with {', () => {
 test('refuses duplicate keys and lone surrogates', () => {
   const entry = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
   assertRefused(() => loadSafetensors(rawFile(ok(`"w":${entry},"w":${entry}`), 4), F), F, /duplicate key "w"/);
-  assertRefused(
-    () => loadSafetensors(rawFile('{"__metadata__":{"a":"1","a":"2"}}'), F),
-    F,
-    /duplicate key "a"/,
-  );
+  assertRefused(() => loadSafetensors(rawFile('{"__metadata__":{"a":"1","a":"2"}}'), F), F, /duplicate key "a"/);
   assertRefused(() => loadSafetensors(rawFile(ok(`"\\ud800":${entry}`), 4), F), F, /lone surrogate/);
 });
 
 test('refuses bad dtypes, shapes and offsets', () => {
-  const t = (dtype: string, shape: string, offsets: string) =>
-    ok(`"w":{"dtype":${dtype},"shape":${shape},"data_offsets":${offsets}}`);
+  const t = (dtype: string, shape: string, offsets: string) => ok(`"w":{"dtype":${dtype},"shape":${shape},"data_offsets":${offsets}}`);
   assertRefused(() => loadSafetensors(rawFile(t('"F33"', '[1]', '[0,4]'), 4), F), F, /tensor "w": unknown dtype "F33"/);
   assertRefused(() => loadSafetensors(rawFile(t('"F8_E4M3"', '[1]', '[0,1]'), 1), F), F, /F8_E4M3 is not supported/);
   assertRefused(() => loadSafetensors(rawFile(t('32', '[1]', '[0,4]'), 4), F), F, /non-string "dtype"/);
@@ -228,11 +219,7 @@ test('refuses bad dtypes, shapes and offsets', () => {
   assertRefused(() => loadSafetensors(rawFile(t('"F32"', '[1]', '[0,8]'), 4), F), F, /run past the end of the data buffer/);
   assertRefused(() => loadSafetensors(rawFile(t('"F32"', '[2]', '[0,4]'), 4), F), F, /hold 4 bytes but shape \[2\] of F32 needs 8/);
   assertRefused(() => loadSafetensors(rawFile(t('"F16"', '[3]', '[0,4]'), 4), F), F, /needs 6/);
-  assertRefused(
-    () => loadSafetensors(rawFile(t('"F32"', '[4294967296,4294967296,4294967296]', '[0,4]'), 4), F),
-    F,
-    /too large/,
-  );
+  assertRefused(() => loadSafetensors(rawFile(t('"F32"', '[4294967296,4294967296,4294967296]', '[0,4]'), 4), F), F, /too large/);
   assertRefused(() => loadSafetensors(rawFile(ok('"w":[]'), 0), F), F, /entry is not an object/);
   assertRefused(() => loadSafetensors(rawFile('{"__metadata__":{"epoch":3}}'), F), F, /metadata value for "epoch" is not a string/);
   assertRefused(() => loadSafetensors(rawFile('{"__metadata__":[]}'), F), F, /"__metadata__" is not an object/);
@@ -264,23 +251,72 @@ test('converts every readable dtype to float32', () => {
     const file = rawFile(`{"x":{"dtype":"${dtype}","shape":[],"data_offsets":[0,${size}]}}`, data.subarray(0, size));
     return loadSafetensors(file).tensors.get('x')!.data[0];
   };
-  assert.equal(one('F64', 8, () => view.setFloat64(0, 0.1, true)), Math.fround(0.1));
-  assert.equal(one('F16', 2, () => view.setUint16(0, 0x3c00, true)), 1);
-  assert.equal(one('F16', 2, () => view.setUint16(0, 0x0001, true)), 2 ** -24);
-  assert.equal(one('F16', 2, () => view.setUint16(0, 0xfc00, true)), -Infinity);
+  assert.equal(
+    one('F64', 8, () => view.setFloat64(0, 0.1, true)),
+    Math.fround(0.1),
+  );
+  assert.equal(
+    one('F16', 2, () => view.setUint16(0, 0x3c00, true)),
+    1,
+  );
+  assert.equal(
+    one('F16', 2, () => view.setUint16(0, 0x0001, true)),
+    2 ** -24,
+  );
+  assert.equal(
+    one('F16', 2, () => view.setUint16(0, 0xfc00, true)),
+    -Infinity,
+  );
   assert.ok(Number.isNaN(one('F16', 2, () => view.setUint16(0, 0x7e00, true))));
-  assert.equal(one('BF16', 2, () => view.setUint16(0, 0xc049, true)), -3.140625);
-  assert.equal(one('I64', 8, () => view.setBigInt64(0, -7n, true)), -7);
-  assert.equal(one('I64', 8, () => view.setBigInt64(0, 2n ** 54n + 2n ** 30n + 1n, true)), 2 ** 54 + 2 ** 31);
-  assert.equal(one('I64', 8, () => view.setBigInt64(0, 2n ** 54n + 2n ** 30n, true)), 2 ** 54, 'ties to even');
-  assert.equal(one('U64', 8, () => view.setBigUint64(0, 2n ** 64n - 1n, true)), 2 ** 64);
-  assert.equal(one('I32', 4, () => view.setInt32(0, -123456, true)), -123456);
-  assert.equal(one('U32', 4, () => view.setUint32(0, 4e9, true)), Math.fround(4e9));
-  assert.equal(one('I16', 2, () => view.setInt16(0, -300, true)), -300);
-  assert.equal(one('U16', 2, () => view.setUint16(0, 60000, true)), 60000);
-  assert.equal(one('I8', 1, () => view.setInt8(0, -100)), -100);
-  assert.equal(one('U8', 1, () => view.setUint8(0, 200)), 200);
-  assert.equal(one('BOOL', 1, () => view.setUint8(0, 1)), 1);
+  assert.equal(
+    one('BF16', 2, () => view.setUint16(0, 0xc049, true)),
+    -3.140625,
+  );
+  assert.equal(
+    one('I64', 8, () => view.setBigInt64(0, -7n, true)),
+    -7,
+  );
+  assert.equal(
+    one('I64', 8, () => view.setBigInt64(0, 2n ** 54n + 2n ** 30n + 1n, true)),
+    2 ** 54 + 2 ** 31,
+  );
+  assert.equal(
+    one('I64', 8, () => view.setBigInt64(0, 2n ** 54n + 2n ** 30n, true)),
+    2 ** 54,
+    'ties to even',
+  );
+  assert.equal(
+    one('U64', 8, () => view.setBigUint64(0, 2n ** 64n - 1n, true)),
+    2 ** 64,
+  );
+  assert.equal(
+    one('I32', 4, () => view.setInt32(0, -123456, true)),
+    -123456,
+  );
+  assert.equal(
+    one('U32', 4, () => view.setUint32(0, 4e9, true)),
+    Math.fround(4e9),
+  );
+  assert.equal(
+    one('I16', 2, () => view.setInt16(0, -300, true)),
+    -300,
+  );
+  assert.equal(
+    one('U16', 2, () => view.setUint16(0, 60000, true)),
+    60000,
+  );
+  assert.equal(
+    one('I8', 1, () => view.setInt8(0, -100)),
+    -100,
+  );
+  assert.equal(
+    one('U8', 1, () => view.setUint8(0, 200)),
+    200,
+  );
+  assert.equal(
+    one('BOOL', 1, () => view.setUint8(0, 1)),
+    1,
+  );
 });
 
 test('saveSafetensors refuses inconsistent input, naming the tensor', () => {
@@ -321,7 +357,10 @@ const validFile = fc
 const FUZZ_RUNS = 2000;
 
 test(`fuzz: arbitrary bytes parse or are refused with the file name (${FUZZ_RUNS} runs)`, () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (b) => checkParsesOrRefuses(b)), { numRuns: FUZZ_RUNS });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 256 }), (b) => checkParsesOrRefuses(b)),
+    { numRuns: FUZZ_RUNS },
+  );
 });
 
 test(`fuzz: a plausible header length followed by arbitrary bytes (${FUZZ_RUNS} runs)`, () => {
@@ -351,7 +390,7 @@ test(`fuzz: byte mutations, insertions and deletions of a valid file (${FUZZ_RUN
   const edit = fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), kind: fc.constantFrom('set', 'insert', 'delete') });
   fc.assert(
     fc.property(validFile, fc.array(edit, { minLength: 1, maxLength: 4 }), (bytes, edits) => {
-      let b = [...bytes];
+      const b = [...bytes];
       for (const { at, byte, kind } of edits) {
         const i = at % (b.length + 1);
         if (kind === 'set' && i < b.length) b[i] = byte;

@@ -12,7 +12,11 @@ process.env.WASMTAIL_CHECK_BOUNDS = '1';
 for (const kind of ['wasm', 'reference'] as const) {
   describe(`bounds-checking debug mode (${kind})`, () => {
     let b: Backend;
-    const filled = (n: number, v = 1): Storage => { const s = b.alloc(n); b.fill(s, v, n); return s; };
+    const filled = (n: number, v = 1): Storage => {
+      const s = b.alloc(n);
+      b.fill(s, v, n);
+      return s;
+    };
 
     it('an in-range call runs', async () => {
       b = await init({ backend: kind, threads: 1 });
@@ -23,7 +27,10 @@ for (const kind of ['wasm', 'reference'] as const) {
 
     it('a call that reads one element past a storage is refused, naming the primitive and argument', () => {
       const [x, y, out] = [filled(8), filled(9), b.alloc(9)];
-      assert.throws(() => b.binary('add', x, y, out, 9), new RegExp(`bounds check: ${kind}\\.binary\\(\\): argument a is touched at 9 elements but holds 8`));
+      assert.throws(
+        () => b.binary('add', x, y, out, 9),
+        new RegExp(`bounds check: ${kind}\\.binary\\(\\): argument a is touched at 9 elements but holds 8`),
+      );
       assert.throws(() => b.gemm(false, false, 3, 3, 3, 1, x, y, 0, out), /gemm\(\): argument a is touched at 9 elements but holds 8/);
       assert.throws(() => b.reduceAxis('sum', y, x, 3, 3, 3), /reduceAxis\(\): argument x is touched at 27/);
     });

@@ -39,7 +39,8 @@ export async function harnessFor(module: WebAssembly.Module): Promise<Harness> {
     alloc(n, init) {
       const ptr = heap.alloc(Math.max(1, n) * 4);
       const view = new Float32Array(inst.memory.buffer, ptr, n);
-      if (init) view.set(init); else view.fill(0);
+      if (init) view.set(init);
+      else view.fill(0);
       return ptr;
     },
     allocI32(values) {
@@ -47,7 +48,11 @@ export async function harnessFor(module: WebAssembly.Module): Promise<Harness> {
       new Int32Array(inst.memory.buffer, ptr, values.length).set(values);
       return ptr;
     },
-    allocBytes(bytes) { return heap.alloc(bytes); },
-    read(ptr, n) { return new Float32Array(inst.memory.buffer, ptr, n).slice(); },
+    allocBytes(bytes) {
+      return heap.alloc(bytes);
+    },
+    read(ptr, n) {
+      return new Float32Array(inst.memory.buffer, ptr, n).slice();
+    },
   };
 }

@@ -11,12 +11,19 @@ const h = await loadHarness();
 fc.configureGlobal({ includeErrorInReport: true });
 const size = fc.oneof(fc.constantFrom(1, 3, 17, 63, 65), fc.integer({ min: 1, max: 300 }));
 
-interface Settings { lr: number; momentum: number; weightDecay: number; nesterov: boolean }
+interface Settings {
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
 
 /** Runs steps of the WASM kernel (same grad each step); returns [param, buf]. */
 function wasmSgd(param: Float32Array, grad: Float32Array, buf: Float32Array | null, s: Settings, steps = 1): Float32Array[] {
   const n = param.length;
-  const p = h.alloc(n, param), g = h.alloc(n, grad), b = buf ? h.alloc(n, buf) : 0;
+  const p = h.alloc(n, param),
+    g = h.alloc(n, grad),
+    b = buf ? h.alloc(n, buf) : 0;
   for (let i = 0; i < steps; i++) h.k.sgdStep(p, g, b, n, s.lr, s.momentum, s.weightDecay, s.nesterov ? 1 : 0);
   return [h.read(p, n), buf ? h.read(b, n) : new Float32Array(0)];
 }
@@ -29,18 +36,23 @@ const settings = fc.record({
 });
 
 test('sgdStep matches the reference over three steps', () => {
-  fc.assert(fc.property(size, fc.integer(), settings, (n, seed, s) => {
-    const param = random(n, seed), grad = random(n, seed + 1), buf = random(n, seed + 2, -0.1, 0.1);
-    const useBuf = s.momentum !== 0;
-    const [p, b] = wasmSgd(param, grad, useBuf ? buf : null, s, 3);
-    const f32 = { ...s, lr: Math.fround(s.lr), momentum: Math.fround(s.momentum), weightDecay: Math.fround(s.weightDecay) };
-    const want = [Float64Array.from(param), Float64Array.from(buf)];
-    for (let i = 0; i < 3; i++) {
-      sgdStepRef(want[0], grad, useBuf ? want[1] : null, n, f32.lr, f32.momentum, f32.weightDecay, f32.nesterov);
-    }
-    assertClose(p, want[0], 1e-6, 1e-6, 'param');
-    if (useBuf) assertClose(b, want[1], 1e-6, 1e-6, 'momentumBuf');
-  }), { numRuns: 100 });
+  fc.assert(
+    fc.property(size, fc.integer(), settings, (n, seed, s) => {
+      const param = random(n, seed),
+        grad = random(n, seed + 1),
+        buf = random(n, seed + 2, -0.1, 0.1);
+      const useBuf = s.momentum !== 0;
+      const [p, b] = wasmSgd(param, grad, useBuf ? buf : null, s, 3);
+      const f32 = { ...s, lr: Math.fround(s.lr), momentum: Math.fround(s.momentum), weightDecay: Math.fround(s.weightDecay) };
+      const want = [Float64Array.from(param), Float64Array.from(buf)];
+      for (let i = 0; i < 3; i++) {
+        sgdStepRef(want[0], grad, useBuf ? want[1] : null, n, f32.lr, f32.momentum, f32.weightDecay, f32.nesterov);
+      }
+      assertClose(p, want[0], 1e-6, 1e-6, 'param');
+      if (useBuf) assertClose(b, want[1], 1e-6, 1e-6, 'momentumBuf');
+    }),
+    { numRuns: 100 },
+  );
 });
 
 test('sgdStep by hand: weight decay, momentum, nesterov', () => {
@@ -63,5 +75,11 @@ test('sgdStep from a zero buffer equals PyTorch first step (buf = g)', () => {
   const grad = random(9, 4);
   const [p, b] = wasmSgd(new Float32Array(9), grad, new Float32Array(9), s);
   assertClose(b, grad, 0, 0, 'buf');
-  assertClose(p, Array.from(grad, (g) => -Math.fround(0.1) * g), 1e-9, 1e-6, 'param');
+  assertClose(
+    p,
+    Array.from(grad, (g) => -Math.fround(0.1) * g),
+    1e-9,
+    1e-6,
+    'param',
+  );
 });

@@ -19,15 +19,18 @@ function sumAbs(x: ArrayLike<number>): number {
 }
 
 test('reduceAxis sum over a whole array matches the reference, error relative to sum |x|', () => {
-  fc.assert(fc.property(fc.oneof(size, fc.integer({ min: 1000, max: 20000 })), fc.integer(), (n, seed) => {
-    const xs = random(n, seed);
-    const x = h.alloc(n, xs);
-    const y = h.alloc(1);
-    h.k.reduceAxis(SUM, x, y, 1, n, 1);
-    const want = new Float64Array(1);
-    reduceAxisRef('sum', xs, want, 1, n, 1);
-    assertClose(h.read(y, 1), [want[0]], 1e-6 * sumAbs(xs), 0, 'sum');
-  }), { numRuns: 80 });
+  fc.assert(
+    fc.property(fc.oneof(size, fc.integer({ min: 1000, max: 20000 })), fc.integer(), (n, seed) => {
+      const xs = random(n, seed);
+      const x = h.alloc(n, xs);
+      const y = h.alloc(1);
+      h.k.reduceAxis(SUM, x, y, 1, n, 1);
+      const want = new Float64Array(1);
+      reduceAxisRef('sum', xs, want, 1, n, 1);
+      assertClose(h.read(y, 1), [want[0]], 1e-6 * sumAbs(xs), 0, 'sum');
+    }),
+    { numRuns: 80 },
+  );
 });
 
 test('reduceAxis sum stays accurate over long inputs (blockwise f64 flush)', () => {
@@ -43,15 +46,18 @@ test('reduceAxis sum stays accurate over long inputs (blockwise f64 flush)', () 
 
 test('reduceAxis sum over rows (inner > 1) matches the reference', () => {
   const rowsArb = fc.oneof(fc.constantFrom(1, 3, 17, 63, 65), fc.integer({ min: 1, max: 2100 }));
-  fc.assert(fc.property(rowsArb, size, fc.integer(), (rows, cols, seed) => {
-    const xs = random(rows * cols, seed);
-    const x = h.alloc(rows * cols, xs);
-    const y = h.alloc(cols);
-    h.k.reduceAxis(SUM, x, y, 1, rows, cols);
-    const want = new Float32Array(cols);
-    reduceAxisRef('sum', xs, want, 1, rows, cols);
-    assertClose(h.read(y, cols), want, 3e-6 * rows, 1e-6, 'sumRows');
-  }), { numRuns: 60 });
+  fc.assert(
+    fc.property(rowsArb, size, fc.integer(), (rows, cols, seed) => {
+      const xs = random(rows * cols, seed);
+      const x = h.alloc(rows * cols, xs);
+      const y = h.alloc(cols);
+      h.k.reduceAxis(SUM, x, y, 1, rows, cols);
+      const want = new Float32Array(cols);
+      reduceAxisRef('sum', xs, want, 1, rows, cols);
+      assertClose(h.read(y, cols), want, 3e-6 * rows, 1e-6, 'sumRows');
+    }),
+    { numRuns: 60 },
+  );
 });
 
 test('reduceAxis sum of a known matrix', () => {

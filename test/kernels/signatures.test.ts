@@ -18,13 +18,30 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 function ascSignatures(): Map<string, [string, string][]> {
   const dir = mkdtempSync(join(tmpdir(), 'wasmtail-dts-'));
   try {
-    execFileSync(join(root, 'node_modules/.bin/asc'), ['--config', 'assembly/asconfig.json', '--target', 'simd',
-      '--outFile', join(dir, 'k.wasm'), '--textFile', join(dir, 'k.wat'), '--bindings', 'raw'], { cwd: root, stdio: 'pipe' });
+    execFileSync(
+      join(root, 'node_modules/.bin/asc'),
+      [
+        '--config',
+        'assembly/asconfig.json',
+        '--target',
+        'simd',
+        '--outFile',
+        join(dir, 'k.wasm'),
+        '--textFile',
+        join(dir, 'k.wat'),
+        '--bindings',
+        'raw',
+      ],
+      { cwd: root, stdio: 'pipe' },
+    );
     const dts = readFileSync(join(dir, 'k.d.ts'), 'utf8');
     const out = new Map<string, [string, string][]>();
     // Each export: a doc block with `@param name \`type\`` lines, then `export function name(`.
     for (const m of dts.matchAll(/\/\*\*([\s\S]*?)\*\/\s*export function (\w+)\(/g)) {
-      out.set(m[2], [...m[1].matchAll(/@param (\w+) `(\w+)`/g)].map((p) => [p[1], p[2]]));
+      out.set(
+        m[2],
+        [...m[1].matchAll(/@param (\w+) `(\w+)`/g)].map((p) => [p[1], p[2]]),
+      );
     }
     return out;
   } finally {

@@ -89,12 +89,14 @@ describe('class weights in every loss (wasm backend)', () => {
       den += weights[y[i]];
     }
     assert.ok(Math.abs(got - num / den) <= 1e-5 * (1 + Math.abs(num / den)), `${got} vs ${num / den}`);
-    const ones = (await losses.featureBalanced(wt.tensor(zv, [n, c]), wt.tensor(fv, [n, d]), y, { ...config, weights: [1, 1, 1, 1] }).data())[0];
+    const ones = (
+      await losses.featureBalanced(wt.tensor(zv, [n, c]), wt.tensor(fv, [n, d]), y, { ...config, weights: [1, 1, 1, 1] }).data()
+    )[0];
     const fused = (await losses.featureBalanced(wt.tensor(zv, [n, c]), wt.tensor(fv, [n, d]), y, config).data())[0];
     assert.ok(Math.abs(ones - fused) <= 1e-6 * (1 + Math.abs(fused)), `${ones} vs ${fused}`);
   });
 
-  it('weighted balanced softmax and CE through makeLoss are torch\'s weighted mean; ldam-drw and cb refuse extra weights', async () => {
+  it("weighted balanced softmax and CE through makeLoss are torch's weighted mean; ldam-drw and cb refuse extra weights", async () => {
     const z = randomValues(12, 21);
     const y = [2, 0, 1];
     const counts = [300, 30, 3];
@@ -104,7 +106,12 @@ describe('class weights in every loss (wasm backend)', () => {
       let num = 0;
       let den = 0;
       for (let i = 0; i < 3; i++) {
-        num += w[y[i]] * nll(Array.from({ length: 3 }, (_, j) => z[i * 3 + j] + offsets[j]), y[i]);
+        num +=
+          w[y[i]] *
+          nll(
+            Array.from({ length: 3 }, (_, j) => z[i * 3 + j] + offsets[j]),
+            y[i],
+          );
         den += w[y[i]];
       }
       return num / den;
@@ -115,39 +122,50 @@ describe('class weights in every loss (wasm backend)', () => {
     const ce = (await losses.makeLoss('ce', { classCounts: counts }).compute({ logits: t() }, y, 0, 1, w).data())[0];
     assert.ok(Math.abs(ce - want([0, 0, 0])) < 1e-5, `ce ${ce} vs ${want([0, 0, 0])}`);
     for (const name of ['ldam-drw', 'cb'] as const) {
-      assert.throws(() => losses.makeLoss(name, { classCounts: counts }).compute({ logits: t() }, y, 0, 1, w), /re-weights classes by itself/);
+      assert.throws(
+        () => losses.makeLoss(name, { classCounts: counts }).compute({ logits: t() }, y, 0, 1, w),
+        /re-weights classes by itself/,
+      );
     }
     assert.throws(() => losses.logitAdjusted(t(), y, { classCounts: counts, weights: [1, 2] }), /2 class weights for 3 classes/);
   });
 
   it('gradients of the weighted FBL and balanced softmax match float64 central differences', async () => {
-    const arb = fc.record({ n: fc.integer({ min: 1, max: 6 }), c: fc.integer({ min: 2, max: 9 }), seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }) })
-      .chain(({ n, c, seed }) => fc.record({
-        n: fc.constant(n), c: fc.constant(c), seed: fc.constant(seed),
-        labels: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
-        counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
-      }));
-    await fc.assert(fc.asyncProperty(arb, async ({ n, c, seed, labels, counts }) => {
-      const weights = losses.classBalancedWeights(counts, 0.999);
-      const cases: GradCase[] = [
-        {
-          inputs: [
-            { values: randomValues(n * c, seed, -3, 3), shape: [n, c], grad: true },
-            { values: randomValues(n * 4, seed + 1, 0.2, 2), shape: [n, 4], grad: true },
-          ],
-          fn: ([z, f]) => losses.featureBalanced(z, f, labels, { classCounts: counts, lambda: 6, epoch: 25, epochs: 30, weights }),
-        },
-        {
-          inputs: [{ values: randomValues(n * c, seed, -3, 3), shape: [n, c], grad: true }],
-          fn: ([z]) => losses.logitAdjusted(z, labels, { classCounts: counts, weights }),
-        },
-      ];
-      for (const gc of cases) {
-        const fwd = await forwardcheck(wasm.backend, gc, { atol: 1e-4, rtol: 1e-4 });
-        assert.ok(fwd.worst <= 1, `forward differs from the float64 reference: ${fwd.where}`);
-        const grad = await gradcheck(wasm.backend, gc);
-        assert.ok(grad.worst <= 1, `gradient differs from finite differences: ${grad.where}`);
-      }
-    }), { numRuns: RUNS });
+    const arb = fc
+      .record({ n: fc.integer({ min: 1, max: 6 }), c: fc.integer({ min: 2, max: 9 }), seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }) })
+      .chain(({ n, c, seed }) =>
+        fc.record({
+          n: fc.constant(n),
+          c: fc.constant(c),
+          seed: fc.constant(seed),
+          labels: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
+          counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
+        }),
+      );
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ n, c, seed, labels, counts }) => {
+        const weights = losses.classBalancedWeights(counts, 0.999);
+        const cases: GradCase[] = [
+          {
+            inputs: [
+              { values: randomValues(n * c, seed, -3, 3), shape: [n, c], grad: true },
+              { values: randomValues(n * 4, seed + 1, 0.2, 2), shape: [n, 4], grad: true },
+            ],
+            fn: ([z, f]) => losses.featureBalanced(z, f, labels, { classCounts: counts, lambda: 6, epoch: 25, epochs: 30, weights }),
+          },
+          {
+            inputs: [{ values: randomValues(n * c, seed, -3, 3), shape: [n, c], grad: true }],
+            fn: ([z]) => losses.logitAdjusted(z, labels, { classCounts: counts, weights }),
+          },
+        ];
+        for (const gc of cases) {
+          const fwd = await forwardcheck(wasm.backend, gc, { atol: 1e-4, rtol: 1e-4 });
+          assert.ok(fwd.worst <= 1, `forward differs from the float64 reference: ${fwd.where}`);
+          const grad = await gradcheck(wasm.backend, gc);
+          assert.ok(grad.worst <= 1, `gradient differs from finite differences: ${grad.where}`);
+        }
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

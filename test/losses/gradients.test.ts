@@ -13,20 +13,33 @@ const wasm = (await conformanceBackends()).find((b) => b.name === 'wasm')!;
 const RUNS = Number(process.env.WT_GRAD_RUNS ?? 12);
 
 /** A random batch: N in 1..6, C in 2..11, labels, class counts and a seed. */
-const batch = fc.record({
-  n: fc.integer({ min: 1, max: 6 }),
-  c: fc.integer({ min: 2, max: 11 }),
-  seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-}).chain(({ n, c, seed }) => fc.record({
-  n: fc.constant(n),
-  c: fc.constant(c),
-  seed: fc.constant(seed),
-  labels: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
-  counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
-}));
+const batch = fc
+  .record({
+    n: fc.integer({ min: 1, max: 6 }),
+    c: fc.integer({ min: 2, max: 11 }),
+    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  })
+  .chain(({ n, c, seed }) =>
+    fc.record({
+      n: fc.constant(n),
+      c: fc.constant(c),
+      seed: fc.constant(seed),
+      labels: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
+      counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
+    }),
+  );
 
 function input(shape: number[], seed: number, lo = -3, hi = 3) {
-  return { values: randomValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape, grad: true };
+  return {
+    values: randomValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      lo,
+      hi,
+    ),
+    shape,
+    grad: true,
+  };
 }
 
 async function check(c: GradCase, tol: { atol?: number; rtol?: number } = {}): Promise<void> {
@@ -50,29 +63,43 @@ describe('losses: gradients against finite differences (wasm backend)', () => {
   });
 
   it('featureBalanced: into logits and features, both schedules', async () => {
-    await property(fc.tuple(batch, fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 29 }), fc.boolean()),
+    await property(
+      fc.tuple(batch, fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 29 }), fc.boolean()),
       async ([{ n, c, seed, labels, counts }, d, epoch, reference]) => {
-        const config = { classCounts: counts, lambda: 6, epoch, epochs: 30, schedule: reference ? 'reference' as const : 'relative' as const };
+        const config = {
+          classCounts: counts,
+          lambda: 6,
+          epoch,
+          epochs: 30,
+          schedule: reference ? ('reference' as const) : ('relative' as const),
+        };
         await check({
           inputs: [input([n, c], seed), input([n, d], seed + 1, 0.2, 2)],
           fn: ([z, f]) => losses.featureBalanced(z, f, labels, config),
         });
-      });
+      },
+    );
   });
 
   it('focal: integer and fractional gamma, with and without class weights', async () => {
-    await property(fc.tuple(batch, fc.constantFrom(0, 1, 2, 0.5, 1.7), fc.boolean()), async ([{ n, c, seed, labels, counts }, gamma, weighted]) => {
-      const weights = weighted ? losses.classBalancedWeights(counts, 0.999) : null;
-      await check({ inputs: [input([n, c], seed)], fn: ([z]) => losses.focal(z, labels, { gamma, weights }) });
-    });
+    await property(
+      fc.tuple(batch, fc.constantFrom(0, 1, 2, 0.5, 1.7), fc.boolean()),
+      async ([{ n, c, seed, labels, counts }, gamma, weighted]) => {
+        const weights = weighted ? losses.classBalancedWeights(counts, 0.999) : null;
+        await check({ inputs: [input([n, c], seed)], fn: ([z]) => losses.focal(z, labels, { gamma, weights }) });
+      },
+    );
   });
 
   it('ldam: margins, scale and DRW weights', async () => {
-    await property(fc.tuple(batch, fc.double({ min: 1, max: 30, noNaN: true }), fc.boolean()), async ([{ n, c, seed, labels, counts }, s, weighted]) => {
-      const weights = losses.drwWeights(counts, weighted ? 160 : 0, 160);
-      // Cosine logits lie in [-1, 1], as from the NormedLinear classifier LDAM is paired with.
-      await check({ inputs: [input([n, c], seed, -1, 1)], fn: ([z]) => losses.ldam(z, labels, { classCounts: counts, s, weights }) });
-    });
+    await property(
+      fc.tuple(batch, fc.double({ min: 1, max: 30, noNaN: true }), fc.boolean()),
+      async ([{ n, c, seed, labels, counts }, s, weighted]) => {
+        const weights = losses.drwWeights(counts, weighted ? 160 : 0, 160);
+        // Cosine logits lie in [-1, 1], as from the NormedLinear classifier LDAM is paired with.
+        await check({ inputs: [input([n, c], seed, -1, 1)], fn: ([z]) => losses.ldam(z, labels, { classCounts: counts, s, weights }) });
+      },
+    );
   });
 
   it('classBalanced', async () => {
@@ -88,22 +115,32 @@ describe('losses: gradients against finite differences (wasm backend)', () => {
   });
 
   it('makeLoss: every loss through the factory', async () => {
-    await property(fc.tuple(batch, fc.constantFrom(...losses.LOSS_NAMES), fc.integer({ min: 0, max: 29 })), async ([{ n, c, seed, labels, counts }, name, epoch]) => {
-      const loss = losses.makeLoss(name, { classCounts: counts, lambda: 6 });
-      await check({
-        inputs: [input([n, c], seed, -1, 1), { ...input([n, 4], seed + 1, 0.2, 2), grad: loss.needsFeatures }],
-        fn: ([logits, features]) => loss.compute({ logits, features }, labels, epoch, 30),
-      });
-    });
+    await property(
+      fc.tuple(batch, fc.constantFrom(...losses.LOSS_NAMES), fc.integer({ min: 0, max: 29 })),
+      async ([{ n, c, seed, labels, counts }, name, epoch]) => {
+        const loss = losses.makeLoss(name, { classCounts: counts, lambda: 6 });
+        await check({
+          inputs: [input([n, c], seed, -1, 1), { ...input([n, 4], seed + 1, 0.2, 2), grad: loss.needsFeatures }],
+          fn: ([logits, features]) => loss.compute({ logits, features }, labels, epoch, 30),
+        });
+      },
+    );
   });
 
   it('normedLinear: into features and weight', async () => {
-    await property(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 2, max: 11 }), fc.integer({ min: 1, max: 2 ** 31 - 1 })),
+    await property(
+      fc.tuple(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 2, max: 11 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+      ),
       async ([n, d, c, seed]) => {
         await check({
           inputs: [input([n, d], seed, -1, 1), input([d, c], seed + 1, -1, 1)],
           fn: ([x, w]) => wt.nn.normedLinear(x, w),
         });
-      });
+      },
+    );
   });
 });

@@ -28,7 +28,13 @@ function moments(draw: () => number, n: number): { mean: number; variance: numbe
 describe('Gamma and Beta samplers (Marsaglia-Tsang)', () => {
   it('Beta(a, b) has mean a / (a + b) and variance ab / ((a + b)^2 (a + b + 1)), within 5 standard errors', () => {
     const n = 100_000;
-    for (const [a, b] of [[0.2, 0.2], [1, 1], [2, 2], [0.5, 3], [4, 1.5]]) {
+    for (const [a, b] of [
+      [0.2, 0.2],
+      [1, 1],
+      [2, 2],
+      [0.5, 3],
+      [4, 1.5],
+    ]) {
       const rng = new MT19937(2024);
       const { mean, variance } = moments(() => sampleBeta(rng, a, b), n);
       const wantMean = a / (a + b);
@@ -58,7 +64,10 @@ describe('Gamma and Beta samplers (Marsaglia-Tsang)', () => {
     const a = new MT19937(5);
     for (let i = 0; i < 10; i++) sampleBeta(a, 0.4, 0.4);
     const b = a.clone();
-    assert.deepEqual(Array.from({ length: 20 }, () => sampleBeta(a, 0.4, 0.4)), Array.from({ length: 20 }, () => sampleBeta(b, 0.4, 0.4)));
+    assert.deepEqual(
+      Array.from({ length: 20 }, () => sampleBeta(a, 0.4, 0.4)),
+      Array.from({ length: 20 }, () => sampleBeta(b, 0.4, 0.4)),
+    );
   });
 });
 
@@ -86,36 +95,41 @@ describe('mixup and cutmix batches', () => {
   });
 
   it('cutmix: the box comes from the partner, lambda is the share left, as rand_bbox', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.constantFrom(0.2, 1, 3), (seed, alpha) => {
-      const rng = new MT19937(seed);
-      const twin = new MT19937(seed);
-      const m = losses.cutmix(x, shape, labels, alpha, rng);
-      const drawn = sampleBeta(twin, alpha, alpha);
-      const perm = twin.permutation(5);
-      const cutH = Math.floor(6 * Math.sqrt(1 - drawn));
-      const cutW = Math.floor(7 * Math.sqrt(1 - drawn));
-      const cy = twin.randomInterval(5);
-      const cx = twin.randomInterval(6);
-      const box = m.box!;
-      assert.deepEqual(box, {
-        y0: Math.max(0, cy - (cutH >> 1)), y1: Math.min(6, cy + (cutH >> 1)),
-        x0: Math.max(0, cx - (cutW >> 1)), x1: Math.min(7, cx + (cutW >> 1)),
-      });
-      assert.equal(m.lambda, 1 - ((box.y1 - box.y0) * (box.x1 - box.x0)) / 42);
-      assert.deepEqual(Array.from(m.labelsB), Array.from(perm));
-      for (let i = 0; i < 5; i++) {
-        for (let c = 0; c < 2; c++) {
-          for (let yy = 0; yy < 6; yy++) {
-            for (let xx = 0; xx < 7; xx++) {
-              const inBox = yy >= box.y0 && yy < box.y1 && xx >= box.x0 && xx < box.x1;
-              const src = inBox ? perm[i] : i;
-              assert.equal(m.x[((i * 2 + c) * 6 + yy) * 7 + xx], x[((src * 2 + c) * 6 + yy) * 7 + xx]);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.constantFrom(0.2, 1, 3), (seed, alpha) => {
+        const rng = new MT19937(seed);
+        const twin = new MT19937(seed);
+        const m = losses.cutmix(x, shape, labels, alpha, rng);
+        const drawn = sampleBeta(twin, alpha, alpha);
+        const perm = twin.permutation(5);
+        const cutH = Math.floor(6 * Math.sqrt(1 - drawn));
+        const cutW = Math.floor(7 * Math.sqrt(1 - drawn));
+        const cy = twin.randomInterval(5);
+        const cx = twin.randomInterval(6);
+        const box = m.box!;
+        assert.deepEqual(box, {
+          y0: Math.max(0, cy - (cutH >> 1)),
+          y1: Math.min(6, cy + (cutH >> 1)),
+          x0: Math.max(0, cx - (cutW >> 1)),
+          x1: Math.min(7, cx + (cutW >> 1)),
+        });
+        assert.equal(m.lambda, 1 - ((box.y1 - box.y0) * (box.x1 - box.x0)) / 42);
+        assert.deepEqual(Array.from(m.labelsB), Array.from(perm));
+        for (let i = 0; i < 5; i++) {
+          for (let c = 0; c < 2; c++) {
+            for (let yy = 0; yy < 6; yy++) {
+              for (let xx = 0; xx < 7; xx++) {
+                const inBox = yy >= box.y0 && yy < box.y1 && xx >= box.x0 && xx < box.x1;
+                const src = inBox ? perm[i] : i;
+                assert.equal(m.x[((i * 2 + c) * 6 + yy) * 7 + xx], x[((src * 2 + c) * 6 + yy) * 7 + xx]);
+              }
             }
           }
         }
-      }
-      assert.deepEqual(rng.getState(), twin.getState());
-    }), { numRuns: 30 });
+        assert.deepEqual(rng.getState(), twin.getState());
+      }),
+      { numRuns: 30 },
+    );
   });
 
   it('BatchMixer: one generator across batches, resumes bit-exactly, stops after until', () => {
@@ -126,7 +140,10 @@ describe('mixup and cutmix batches', () => {
     for (let k = 0; k < 3; k++) first.mix(x, shape, labels, k, 20);
     const resumed = new losses.BatchMixer(options);
     resumed.setState(JSON.parse(JSON.stringify(first.getState())));
-    assert.deepEqual(Array.from({ length: 3 }, (_, k) => resumed.mix(x, shape, labels, 3 + k, 20)), straight.slice(3));
+    assert.deepEqual(
+      Array.from({ length: 3 }, (_, k) => resumed.mix(x, shape, labels, 3 + k, 20)),
+      straight.slice(3),
+    );
     const direct = new MT19937(31);
     assert.deepEqual(straight[0], losses.cutmix(x, shape, labels, 1, direct));
     const before = mixer.getState();
@@ -146,21 +163,25 @@ describe('mixup and cutmix batches', () => {
   });
 });
 
-const batch = fc.record({
-  n: fc.integer({ min: 1, max: 6 }),
-  c: fc.integer({ min: 2, max: 9 }),
-  seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-}).chain(({ n, c, seed }) => fc.record({
-  n: fc.constant(n),
-  c: fc.constant(c),
-  seed: fc.constant(seed),
-  labelsA: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
-  labelsB: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
-  counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
-  lambda: fc.double({ min: 0, max: 1, noNaN: true }),
-  name: fc.constantFrom(...losses.LOSS_NAMES),
-  weighted: fc.boolean(),
-}));
+const batch = fc
+  .record({
+    n: fc.integer({ min: 1, max: 6 }),
+    c: fc.integer({ min: 2, max: 9 }),
+    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  })
+  .chain(({ n, c, seed }) =>
+    fc.record({
+      n: fc.constant(n),
+      c: fc.constant(c),
+      seed: fc.constant(seed),
+      labelsA: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
+      labelsB: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
+      counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
+      lambda: fc.double({ min: 0, max: 1, noNaN: true }),
+      name: fc.constantFrom(...losses.LOSS_NAMES),
+      weighted: fc.boolean(),
+    }),
+  );
 
 describe('mixedLoss (wasm backend)', () => {
   before(() => wt.init({ backend: 'wasm' }));
@@ -187,23 +208,26 @@ describe('mixedLoss (wasm backend)', () => {
   });
 
   it('gradients into logits and features match float64 central differences, for every loss, weighted and not', async () => {
-    await fc.assert(fc.asyncProperty(batch, async ({ n, c, seed, labelsA, labelsB, counts, lambda, name, weighted }) => {
-      const loss = losses.makeLoss(name, { classCounts: counts, lambda: 6 });
-      const canWeight = name !== 'ldam-drw' && name !== 'cb';
-      const weights = weighted && canWeight ? losses.classBalancedWeights(counts, 0.999) : null;
-      const yA = Int32Array.from(labelsA);
-      const yB = Int32Array.from(labelsB);
-      const gc: GradCase = {
-        inputs: [
-          { values: randomValues(n * c, seed, -1, 1), shape: [n, c], grad: true },
-          { values: randomValues(n * 3, seed + 1, 0.2, 2), shape: [n, 3], grad: loss.needsFeatures },
-        ],
-        fn: ([logits, features]) => losses.mixedLoss((out, y) => loss.compute(out, y, 20, 30, weights), logits, features, yA, yB, lambda),
-      };
-      const fwd = await forwardcheck(wasm.backend, gc, { atol: 1e-4, rtol: 1e-4 });
-      assert.ok(fwd.worst <= 1, `${name}: forward differs from the float64 reference: ${fwd.where}`);
-      const grad = await gradcheck(wasm.backend, gc);
-      assert.ok(grad.worst <= 1, `${name}: gradient differs from finite differences: ${grad.where}`);
-    }), { numRuns: RUNS * 2 });
+    await fc.assert(
+      fc.asyncProperty(batch, async ({ n, c, seed, labelsA, labelsB, counts, lambda, name, weighted }) => {
+        const loss = losses.makeLoss(name, { classCounts: counts, lambda: 6 });
+        const canWeight = name !== 'ldam-drw' && name !== 'cb';
+        const weights = weighted && canWeight ? losses.classBalancedWeights(counts, 0.999) : null;
+        const yA = Int32Array.from(labelsA);
+        const yB = Int32Array.from(labelsB);
+        const gc: GradCase = {
+          inputs: [
+            { values: randomValues(n * c, seed, -1, 1), shape: [n, c], grad: true },
+            { values: randomValues(n * 3, seed + 1, 0.2, 2), shape: [n, 3], grad: loss.needsFeatures },
+          ],
+          fn: ([logits, features]) => losses.mixedLoss((out, y) => loss.compute(out, y, 20, 30, weights), logits, features, yA, yB, lambda),
+        };
+        const fwd = await forwardcheck(wasm.backend, gc, { atol: 1e-4, rtol: 1e-4 });
+        assert.ok(fwd.worst <= 1, `${name}: forward differs from the float64 reference: ${fwd.where}`);
+        const grad = await gradcheck(wasm.backend, gc);
+        assert.ok(grad.worst <= 1, `${name}: gradient differs from finite differences: ${grad.where}`);
+      }),
+      { numRuns: RUNS * 2 },
+    );
   });
 });

@@ -22,7 +22,9 @@ describe('nn.NormedLinear', () => {
   });
 
   it('outputs the cosine between each feature and each class column; zero features give 0, not NaN', () => {
-    const n = 3, d = 5, c = 4;
+    const n = 3,
+      d = 5,
+      c = 4;
     const layer = new wt.nn.NormedLinear(d, c, new wt.nn.InitRng(7));
     const xv = randomValues(n * d, 9, -2, 2);
     xv.fill(0, 2 * d);
@@ -30,7 +32,9 @@ describe('nn.NormedLinear', () => {
     const w = layer.weight.toFloat32Array();
     for (let i = 0; i < 2; i++) {
       for (let j = 0; j < c; j++) {
-        let dot = 0, xx = 0, ww = 0;
+        let dot = 0,
+          xx = 0,
+          ww = 0;
         for (let k = 0; k < d; k++) {
           dot += xv[i * d + k] * w[k * c + j];
           xx += xv[i * d + k] ** 2;

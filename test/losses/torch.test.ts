@@ -76,14 +76,23 @@ json.dump(out, sys.stdout)
 `;
 
 const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
-const skip = probe.status === 0 ? false : `python3 with torch is not available (${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()})`;
+const skip =
+  probe.status === 0
+    ? false
+    : `python3 with torch is not available (${(probe.stderr || String(probe.error ?? '')).trim().split('\n').pop()})`;
 
 describe('losses: against PyTorch', { skip }, () => {
-  const n = 5, c = 10, d = 6;
+  const n = 5,
+    c = 10,
+    d = 6;
   const counts = [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50];
   const labels = [9, 0, 3, 8, 9];
   const inputs = {
-    n, c, d, counts, labels,
+    n,
+    c,
+    d,
+    counts,
+    labels,
     logits: Array.from(randomValues(n * c, 1, -4, 4)),
     cosine: Array.from(randomValues(n * c, 2, -1, 1)),
     features: Array.from(randomValues(n * d, 3, 0, 2)),
@@ -108,7 +117,9 @@ describe('losses: against PyTorch', { skip }, () => {
     assert.ok(Math.abs(loss.item() - want.value) <= tol * (1 + Math.abs(want.value)), `${name}: ${loss.item()} vs torch ${want.value}`);
     ts.forEach((t, k) => {
       const got = t.grad!.toFloat32Array();
-      want.grads[k].forEach((g, i) => assert.ok(Math.abs(got[i] - g) <= tol * (1 + Math.abs(g)), `${name} grad ${k}[${i}]: ${got[i]} vs torch ${g}`));
+      want.grads[k].forEach((g, i) =>
+        assert.ok(Math.abs(got[i] - g) <= tol * (1 + Math.abs(g)), `${name} grad ${k}[${i}]: ${got[i]} vs torch ${g}`),
+      );
       t.dispose();
     });
   }
@@ -138,10 +149,16 @@ describe('losses: against PyTorch', { skip }, () => {
   });
 
   it('feature-balanced (epoch 25 of 30, relative schedule)', () => {
-    compare('fbl', ([a, b]) => losses.featureBalanced(a, b, labels, { classCounts: counts, epoch: 25, epochs: 30 }), [z(), [inputs.features, [n, d]]]);
+    compare('fbl', ([a, b]) => losses.featureBalanced(a, b, labels, { classCounts: counts, epoch: 25, epochs: 30 }), [
+      z(),
+      [inputs.features, [n, d]],
+    ]);
   });
 
   it('NormedLinear forward and backward', () => {
-    compare('normed', ([x, w]) => wt.sum(wt.mul(wt.nn.normedLinear(x, w), wt.tensor(inputs.projection, [n, c]))), [[inputs.features, [n, d]], [inputs.weight, [d, c]]]);
+    compare('normed', ([x, w]) => wt.sum(wt.mul(wt.nn.normedLinear(x, w), wt.tensor(inputs.projection, [n, c]))), [
+      [inputs.features, [n, d]],
+      [inputs.weight, [d, c]],
+    ]);
   });
 });

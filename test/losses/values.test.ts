@@ -25,12 +25,17 @@ function rows(z: Float32Array, n: number, c: number): number[][] {
   return Array.from({ length: n }, (_, i) => Array.from(z.subarray(i * c, (i + 1) * c)));
 }
 
-const batch = fc.record({ n: fc.integer({ min: 1, max: 6 }), c: fc.integer({ min: 2, max: 11 }), seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }) })
-  .chain(({ n, c, seed }) => fc.record({
-    n: fc.constant(n), c: fc.constant(c), seed: fc.constant(seed),
-    labels: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
-    counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
-  }));
+const batch = fc
+  .record({ n: fc.integer({ min: 1, max: 6 }), c: fc.integer({ min: 2, max: 11 }), seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }) })
+  .chain(({ n, c, seed }) =>
+    fc.record({
+      n: fc.constant(n),
+      c: fc.constant(c),
+      seed: fc.constant(seed),
+      labels: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
+      counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
+    }),
+  );
 
 describe('losses: values', () => {
   before(() => wt.init({ backend: 'wasm' }));
@@ -59,40 +64,53 @@ describe('losses: values', () => {
   });
 
   it('featureBalanced equals the fused op with curr from the schedule', () => {
-    const n = 4, c = 10, d = 5;
+    const n = 4,
+      c = 10,
+      d = 5;
     const z = wt.tensor(randomValues(n * c, 3, -2, 2), [n, c]);
     const f = wt.tensor(randomValues(n * d, 4, 0, 2), [n, d]);
     const labels = [9, 0, 5, 9];
     for (const schedule of ['relative', 'reference'] as const) {
       const got = losses.featureBalanced(z, f, labels, { classCounts: CIFAR10_LT, epoch: 25, epochs: 30, schedule }).item();
-      const want = wt.featureBalancedLoss(z, f, labels, { classCounts: CIFAR10_LT, lambda: 60, curr: losses.fblCurriculum(25, 30, schedule) }).item();
+      const want = wt
+        .featureBalancedLoss(z, f, labels, { classCounts: CIFAR10_LT, lambda: 60, curr: losses.fblCurriculum(25, 30, schedule) })
+        .item();
       assert.equal(got, want);
     }
   });
 
   describe('focal', () => {
     it('gamma 0 is cross-entropy; with weights, the plain mean of weighted per-sample CE', () => {
-      fc.assert(fc.property(batch, ({ n, c, seed, labels, counts }) => {
-        const z = wt.tensor(randomValues(n * c, seed, -4, 4), [n, c]);
-        close(losses.focal(z, labels, { gamma: 0 }).item(), losses.crossEntropy(z, labels).item(), 1e-5);
-        const w = losses.classBalancedWeights(counts);
-        const wsum = labels.reduce((s, y) => s + w[y], 0);
-        close(losses.focal(z, labels, { gamma: 0, weights: w }).item(),
-          losses.crossEntropy(z, labels, { weights: Float32Array.from(w) }).item() * wsum / n, 1e-5);
-      }), { numRuns: 20 });
+      fc.assert(
+        fc.property(batch, ({ n, c, seed, labels, counts }) => {
+          const z = wt.tensor(randomValues(n * c, seed, -4, 4), [n, c]);
+          close(losses.focal(z, labels, { gamma: 0 }).item(), losses.crossEntropy(z, labels).item(), 1e-5);
+          const w = losses.classBalancedWeights(counts);
+          const wsum = labels.reduce((s, y) => s + w[y], 0);
+          close(
+            losses.focal(z, labels, { gamma: 0, weights: w }).item(),
+            (losses.crossEntropy(z, labels, { weights: Float32Array.from(w) }).item() * wsum) / n,
+            1e-5,
+          );
+        }),
+        { numRuns: 20 },
+      );
     });
 
     it('matches (1 - p)^gamma * ce in float64, including large logits (stabilising shift)', () => {
-      fc.assert(fc.property(batch, fc.constantFrom(1, 2, 0.5, 1.7), fc.boolean(), ({ n, c, seed, labels, counts }, gamma, weighted) => {
-        const values = randomValues(n * c, seed, -40, 40);
-        const w = weighted ? losses.classBalancedWeights(counts) : null;
-        let want = 0;
-        rows(values, n, c).forEach((v, i) => {
-          const ce = (w ? w[labels[i]] : 1) * nll(v, labels[i]);
-          want += (1 - Math.exp(-ce)) ** gamma * ce / n;
-        });
-        close(losses.focal(wt.tensor(values, [n, c]), labels, { gamma, weights: w }).item(), want, 1e-4);
-      }), { numRuns: 20 });
+      fc.assert(
+        fc.property(batch, fc.constantFrom(1, 2, 0.5, 1.7), fc.boolean(), ({ n, c, seed, labels, counts }, gamma, weighted) => {
+          const values = randomValues(n * c, seed, -40, 40);
+          const w = weighted ? losses.classBalancedWeights(counts) : null;
+          let want = 0;
+          rows(values, n, c).forEach((v, i) => {
+            const ce = (w ? w[labels[i]] : 1) * nll(v, labels[i]);
+            want += ((1 - Math.exp(-ce)) ** gamma * ce) / n;
+          });
+          close(losses.focal(wt.tensor(values, [n, c]), labels, { gamma, weights: w }).item(), want, 1e-4);
+        }),
+        { numRuns: 20 },
+      );
     });
 
     it('defaults to gamma 1', () => {
@@ -111,20 +129,24 @@ describe('losses: values', () => {
     });
 
     it('loss is CE(s (z - m_y onehot_y)), weighted mean with weights', () => {
-      fc.assert(fc.property(batch, fc.boolean(), ({ n, c, seed, labels, counts }, weighted) => {
-        const values = randomValues(n * c, seed, -1, 1);
-        const m = losses.ldamMargins(counts, 0.5);
-        const w = weighted ? losses.classBalancedWeights(counts) : null;
-        let num = 0, den = 0;
-        rows(values, n, c).forEach((v, i) => {
-          const y = labels[i];
-          const adjusted = v.map((x, j) => 30 * (j === y ? x - m[y] : x));
-          const wy = w ? w[y] : 1;
-          num += wy * nll(adjusted, y);
-          den += wy;
-        });
-        close(losses.ldam(wt.tensor(values, [n, c]), labels, { classCounts: counts, weights: w }).item(), num / den, 1e-4);
-      }), { numRuns: 20 });
+      fc.assert(
+        fc.property(batch, fc.boolean(), ({ n, c, seed, labels, counts }, weighted) => {
+          const values = randomValues(n * c, seed, -1, 1);
+          const m = losses.ldamMargins(counts, 0.5);
+          const w = weighted ? losses.classBalancedWeights(counts) : null;
+          let num = 0,
+            den = 0;
+          rows(values, n, c).forEach((v, i) => {
+            const y = labels[i];
+            const adjusted = v.map((x, j) => 30 * (j === y ? x - m[y] : x));
+            const wy = w ? w[y] : 1;
+            num += wy * nll(adjusted, y);
+            den += wy;
+          });
+          close(losses.ldam(wt.tensor(values, [n, c]), labels, { classCounts: counts, weights: w }).item(), num / den, 1e-4);
+        }),
+        { numRuns: 20 },
+      );
     });
 
     it('DRW: ones before the DRW epoch, class-balanced from it on', () => {
@@ -136,40 +158,72 @@ describe('losses: values', () => {
 
   describe('class-balanced weights', () => {
     it('(1 - beta) / (1 - beta^n_j), normalised to sum C; rarer classes weigh no less', () => {
-      fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 2, maxLength: 100 }), fc.constantFrom(0.9, 0.99, 0.999, 0.9999), (counts, beta) => {
-        const w = losses.classBalancedWeights(counts, beta);
-        close(w.reduce((a, b) => a + b, 0), counts.length, 1e-12, 'sum:');
-        const raw = counts.map((n) => (1 - beta) / (1 - beta ** n));
-        const k = w[0] / raw[0];
-        raw.forEach((r, j) => close(w[j], k * r, 1e-12));
-        for (let i = 0; i < counts.length; i++) for (let j = 0; j < counts.length; j++) if (counts[i] < counts[j]) assert.ok(w[i] >= w[j]);
-      }), { numRuns: 50 });
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 2, maxLength: 100 }),
+          fc.constantFrom(0.9, 0.99, 0.999, 0.9999),
+          (counts, beta) => {
+            const w = losses.classBalancedWeights(counts, beta);
+            close(
+              w.reduce((a, b) => a + b, 0),
+              counts.length,
+              1e-12,
+              'sum:',
+            );
+            const raw = counts.map((n) => (1 - beta) / (1 - beta ** n));
+            const k = w[0] / raw[0];
+            raw.forEach((r, j) => close(w[j], k * r, 1e-12));
+            for (let i = 0; i < counts.length; i++)
+              for (let j = 0; j < counts.length; j++) if (counts[i] < counts[j]) assert.ok(w[i] >= w[j]);
+          },
+        ),
+        { numRuns: 50 },
+      );
       assert.deepEqual(Array.from(losses.classBalancedWeights([5, 50, 500], 0)), [1, 1, 1]);
     });
 
     it('classBalanced is the weighted cross-entropy', () => {
       const z = wt.tensor(randomValues(30, 7, -2, 2), [3, 10]);
       const weights = Float32Array.from(losses.classBalancedWeights(CIFAR10_LT));
-      assert.equal(losses.classBalanced(z, [0, 9, 4], { classCounts: CIFAR10_LT }).item(), losses.crossEntropy(z, [0, 9, 4], { weights }).item());
+      assert.equal(
+        losses.classBalanced(z, [0, 9, 4], { classCounts: CIFAR10_LT }).item(),
+        losses.crossEntropy(z, [0, 9, 4], { weights }).item(),
+      );
     });
   });
 
   describe('logit adjustment / balanced softmax', () => {
     it('uniform counts give plain cross-entropy', () => {
-      fc.assert(fc.property(batch, ({ n, c, seed, labels }) => {
-        const z = wt.tensor(randomValues(n * c, seed, -4, 4), [n, c]);
-        close(losses.logitAdjusted(z, labels, { classCounts: new Array(c).fill(37) }).item(), losses.crossEntropy(z, labels).item(), 1e-5);
-      }), { numRuns: 20 });
+      fc.assert(
+        fc.property(batch, ({ n, c, seed, labels }) => {
+          const z = wt.tensor(randomValues(n * c, seed, -4, 4), [n, c]);
+          close(
+            losses.logitAdjusted(z, labels, { classCounts: new Array(c).fill(37) }).item(),
+            losses.crossEntropy(z, labels).item(),
+            1e-5,
+          );
+        }),
+        { numRuns: 20 },
+      );
     });
 
     it('is CE(z + tau log prior) in float64', () => {
-      fc.assert(fc.property(batch, fc.constantFrom(0.5, 1, 2), ({ n, c, seed, labels, counts }, tau) => {
-        const values = randomValues(n * c, seed, -4, 4);
-        const total = counts.reduce((a, b) => a + b, 0);
-        let want = 0;
-        rows(values, n, c).forEach((v, i) => { want += nll(v.map((x, j) => x + tau * Math.log(counts[j] / total)), labels[i]) / n; });
-        close(losses.logitAdjusted(wt.tensor(values, [n, c]), labels, { classCounts: counts, tau }).item(), want, 1e-4);
-      }), { numRuns: 20 });
+      fc.assert(
+        fc.property(batch, fc.constantFrom(0.5, 1, 2), ({ n, c, seed, labels, counts }, tau) => {
+          const values = randomValues(n * c, seed, -4, 4);
+          const total = counts.reduce((a, b) => a + b, 0);
+          let want = 0;
+          rows(values, n, c).forEach((v, i) => {
+            want +=
+              nll(
+                v.map((x, j) => x + tau * Math.log(counts[j] / total)),
+                labels[i],
+              ) / n;
+          });
+          close(losses.logitAdjusted(wt.tensor(values, [n, c]), labels, { classCounts: counts, tau }).item(), want, 1e-4);
+        }),
+        { numRuns: 20 },
+      );
     });
   });
 
@@ -181,33 +235,48 @@ describe('losses: values', () => {
     });
     const labels = Int32Array.from([0, 9, 8, 3]);
     const config = { classCounts: CIFAR10_LT };
-    const at = (name: losses.LossName, epoch: number, epochs: number) => losses.makeLoss(name, config).compute({ logits: z, features: f }, labels, epoch, epochs).item();
+    const at = (name: losses.LossName, epoch: number, epochs: number) =>
+      losses.makeLoss(name, config).compute({ logits: z, features: f }, labels, epoch, epochs).item();
 
     it('each name computes its loss with the recipe defaults', () => {
       assert.equal(at('ce', 3, 30), losses.crossEntropy(z, labels).item());
-      assert.equal(at('fbl', 20, 30), losses.featureBalanced(z, f, labels, { classCounts: CIFAR10_LT, lambda: 60, epoch: 20, epochs: 30, schedule: 'relative' }).item());
+      assert.equal(
+        at('fbl', 20, 30),
+        losses.featureBalanced(z, f, labels, { classCounts: CIFAR10_LT, lambda: 60, epoch: 20, epochs: 30, schedule: 'relative' }).item(),
+      );
       assert.equal(at('focal', 3, 30), losses.focal(z, labels, { gamma: 1 }).item());
       assert.equal(at('cb', 3, 30), losses.classBalanced(z, labels, { classCounts: CIFAR10_LT, beta: 0.9999 }).item());
       assert.equal(at('balanced-softmax', 3, 30), losses.logitAdjusted(z, labels, { classCounts: CIFAR10_LT, tau: 1 }).item());
-      assert.deepEqual(losses.LOSS_NAMES.map((name) => losses.makeLoss(name, config).needsFeatures), [false, true, false, false, false, false]);
+      assert.deepEqual(
+        losses.LOSS_NAMES.map((name) => losses.makeLoss(name, config).needsFeatures),
+        [false, true, false, false, false, false],
+      );
     });
 
     it("'ldam-drw' re-weights from 0.8 * epochs (160 of 200, 24 of 30)", () => {
       const plain = losses.ldam(z, labels, { classCounts: CIFAR10_LT, maxM: 0.5, s: 30 }).item();
-      const weighted = losses.ldam(z, labels, { classCounts: CIFAR10_LT, maxM: 0.5, s: 30, weights: losses.classBalancedWeights(CIFAR10_LT, 0.9999) }).item();
+      const weighted = losses
+        .ldam(z, labels, { classCounts: CIFAR10_LT, maxM: 0.5, s: 30, weights: losses.classBalancedWeights(CIFAR10_LT, 0.9999) })
+        .item();
       assert.notEqual(plain, weighted);
       close(at('ldam-drw', 159, 200), plain, 1e-6);
       assert.equal(at('ldam-drw', 160, 200), weighted);
       close(at('ldam-drw', 23, 30), plain, 1e-6);
       assert.equal(at('ldam-drw', 24, 30), weighted);
-      const early = losses.makeLoss('ldam-drw', { ...config, drwEpoch: 2 }).compute({ logits: z }, labels, 2, 30).item();
+      const early = losses
+        .makeLoss('ldam-drw', { ...config, drwEpoch: 2 })
+        .compute({ logits: z }, labels, 2, 30)
+        .item();
       assert.equal(early, weighted);
     });
 
     it('fbl without features, unknown names and mismatched counts are errors', () => {
       assert.throws(() => losses.makeLoss('fbl', config).compute({ logits: z }, labels, 1, 30), /features/);
       assert.throws(() => losses.makeLoss('lsm' as never, config), /unknown loss 'lsm'/);
-      assert.throws(() => losses.makeLoss('cb', { classCounts: [1, 2, 3] }).compute({ logits: z }, labels, 0, 30), /3 class counts for 10 classes/);
+      assert.throws(
+        () => losses.makeLoss('cb', { classCounts: [1, 2, 3] }).compute({ logits: z }, labels, 0, 30),
+        /3 class counts for 10 classes/,
+      );
       assert.throws(() => losses.makeLoss('cb', { classCounts: [1, 0] }), /positive/);
     });
   });

@@ -29,19 +29,22 @@ describe('fused eval forward', () => {
     const model = wt.nn.resnet20({ numClasses: 10, seed: 3 });
     const rng = mulberry32(11);
     // Non-trivial running statistics and affine parameters, as after training.
-    const state = new Map([...model.stateDict()].map(([name, t]) => {
-      let data = t.toFloat32Array();
-      if (name.endsWith('running_mean')) data = randomFrom(t.size, rng);
-      if (name.endsWith('running_var')) data = randomFrom(t.size, rng).map((v) => 0.5 + Math.abs(v));
-      if (/bn\d\.weight$/.test(name)) data = randomFrom(t.size, rng).map((v) => 1 + 0.3 * v);
-      if (/bn\d\.bias$/.test(name)) data = randomFrom(t.size, rng).map((v) => 0.2 * v);
-      return [name, { shape: t.shape, data }] as const;
-    }));
+    const state = new Map(
+      [...model.stateDict()].map(([name, t]) => {
+        let data = t.toFloat32Array();
+        if (name.endsWith('running_mean')) data = randomFrom(t.size, rng);
+        if (name.endsWith('running_var')) data = randomFrom(t.size, rng).map((v) => 0.5 + Math.abs(v));
+        if (/bn\d\.weight$/.test(name)) data = randomFrom(t.size, rng).map((v) => 1 + 0.3 * v);
+        if (/bn\d\.bias$/.test(name)) data = randomFrom(t.size, rng).map((v) => 0.2 * v);
+        return [name, { shape: t.shape, data }] as const;
+      }),
+    );
     model.loadStateDict(state);
     model.eval();
     const x = randomFrom(3 * 3 * 17 * 17, rng);
     const fused = wt.noGrad(() => model.forward(wt.tensor(x, [3, 3, 17, 17])));
-    const fusedLogits = fused.logits.toFloat32Array(), fusedFeatures = fused.features.toFloat32Array();
+    const fusedLogits = fused.logits.toFloat32Array(),
+      fusedFeatures = fused.features.toFloat32Array();
     const separate = model.forward(wt.tensor(x, [3, 3, 17, 17]));
     assert.ok(maxRelDiff(fusedLogits, separate.logits.toFloat32Array()) < 1e-4, 'logits differ');
     assert.ok(maxRelDiff(fusedFeatures, separate.features.toFloat32Array()) < 1e-4, 'features differ');

@@ -42,10 +42,15 @@ describe('PyTorch interop', () => {
   it('a checkpoint for another architecture is refused, naming what does not fit', async () => {
     const ckpt = await loadSafetensorsFile('test/nn/fixtures/torch-resnet20.safetensors');
     assert.throws(() => wt.nn.resnet32().loadStateDict(ckpt), /missing: layer1\.3\.conv1\.weight/);
-    assert.throws(() => wt.nn.resnet20({ numClasses: 100 }).loadStateDict(ckpt), /linear\.weight has shape \[10, 64\] in the checkpoint but \[100, 64\] in the model/);
+    assert.throws(
+      () => wt.nn.resnet20({ numClasses: 100 }).loadStateDict(ckpt),
+      /linear\.weight has shape \[10, 64\] in the checkpoint but \[100, 64\] in the model/,
+    );
   });
 
-  it('one training step matches PyTorch: loss, every gradient, the SGD update', { skip: hasTorch ? false : `no torch for ${PYTHON}` }, async () => {
+  it('one training step matches PyTorch: loss, every gradient, the SGD update', {
+    skip: hasTorch ? false : `no torch for ${PYTHON}`,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmtail-torch-'));
     const model = wt.nn.resnet20({ numClasses: 10, seed: 5 });
     const n = 8;
@@ -53,8 +58,15 @@ describe('PyTorch interop', () => {
     const y = Int32Array.from({ length: n }, (_, i) => (i * 3) % 10);
     const sd = new Map([...model.stateDict()].map(([k, t]) => [k, { shape: t.shape, data: t.toFloat32Array() }]));
     writeFileSync(join(dir, 'model.safetensors'), saveSafetensors(sd));
-    writeFileSync(join(dir, 'batch.safetensors'), saveSafetensors({ x: { shape: [n, 3, 32, 32], data: x }, y: { shape: [n], data: Float32Array.from(y) } }));
-    const r = spawnSync(PYTHON, ['scripts/torch_resnet.py', 'step', join(dir, 'model.safetensors'), join(dir, 'batch.safetensors'), join(dir, 'out.safetensors')], { encoding: 'utf8' });
+    writeFileSync(
+      join(dir, 'batch.safetensors'),
+      saveSafetensors({ x: { shape: [n, 3, 32, 32], data: x }, y: { shape: [n], data: Float32Array.from(y) } }),
+    );
+    const r = spawnSync(
+      PYTHON,
+      ['scripts/torch_resnet.py', 'step', join(dir, 'model.safetensors'), join(dir, 'batch.safetensors'), join(dir, 'out.safetensors')],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     const want = await loadSafetensorsFile(join(dir, 'out.safetensors'));
 
@@ -77,9 +89,15 @@ describe('PyTorch interop', () => {
     // within rounding). A real bug (a wrong stride, transpose or sign) gives a
     // cosine far below 0.99; a flip leaves it above.
     const agree = (got: Float32Array, ref: Float32Array, what: string) => {
-      let dot = 0, gg = 0, rr = 0, dd = 0;
+      let dot = 0,
+        gg = 0,
+        rr = 0,
+        dd = 0;
       for (let i = 0; i < ref.length; i++) {
-        dot += got[i] * ref[i]; gg += got[i] ** 2; rr += ref[i] ** 2; dd += (got[i] - ref[i]) ** 2;
+        dot += got[i] * ref[i];
+        gg += got[i] ** 2;
+        rr += ref[i] ** 2;
+        dd += (got[i] - ref[i]) ** 2;
       }
       const cosine = dot / Math.sqrt(gg * rr);
       assert.ok(cosine > 0.995 && Math.sqrt(dd / rr) < 0.1, `${what}: cosine ${cosine}, relative L2 error ${Math.sqrt(dd / rr)}`);

@@ -85,17 +85,61 @@ test('lineChart: title, labels, series names, nice round ticks', () => {
 });
 
 test('lineChart breaks the line at NaN instead of bridging it, and skips non-positive values on a log axis', () => {
-  const svg = check(lineChart({ title: 'gaps', series: [{ name: 's', points: [[0, 1], [1, NaN], [2, 3], [3, Infinity], [4, 2]] }] }));
+  const svg = check(
+    lineChart({
+      title: 'gaps',
+      series: [
+        {
+          name: 's',
+          points: [
+            [0, 1],
+            [1, NaN],
+            [2, 3],
+            [3, Infinity],
+            [4, 2],
+          ],
+        },
+      ],
+    }),
+  );
   const d = svg.match(/<path d="([^"]+)" fill="none" stroke="#0072B2"/)![1];
   assert.equal(d.match(/M/g)!.length, 3);
-  const log = check(lineChart({ title: 'loss', logY: true, series: [{ name: 'loss', points: [[0, 2.3], [1, 0], [2, -1], [3, 0.01]] }] }));
+  const log = check(
+    lineChart({
+      title: 'loss',
+      logY: true,
+      series: [
+        {
+          name: 'loss',
+          points: [
+            [0, 2.3],
+            [1, 0],
+            [2, -1],
+            [3, 0.01],
+          ],
+        },
+      ],
+    }),
+  );
   const dl = log.match(/<path d="([^"]+)" fill="none"/)![1];
   assert.equal(dl.match(/[ML]/g)!.length, 2);
   for (const tick of ['0.01', '0.1', '1']) assert.ok(log.includes(`>${tick}</text>`), `log tick ${tick}`);
 });
 
 test('empty, single-point and all-NaN inputs render without throwing', () => {
-  for (const series of [[], [{ name: 'empty', points: [] }], [{ name: 'nan', points: [[NaN, NaN], [1, NaN]] }]] as PointSeries[][]) {
+  for (const series of [
+    [],
+    [{ name: 'empty', points: [] }],
+    [
+      {
+        name: 'nan',
+        points: [
+          [NaN, NaN],
+          [1, NaN],
+        ],
+      },
+    ],
+  ] as PointSeries[][]) {
     const svg = check(lineChart({ title: 'nothing', series }));
     assert.ok(svg.includes('>No data<'));
     check(scatterChart({ title: 'nothing', series, logX: true }));
@@ -172,26 +216,60 @@ test(`fuzz: arbitrary series and values never throw and stay well-formed (${SVG_
   const value = fc.oneof(fc.double(), fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.constantFrom(0, 1, NaN, Infinity, 1e308, 5e-324));
   const name = fc.string({ unit: 'binary', maxLength: 30 });
   const series = fc.array(fc.record({ name, points: fc.array(fc.tuple(value, value), { maxLength: 12 }) }), { maxLength: 4 });
-  const options = fc.record({ title: name, xLabel: name, yLabel: name, logX: fc.boolean(), logY: fc.boolean(), yMin: fc.option(value, { nil: undefined }), yMax: fc.option(value, { nil: undefined }), width: fc.option(value, { nil: undefined }) });
-  fc.assert(fc.property(options, series, (o, s) => void check(lineChart({ ...o, series: s }))), { numRuns: SVG_RUNS });
-  fc.assert(fc.property(options, series, (o, s) => void check(scatterChart({ ...o, series: s }))), { numRuns: SVG_RUNS });
+  const options = fc.record({
+    title: name,
+    xLabel: name,
+    yLabel: name,
+    logX: fc.boolean(),
+    logY: fc.boolean(),
+    yMin: fc.option(value, { nil: undefined }),
+    yMax: fc.option(value, { nil: undefined }),
+    width: fc.option(value, { nil: undefined }),
+  });
   fc.assert(
-    fc.property(options, fc.array(name, { maxLength: 12 }), fc.array(fc.record({ name, values: fc.array(value, { maxLength: 14 }) }), { maxLength: 3 }), (o, categories, s) =>
-      void check(barChart({ ...o, categories, series: s })),
+    fc.property(options, series, (o, s) => void check(lineChart({ ...o, series: s }))),
+    { numRuns: SVG_RUNS },
+  );
+  fc.assert(
+    fc.property(options, series, (o, s) => void check(scatterChart({ ...o, series: s }))),
+    { numRuns: SVG_RUNS },
+  );
+  fc.assert(
+    fc.property(
+      options,
+      fc.array(name, { maxLength: 12 }),
+      fc.array(fc.record({ name, values: fc.array(value, { maxLength: 14 }) }), { maxLength: 3 }),
+      (o, categories, s) => void check(barChart({ ...o, categories, series: s })),
     ),
     { numRuns: SVG_RUNS },
   );
 });
 
-const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import xml.dom.minidom'], { stdio: 'ignore' }).status === 0);
+const python = ['/usr/bin/python3', 'python3'].find(
+  (p) => spawnSync(p, ['-c', 'import xml.dom.minidom'], { stdio: 'ignore' }).status === 0,
+);
 test('a real XML parser accepts the output', { skip: python ? false : 'no python3 for xml.dom.minidom' }, () => {
   const svgs = [
     lineChart({ title: 'a & b <c>', series: [{ name: '"x"', points: epochs(Math.sqrt) }] }),
     barChart({ title: 't', categories: ['<', '&'], series: [{ name: "'", values: [1, -1] }] }),
-    scatterChart({ title: 't', logX: true, series: [{ name: 'n', points: [[10, 1], [1000, 2]] }] }),
+    scatterChart({
+      title: 't',
+      logX: true,
+      series: [
+        {
+          name: 'n',
+          points: [
+            [10, 1],
+            [1000, 2],
+          ],
+        },
+      ],
+    }),
   ];
   for (const svg of svgs) {
-    const run = spawnSync(python!, ['-c', 'import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.buffer.read())'], { input: svg });
+    const run = spawnSync(python!, ['-c', 'import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.buffer.read())'], {
+      input: svg,
+    });
     assert.equal(run.status, 0, run.stderr.toString());
   }
 });

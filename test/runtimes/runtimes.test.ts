@@ -15,15 +15,27 @@ import { CHECKPOINT, X, assertMatchesTorch, assertBuilt } from '../embed/fixture
 
 const BIN = resolve('node_modules', '.bin');
 const runtimes = { bun: join(BIN, 'bun'), deno: join(BIN, 'deno') };
-const missing = Object.entries(runtimes).filter(([, bin]) => !existsSync(bin)).map(([name]) => name);
+const missing = Object.entries(runtimes)
+  .filter(([, bin]) => !existsSync(bin))
+  .map(([name]) => name);
 const skip = missing.length ? `${missing.join(' and ')} not installed (devDependencies: npm ci)` : false;
 if (skip && process.env.CI) throw new Error(`runtime tests: ${skip}`);
 
 /** How each runtime runs a plain JavaScript file with every permission. */
 const RUN: Record<string, string[]> = { node: [process.execPath], bun: [runtimes.bun], deno: [runtimes.deno, 'run', '-A'] };
 
-interface Steps { threadsInUse: number; losses: number[]; hash: string }
-interface Probe { runtime: string; info: Record<string, unknown>; relaxedValidates: boolean; steps: Record<string, Steps>; logits: number[] }
+interface Steps {
+  threadsInUse: number;
+  losses: number[];
+  hash: string;
+}
+interface Probe {
+  runtime: string;
+  info: Record<string, unknown>;
+  relaxedValidates: boolean;
+  steps: Record<string, Steps>;
+  logits: number[];
+}
 
 function spawn(argv: string[], env: Record<string, string> = {}) {
   // Deno's WebGPU probes Wayland and complains on stderr without XDG_RUNTIME_DIR; neither runtime may look for updates or phone home.
@@ -55,16 +67,18 @@ describe('Bun and Deno beside Node', { skip }, () => {
 
   for (const name of ['bun', 'deno']) {
     it(`${name}: the conformance suite (every op's forward vs the float64 reference, gradients vs finite differences)`, () => {
-      const argv = name === 'bun' ? [runtimes.bun, 'test', './test/conformance/ops.test.ts']
-        // Deno resolves the sources' '.js' imports to their .ts files with --sloppy-imports.
-        : [runtimes.deno, 'test', '-A', '--no-check', '--sloppy-imports', 'test/conformance/ops.test.ts'];
+      const argv =
+        name === 'bun'
+          ? [runtimes.bun, 'test', './test/conformance/ops.test.ts']
+          : // Deno resolves the sources' '.js' imports to their .ts files with --sloppy-imports.
+            [runtimes.deno, 'test', '-A', '--no-check', '--sloppy-imports', 'test/conformance/ops.test.ts'];
       const r = spawn(argv, { WT_GRAD_RUNS: '3' });
       assert.equal(r.code, 0, `${name} test: exit ${r.code} ${r.error ?? ''}\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout + r.stderr, /wasm backend/, `${name} ran no wasm conformance tests`);
     });
   }
 
-  it('two ResNet-20 steps: the plain-SIMD build bit-identical to Node\'s in Bun and Deno, on one thread and two', (t) => {
+  it("two ResNet-20 steps: the plain-SIMD build bit-identical to Node's in Bun and Deno, on one thread and two", (t) => {
     const node = probes.node.steps['plain/1'];
     for (const [name, p] of Object.entries(probes)) {
       assert.equal(p.steps['plain/1'].hash, node.hash, `${name}: plain SIMD, one thread`);
@@ -88,14 +102,15 @@ describe('Bun and Deno beside Node', { skip }, () => {
       const relaxed = p.steps['relaxed/1'];
       assert.equal(p.steps['relaxed/2'].hash, relaxed.hash, `${name}: relaxed SIMD, two threads vs one`);
       // f32x4.relaxed_madd may round once (fused) or twice: the two results the spec allows.
-      const fused = relaxed.hash === node.hash, unfused = relaxed.hash === p.steps['plain/1'].hash;
+      const fused = relaxed.hash === node.hash,
+        unfused = relaxed.hash === p.steps['plain/1'].hash;
       assert.ok(fused || unfused, `${name}: the relaxed build gives neither Node's fused bits nor the plain build's`);
       if (name !== 'bun') assert.ok(fused, `${name} (V8) should fuse as Node does`);
-      t.diagnostic(`${p.runtime}: relaxed_madd ${fused ? 'fused (Node\'s bits)' : 'unfused (the plain build\'s bits)'}`);
+      t.diagnostic(`${p.runtime}: relaxed_madd ${fused ? "fused (Node's bits)" : "unfused (the plain build's bits)"}`);
     }
   });
 
-  it('wasmtail/infer gives PyTorch\'s logits within 1e-4, bit-identical to Node\'s', () => {
+  it("wasmtail/infer gives PyTorch's logits within 1e-4, bit-identical to Node's", () => {
     for (const [name, p] of Object.entries(probes)) {
       assertMatchesTorch(p.logits, name);
       assert.deepEqual(p.logits, probes.node.logits, `${name} vs Node`);
@@ -108,8 +123,29 @@ describe('Bun and Deno beside Node', { skip }, () => {
       assert.equal(info.code, 0, info.stderr);
       assert.equal(JSON.parse(info.stdout).backend, 'wasm');
       const out = join(dir, `${name}-run`);
-      const r = spawn([...RUN[name], 'dist/cli.js', 'train', '--dataset', 'fashion-mnist-lt', '--arch', 'resnet20', '--epochs', '1',
-        '--batch', '32', '--limit-train', '64', '--limit-test', '20', '--loss', 'ce', '--threads', '2', '--out', out]);
+      const r = spawn([
+        ...RUN[name],
+        'dist/cli.js',
+        'train',
+        '--dataset',
+        'fashion-mnist-lt',
+        '--arch',
+        'resnet20',
+        '--epochs',
+        '1',
+        '--batch',
+        '32',
+        '--limit-train',
+        '64',
+        '--limit-test',
+        '20',
+        '--loss',
+        'ce',
+        '--threads',
+        '2',
+        '--out',
+        out,
+      ]);
       assert.equal(r.code, 0, `${name} train: ${r.stderr}`);
       assert.doesNotMatch(r.stderr, /error/i);
       const result = JSON.parse(r.stdout.split('\n').find((line) => line.startsWith('{')) ?? 'null');

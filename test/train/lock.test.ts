@@ -27,8 +27,12 @@ describe('folder lock', () => {
     const h = JSON.parse(readFileSync(join(root, '.lock'), 'utf8'));
     assert.deepEqual([h.host, h.pid, h.expires], [hostname(), process.pid, null]);
     assert.ok(Date.parse(h.started) <= Date.now());
-    assert.throws(() => FolderLock.acquire(root, { what: '--out x' }), (e) => e instanceof LockedError &&
-      e.message.startsWith(`--out x is in use: ${join(root, '.lock')} is held by wasmtail (pid ${process.pid} on ${hostname()}, since `));
+    assert.throws(
+      () => FolderLock.acquire(root, { what: '--out x' }),
+      (e) =>
+        e instanceof LockedError &&
+        e.message.startsWith(`--out x is in use: ${join(root, '.lock')} is held by wasmtail (pid ${process.pid} on ${hostname()}, since `),
+    );
     lock.release();
     assert.ok(!existsSync(join(root, '.lock')));
     FolderLock.acquire(root).release();
@@ -39,14 +43,20 @@ describe('folder lock', () => {
     writeFileSync(join(root, '.lock'), holder(pid, hostname(), null));
     const said: string[] = [];
     const lock = FolderLock.acquire(root, { what: '--out x', onTakeover: (m) => said.push(m) });
-    assert.match(said[0], new RegExp(`taking over the stale lock .* of wasmtail train \\(pid ${pid} .*process ${pid} on .* no longer exists`));
+    assert.match(
+      said[0],
+      new RegExp(`taking over the stale lock .* of wasmtail train \\(pid ${pid} .*process ${pid} on .* no longer exists`),
+    );
     assert.equal(JSON.parse(readFileSync(join(root, '.lock'), 'utf8')).pid, process.pid);
     lock.release();
   });
 
-  it('another host\'s lock is kept while its lease runs and taken over once it expired; refresh() extends a lease', () => {
+  it("another host's lock is kept while its lease runs and taken over once it expired; refresh() extends a lease", () => {
     writeFileSync(join(root, '.lock'), holder(1, 'elsewhere', new Date(Date.now() + 60_000).toISOString()));
-    assert.throws(() => FolderLock.acquire(root), (e) => e instanceof LockedError && /pid 1 on elsewhere.*lease until/.test(e.message));
+    assert.throws(
+      () => FolderLock.acquire(root),
+      (e) => e instanceof LockedError && /pid 1 on elsewhere.*lease until/.test(e.message),
+    );
     writeFileSync(join(root, '.lock'), holder(1, 'elsewhere', null));
     assert.throws(() => FolderLock.acquire(root), LockedError, 'no lease, another host: cannot be checked, never taken over');
     writeFileSync(join(root, '.lock'), holder(1, 'elsewhere', new Date(Date.now() - 1000).toISOString()));

@@ -4,9 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  PosthocScorer, logitAdjustedLogits, shotAccuracy, tauNormalizedLogits, tauNormalizedWeight,
-} from '../../src/train/posthoc.js';
+import { PosthocScorer, logitAdjustedLogits, shotAccuracy, tauNormalizedLogits, tauNormalizedWeight } from '../../src/train/posthoc.js';
 import { randomValues } from '../util/backends.js';
 
 const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
@@ -23,7 +21,12 @@ describe('post-hoc corrections', () => {
   it('logit adjustment subtracts tau log prior (by hand)', () => {
     // prior [0.9, 0.1]: 1 - log 0.9 = 1.1053605, 0.5 - log 0.1 = 2.8025851; the tail class wins.
     close(logitAdjustedLogits(Float32Array.of(1, 0.5), [900, 100]), [1.1053605, 2.8025851], 1e-6, 'tau 1');
-    close(logitAdjustedLogits(Float32Array.of(1, 0.5, 0, 0), [900, 100], 0.5), [1.0526803, 1.6512925, 0.0526803, 1.1512925], 1e-6, 'tau 0.5');
+    close(
+      logitAdjustedLogits(Float32Array.of(1, 0.5, 0, 0), [900, 100], 0.5),
+      [1.0526803, 1.6512925, 0.0526803, 1.1512925],
+      1e-6,
+      'tau 0.5',
+    );
     assert.deepEqual(logitAdjustedLogits(Float32Array.of(1, 2), [3, 4], 0), Float32Array.of(1, 2));
     assert.throws(() => logitAdjustedLogits(Float32Array.of(1, 2), [3, 0]), /class 1 has 0 training images/);
     assert.throws(() => logitAdjustedLogits(Float32Array.of(1, 2, 3), [3, 4]), /3 logits are not rows of 2 classes/);
@@ -40,12 +43,16 @@ describe('post-hoc corrections', () => {
     assert.throws(() => tauNormalizedLogits(Float32Array.of(1, 1, 1), w, null, 2), /do not fit/);
   });
 
-  it('matches PyTorch (pnorm of Kang et al.\'s classifier-balancing code, z - tau log prior)', { skip: python ? false : 'no python3 with torch' }, () => {
+  it("matches PyTorch (pnorm of Kang et al.'s classifier-balancing code, z - tau log prior)", {
+    skip: python ? false : 'no python3 with torch',
+  }, () => {
     const n = 7;
     const c = 5;
     const d = 6;
     const input = {
-      n, c, d,
+      n,
+      c,
+      d,
       logits: Array.from(randomValues(n * c, 1, -3, 3)),
       features: Array.from(randomValues(n * d, 2, 0, 2)),
       weight: Array.from(randomValues(c * d, 3, -1, 1)),
@@ -79,20 +86,36 @@ print(json.dumps(out))
     for (const tau of [1, 0.5, 1.5]) {
       const key = Number.isInteger(tau) ? `${tau}.0` : `${tau}`;
       close(logitAdjustedLogits(Float32Array.from(input.logits), input.counts, tau), want[`la${key}`], 1e-6, `logit adjustment tau ${tau}`);
-      close(tauNormalizedLogits(Float32Array.from(input.features), Float32Array.from(input.weight), Float32Array.from(input.bias), c, tau),
-        want[`tn${key}`], 1e-5, `tau-norm tau ${tau}`);
+      close(
+        tauNormalizedLogits(Float32Array.from(input.features), Float32Array.from(input.weight), Float32Array.from(input.bias), c, tau),
+        want[`tn${key}`],
+        1e-5,
+        `tau-norm tau ${tau}`,
+      );
     }
   });
 
   it('shotAccuracy: top-1, many / medium / few and per class (by hand)', () => {
     // Classes: 500 (many), 50 (medium), 5 (few) training images. Predictions: argmax of each row.
     const logits = Float32Array.of(
-      3, 0, 0, // label 0, right
-      0, 3, 0, // label 0, wrong
-      0, 3, 0, // label 1, right
-      0, 0, 3, // label 2, right
-      3, 0, 0, // label 2, wrong
-      1, 1, 0, // label 0: a tie goes to the first class, right
+      3,
+      0,
+      0, // label 0, right
+      0,
+      3,
+      0, // label 0, wrong
+      0,
+      3,
+      0, // label 1, right
+      0,
+      0,
+      3, // label 2, right
+      3,
+      0,
+      0, // label 2, wrong
+      1,
+      1,
+      0, // label 0: a tie goes to the first class, right
     );
     const acc = shotAccuracy(logits, [0, 0, 1, 2, 2, 0], [500, 50, 5]);
     assert.deepEqual(acc, { top1: 4 / 6, many: 2 / 3, medium: 1, few: 1 / 2, perClass: [2 / 3, 1, 1 / 2] });

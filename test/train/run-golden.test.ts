@@ -25,8 +25,18 @@ it('a 3-epoch ResNet-20 FBL run ends with the golden weights and metrics (WASM, 
   await wt.init({ backend: 'wasm', simd: 'plain', threads: 1 });
   const out = join(root, 'run');
   const cfg = resolveConfig({
-    dataset: 'fashion-mnist-lt', arch: 'resnet20', epochs: 3, batch: 32, lr: 0.05, warmup: 1, lrSteps: [1, 2],
-    limitTrain: 128, limitTest: 64, loss: 'fbl', lambda: 10, out,
+    dataset: 'fashion-mnist-lt',
+    arch: 'resnet20',
+    epochs: 3,
+    batch: 32,
+    lr: 0.05,
+    warmup: 1,
+    lrSteps: [1, 2],
+    limitTrain: 128,
+    limitTest: 64,
+    loss: 'fbl',
+    lambda: 10,
+    out,
   });
   const quiet = new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, 1e9);
   await train(cfg, { progress: quiet });
@@ -35,12 +45,17 @@ it('a 3-epoch ResNet-20 FBL run ends with the golden weights and metrics (WASM, 
   const tensors: Record<string, string> = {};
   for (const name of [...ckpt.tensors.keys()].sort()) {
     const t = ckpt.tensors.get(name)!;
-    tensors[name] = createHash('sha256').update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)).digest('hex');
+    tensors[name] = createHash('sha256')
+      .update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))
+      .digest('hex');
   }
-  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => {
-    const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(line);
-    return rest;
-  });
+  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(line);
+      return rest;
+    });
   // The momentum buffers travel in the metadata (src/train/checkpoint.ts), with the batch order's RNG state.
   const optimizer = createHash('sha256').update(ckpt.metadata.optimizer).digest('hex');
   const got = { tensors, optimizer, batchRng: createHash('sha256').update(ckpt.metadata.batchRng).digest('hex'), metrics };

@@ -23,7 +23,9 @@ const FIXTURE = new URL('./fixtures/resnet20-step.golden.json', import.meta.url)
 type Golden = Record<string, Record<string, string>>;
 const golden: Golden = JSON.parse(readFileSync(FIXTURE, 'utf8'));
 
-const N = 4, C = 10, S = 16;
+const N = 4,
+  C = 10,
+  S = 16;
 const x = randomValues(N * 3 * S * S, 21, -2, 2);
 const labels = Int32Array.from({ length: N }, (_, i) => (i * 7) % C);
 const classCounts = [500, 300, 180, 100, 60, 40, 25, 15, 10, 5];

@@ -7,14 +7,29 @@ import { TOOLBOX_DEFAULTS, resolveToolboxOptions, type ToolboxInput } from '../.
 const run: { loss: LossName; epochs: number } = { loss: 'fbl', epochs: 200 };
 
 function refuses(input: ToolboxInput, message: RegExp, on = run): void {
-  assert.throws(() => resolveToolboxOptions(input, on), (e: unknown) => e instanceof ConfigError && message.test(e.message));
+  assert.throws(
+    () => resolveToolboxOptions(input, on),
+    (e: unknown) => e instanceof ConfigError && message.test(e.message),
+  );
 }
 
 describe('resolveToolboxOptions', () => {
   it('fills the defaults and keeps valid settings', () => {
     assert.deepEqual(resolveToolboxOptions({}, run), TOOLBOX_DEFAULTS);
-    const o = resolveToolboxOptions({ drw: true, drwEpoch: 150, mixup: 0.2, mixUntil: 0.9, cutout: 16, autoAugment: 'cifar10', posthocTau: 0.5 }, run);
-    assert.deepEqual(o, { drw: true, drwEpoch: 150, mixup: 0.2, cutmix: null, mixUntil: 0.9, cutout: 16, autoAugment: 'cifar10', posthocTau: 0.5 });
+    const o = resolveToolboxOptions(
+      { drw: true, drwEpoch: 150, mixup: 0.2, mixUntil: 0.9, cutout: 16, autoAugment: 'cifar10', posthocTau: 0.5 },
+      run,
+    );
+    assert.deepEqual(o, {
+      drw: true,
+      drwEpoch: 150,
+      mixup: 0.2,
+      cutmix: null,
+      mixUntil: 0.9,
+      cutout: 16,
+      autoAugment: 'cifar10',
+      posthocTau: 0.5,
+    });
     assert.equal(resolveToolboxOptions({ cutmix: 1 }, run).cutmix, 1);
   });
 

@@ -16,8 +16,17 @@ const quiet = () => new Progress({ isTTY: false, write: () => true } as unknown 
 
 function tiny(out: string, extra: Partial<TrainConfig> = {}): TrainConfig {
   return resolveConfig({
-    dataset: 'fashion-mnist-lt', arch: 'resnet20', epochs: 3, batch: 32, lr: 0.05, warmup: 1,
-    limitTrain: 192, limitTest: 200, loss: 'ce', out, ...extra,
+    dataset: 'fashion-mnist-lt',
+    arch: 'resnet20',
+    epochs: 3,
+    batch: 32,
+    lr: 0.05,
+    warmup: 1,
+    limitTrain: 192,
+    limitTest: 200,
+    loss: 'ce',
+    out,
+    ...extra,
   });
 }
 
@@ -42,10 +51,27 @@ describe('training', () => {
   it('a tiny run: the loss falls and the output folder holds metrics, checkpoints, summary and plots', async () => {
     const out = join(root, 'fbl');
     const summary = await train(tiny(out, { loss: 'fbl', lambda: 10 }), { progress: quiet() });
-    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 3);
     assert.ok(lines[2].trainLoss < lines[0].trainLoss, `train loss ${lines.map((l) => l.trainLoss.toFixed(3)).join(' -> ')}`);
-    for (const key of ['epoch', 'lr', 'trainLoss', 'trainAcc', 'top1', 'top5', 'many', 'medium', 'few', 'perClass', 'featureNormPerClass', 'seconds', 'imagesPerSec']) {
+    for (const key of [
+      'epoch',
+      'lr',
+      'trainLoss',
+      'trainAcc',
+      'top1',
+      'top5',
+      'many',
+      'medium',
+      'few',
+      'perClass',
+      'featureNormPerClass',
+      'seconds',
+      'imagesPerSec',
+    ]) {
       assert.ok(key in lines[0], `metrics.jsonl lacks ${key}`);
     }
     for (const f of ['last.safetensors', 'best.safetensors', 'summary.json', 'curves.svg', 'per-class-accuracy.svg', 'feature-norm.svg']) {
@@ -64,17 +90,23 @@ describe('training', () => {
     const out = join(root, 'diverge');
     await train(tiny(out, { epochs: 1 }), { progress: quiet() });
     const before = readFileSync(join(out, 'last.safetensors'));
-    await assert.rejects(train(tiny(out, { epochs: 2, lr: 1e9 }), { progress: quiet(), resume: true, allowChanges: true }),
-      (e: Error) => e.name === 'NumericalError' && /(loss became|gradient of [\w.]+ became non-finite) .*at epoch 2, step \d+/.test(e.message) &&
-        e.message.includes('last.safetensors'));
+    await assert.rejects(
+      train(tiny(out, { epochs: 2, lr: 1e9 }), { progress: quiet(), resume: true, allowChanges: true }),
+      (e: Error) =>
+        e.name === 'NumericalError' &&
+        /(loss became|gradient of [\w.]+ became non-finite) .*at epoch 2, step \d+/.test(e.message) &&
+        e.message.includes('last.safetensors'),
+    );
     assert.deepEqual(readFileSync(join(out, 'last.safetensors')), before, 'the last good checkpoint is untouched');
   });
 
   it('a batch that does not fit in memory: an error naming the batch size to try, not a WASM trap', async () => {
     await wt.init({ maxMemoryPages: 256 });
     try {
-      await assert.rejects(train(tiny(join(root, 'oom'), { batch: 64, limitTrain: 64 }), { progress: quiet() }),
-        (e: Error) => e.name === 'OutOfMemoryError' && /at batch 64 does not fit in WebAssembly memory .*try --batch 32/.test(e.message));
+      await assert.rejects(
+        train(tiny(join(root, 'oom'), { batch: 64, limitTrain: 64 }), { progress: quiet() }),
+        (e: Error) => e.name === 'OutOfMemoryError' && /at batch 64 does not fit in WebAssembly memory .*try --batch 32/.test(e.message),
+      );
     } finally {
       await wt.init();
     }
@@ -89,10 +121,14 @@ describe('training', () => {
     const a = await loadSafetensorsFile(join(whole, 'last.safetensors'));
     const b = await loadSafetensorsFile(join(split, 'last.safetensors'));
     for (const [name, t] of a.tensors) assert.deepEqual(b.tensors.get(name)!.data, t.data, `${name} differs`);
-    const strip = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => {
-      const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(l);
-      return rest;
-    });
+    const strip = (f: string) =>
+      readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(l);
+          return rest;
+        });
     assert.deepEqual(strip(join(split, 'metrics.jsonl')), strip(join(whole, 'metrics.jsonl')));
     rmSync(root, { recursive: true, force: true });
   });

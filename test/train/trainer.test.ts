@@ -24,7 +24,10 @@ describe('schedules', () => {
 
   it('warm-up is linear up to its last unit, and constant() is constant', () => {
     const s = warmupStepDecay({ lr: 0.1, warmup: 4, milestones: [8, 9], factors: [0.01, 1e-4] });
-    assert.deepEqual([0, 1, 2, 3, 4, 7, 8, 9].map((index) => s.at({ index, length: 10 })), [(0.1 * 1) / 4, (0.1 * 2) / 4, (0.1 * 3) / 4, 0.1, 0.1, 0.1, 0.1 * 0.01, 0.1 * 1e-4]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 7, 8, 9].map((index) => s.at({ index, length: 10 })),
+      [(0.1 * 1) / 4, (0.1 * 2) / 4, (0.1 * 3) / 4, 0.1, 0.1, 0.1, 0.1 * 0.01, 0.1 * 1e-4],
+    );
     assert.equal(constant(0.3).at({ index: 5, length: 6 }), 0.3);
   });
 });
@@ -35,12 +38,21 @@ describe('the FBL curriculum as a schedule object', () => {
   it('gives the named curve, and makeLoss computes the same loss with it as with the name', async () => {
     for (const kind of ['relative', 'reference'] as const) {
       const schedule = fblCurriculumSchedule(kind);
-      for (const [index, length] of [[0, 30], [20, 30], [189, 200]]) assert.equal(schedule.at({ index, length }), wt.losses.fblCurriculum(index, length, kind));
+      for (const [index, length] of [
+        [0, 30],
+        [20, 30],
+        [189, 200],
+      ])
+        assert.equal(schedule.at({ index, length }), wt.losses.fblCurriculum(index, length, kind));
       const logits = wt.tensor(randomValues(4 * 3, 8, -2, 2), [4, 3]);
       const features = wt.tensor(randomValues(4 * 5, 9, 0.1, 2), [4, 5]);
       const labels = Int32Array.from([0, 1, 2, 1]);
-      const byName = wt.losses.makeLoss('fbl', { classCounts: [90, 30, 5], lambda: 7, schedule: kind }).compute({ logits, features }, labels, 20, 30);
-      const byObject = wt.losses.makeLoss('fbl', { classCounts: [90, 30, 5], lambda: 7, schedule }).compute({ logits, features }, labels, 20, 30);
+      const byName = wt.losses
+        .makeLoss('fbl', { classCounts: [90, 30, 5], lambda: 7, schedule: kind })
+        .compute({ logits, features }, labels, 20, 30);
+      const byObject = wt.losses
+        .makeLoss('fbl', { classCounts: [90, 30, 5], lambda: 7, schedule })
+        .compute({ logits, features }, labels, 20, 30);
       assert.equal((await byObject.data())[0], (await byName.data())[0]);
     }
   });
@@ -54,7 +66,10 @@ describe('metrics', () => {
   });
 
   it('per-class and shot-group accuracy from a confusion matrix; an empty group is null', () => {
-    const confusion = [[3, 1], [0, 0]];
+    const confusion = [
+      [3, 1],
+      [0, 0],
+    ];
     assert.deepEqual(perClassAccuracy(confusion), [0.75, NaN]);
     assert.equal(groupAccuracy(confusion, [500, 10], 'many'), 0.75);
     assert.equal(groupAccuracy(confusion, [500, 10], 'few'), null);
@@ -65,14 +80,25 @@ describe('metrics', () => {
 describe('trainEpoch', () => {
   before(() => wt.init({ backend: 'wasm', simd: 'plain', threads: 1 }));
 
-  const images = { n: 24, c: 1, h: 8, w: 8, numClasses: 3, classNames: ['a', 'b', 'c'],
-    images: Uint8Array.from(randomValues(24 * 64, 5, 0, 255), (v) => Math.floor(v)), labels: Int32Array.from({ length: 24 }, (_, i) => i % 3) };
+  const images = {
+    n: 24,
+    c: 1,
+    h: 8,
+    w: 8,
+    numClasses: 3,
+    classNames: ['a', 'b', 'c'],
+    images: Uint8Array.from(randomValues(24 * 64, 5, 0, 255), (v) => Math.floor(v)),
+    labels: Int32Array.from({ length: 24 }, (_, i) => i % 3),
+  };
 
   async function run(stopAt: number | null): Promise<{ weights: Float32Array[]; totals: unknown }> {
     const model = new wt.nn.CifarResNet(1, { numClasses: 3, inChannels: 1, seed: 4, classifier: 'linear' });
-    const parts: TrainingParts = { model, optimizer: wt.optim.sgd(model.parameters(), { lr: 0.05, momentum: 0.9 }),
+    const parts: TrainingParts = {
+      model,
+      optimizer: wt.optim.sgd(model.parameters(), { lr: 0.05, momentum: 0.9 }),
       loss: wt.losses.makeLoss('fbl', { classCounts: [8, 8, 8], lambda: 5 }),
-      learningRate: warmupStepDecay({ lr: 0.05, warmup: 1, milestones: [2, 3], factors: [0.1, 0.01] }) };
+      learningRate: warmupStepDecay({ lr: 0.05, warmup: 1, milestones: [2, 3], factors: [0.1, 0.01] }),
+    };
     const plan = new BatchIterator(images, { batchSize: 8, mean: [0.5], std: [0.25], seed: 2 }).epoch();
     const at = { index: 1, length: 4 };
     const context = (k: number) => ({ where: `step ${k + 1}` });

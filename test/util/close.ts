@@ -40,8 +40,13 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
  * exceptions: a NaN or an infinity on either side fails. where(i) names
  * index i in the failure message.
  */
-export function assertWithin(got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number,
-  where: (i: number) => string): void {
+export function assertWithin(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+  where: (i: number) => string,
+): void {
   for (let i = 0; i < want.length; i++) {
     if (!(Math.abs(got[i] - want[i]) <= atol + rtol * Math.abs(want[i]))) {
       assert.fail(`${where(i)} = ${got[i]}, want ${want[i]}`);
@@ -53,13 +58,14 @@ export function assertWithin(got: ArrayLike<number>, want: ArrayLike<number>, at
  * The analytic gradient of f at `at` against float64 central differences
  * (step 1e-6): |numeric - grad| <= atol + 1e-5 |grad| for every element.
  */
-export function assertGradient(f: (v: Float64Array) => number, at: Float64Array, grad: Float64Array, what: string,
-  atol: number): void {
+export function assertGradient(f: (v: Float64Array) => number, at: Float64Array, grad: Float64Array, what: string, atol: number): void {
   const eps = 1e-6;
   for (let i = 0; i < at.length; i++) {
     const keep = at[i];
-    at[i] = keep + eps; const up = f(at);
-    at[i] = keep - eps; const down = f(at);
+    at[i] = keep + eps;
+    const up = f(at);
+    at[i] = keep - eps;
+    const down = f(at);
     at[i] = keep;
     const fd = (up - down) / (2 * eps);
     assert.ok(Math.abs(fd - grad[i]) <= atol + 1e-5 * Math.abs(grad[i]), `${what}[${i}]: analytic ${grad[i]}, numeric ${fd}`);

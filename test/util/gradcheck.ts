@@ -5,7 +5,7 @@
 import { setBackend } from '../../src/backend/current.js';
 import type { Backend } from '../../src/backend/backend.js';
 import { ReferenceBackend } from '../../src/backend/reference/referenceBackend.js';
-import { Tensor, tensor } from '../../src/tensor.js';
+import { type Tensor, tensor } from '../../src/tensor.js';
 import { endStep } from '../../src/memory.js';
 
 export const f64 = new ReferenceBackend('float64');
@@ -45,7 +45,11 @@ function projectedF64(c: GradCase, values: Float64Array[], r: Float64Array): num
  * Checks |analytic - numeric| <= atol + rtol * |numeric| for every input
  * element; returns the worst ratio of error to tolerance (pass when <= 1).
  */
-export async function gradcheck(under: Backend, c: GradCase, opts: { eps?: number; atol?: number; rtol?: number; seed?: number } = {}): Promise<GradReport> {
+export async function gradcheck(
+  under: Backend,
+  c: GradCase,
+  opts: { eps?: number; atol?: number; rtol?: number; seed?: number } = {},
+): Promise<GradReport> {
   // float64 differences: a small step keeps truncation error far below the tolerance.
   const eps = opts.eps ?? 1e-4;
   const atol = opts.atol ?? 1e-3;

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 
 const candidates = [process.env.WASMTAIL_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean) as string[];
 const found = candidates.find((p) => spawnSync(p, ['-c', 'import PIL, numpy'], { stdio: 'ignore' }).status === 0);
-if (!found && process.env.CI === 'true') throw new Error(`CI: no python3 with Pillow and numpy among ${candidates.join(', ')} (Debian python3-pil)`);
+if (!found && process.env.CI === 'true')
+  throw new Error(`CI: no python3 with Pillow and numpy among ${candidates.join(', ')} (Debian python3-pil)`);
 
 /** The python3 to run, or undefined. */
 export const pillowPython: string | undefined = found;

@@ -36,7 +36,9 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
       const a = i >= channels ? pixels[y * stride + i - channels] : 0;
       const b = y > 0 ? pixels[(y - 1) * stride + i] : 0;
       const c = i >= channels && y > 0 ? pixels[(y - 1) * stride + i - channels] : 0;
-      const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+      const pa = Math.abs(b - c),
+        pb = Math.abs(a - c),
+        pc = Math.abs(a + b - 2 * c);
       const paeth = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
       const pred = [0, a, b, (a + b) >> 1, paeth][filter];
       raw[y * (stride + 1) + 1 + i] = (x - pred) & 255;
@@ -47,6 +49,11 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
   v.setUint32(0, width);
   v.setUint32(4, height);
   ihdr.set([8, colorType, 0, 0, 0], 8);
-  const parts = [new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', ihdr), pngChunk('IDAT', new Uint8Array(deflateSync(raw))), pngChunk('IEND', new Uint8Array())];
+  const parts = [
+    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', new Uint8Array(deflateSync(raw))),
+    pngChunk('IEND', new Uint8Array()),
+  ];
   return Uint8Array.from(parts.flatMap((p) => [...p]));
 }

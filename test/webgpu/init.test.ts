@@ -24,8 +24,11 @@ describe('the WebGPU backend through init() and the CLI', { skip: available ? fa
   });
 
   it('wasmtail info --backend webgpu reports the adapter; without a driver the error names the cause', () => {
-    const cli = (env: NodeJS.ProcessEnv) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'info', '--backend', 'webgpu'],
-      { encoding: 'utf8', env: { ...process.env, ...env } });
+    const cli = (env: NodeJS.ProcessEnv) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'info', '--backend', 'webgpu'], {
+        encoding: 'utf8',
+        env: { ...process.env, ...env },
+      });
     const ok = cli({});
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(JSON.parse(ok.stdout).backend, 'webgpu');

@@ -19,8 +19,10 @@ describe('losses on the WebGPU backend', { skip: gpu ? false : 'no WebGPU adapte
       const loss = losses.makeLoss(name, { classCounts: counts, lambda: 6 });
       return {
         name,
-        inputs: [{ values: randomValues(n * c, 3, -1, 1), shape: [n, c], grad: true },
-          { values: randomValues(n * 4, 4, 0.2, 2), shape: [n, 4], grad: loss.needsFeatures }],
+        inputs: [
+          { values: randomValues(n * c, 3, -1, 1), shape: [n, c], grad: true },
+          { values: randomValues(n * 4, 4, 0.2, 2), shape: [n, 4], grad: loss.needsFeatures },
+        ],
         fn: ([logits, features]) => loss.compute({ logits, features }, labels, 10, 30),
       };
     });

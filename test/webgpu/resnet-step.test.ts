@@ -36,13 +36,20 @@ async function trainingStep(b: Backend): Promise<StepResult> {
   const loss = wt.crossEntropy(out.logits, y);
   loss.backward();
   const result: StepResult = {
-    logits: await out.logits.data(), loss: (await loss.data())[0], grads: new Map(), updates: new Map(), buffers: new Map(),
+    logits: await out.logits.data(),
+    loss: (await loss.data())[0],
+    grads: new Map(),
+    updates: new Map(),
+    buffers: new Map(),
   };
   for (const [name, p] of model.namedParameters()) result.grads.set(name, await p.grad!.data());
   opt.step();
   for (const [name, p] of model.namedParameters()) {
     const w0 = before.get(name)!;
-    result.updates.set(name, (await p.data()).map((v, i) => w0[i] - v));
+    result.updates.set(
+      name,
+      (await p.data()).map((v, i) => w0[i] - v),
+    );
   }
   for (const [name, t] of model.namedBuffers()) result.buffers.set(name, await t.data());
   return result;
@@ -58,9 +65,15 @@ function assertClose(got: Float32Array, want: Float32Array, what: string, rtol: 
 }
 
 function assertAgree(got: Float32Array, want: Float32Array, what: string): void {
-  let dot = 0, gg = 0, ww = 0, dd = 0;
+  let dot = 0,
+    gg = 0,
+    ww = 0,
+    dd = 0;
   for (let i = 0; i < want.length; i++) {
-    dot += got[i] * want[i]; gg += got[i] ** 2; ww += want[i] ** 2; dd += (got[i] - want[i]) ** 2;
+    dot += got[i] * want[i];
+    gg += got[i] ** 2;
+    ww += want[i] ** 2;
+    dd += (got[i] - want[i]) ** 2;
   }
   if (ww === 0 && gg === 0) return;
   const cosine = dot / Math.sqrt(gg * ww);

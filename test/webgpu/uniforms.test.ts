@@ -22,13 +22,23 @@ test('every uniform a kernel reads (p.name) is declared, and every declared buff
   for (const [name, k] of Object.entries(ALL)) {
     const declared = new Set(k.uniforms.map((f) => f.name));
     for (const [, used] of k.code.matchAll(/\bp\.(\w+)/g)) assert.ok(declared.has(used), `${name} reads p.${used}, not declared`);
-    k.buffers.forEach((b, i) => assert.match(k.code, new RegExp(`@binding\\(${i + 1}\\) var<storage, read_write> ${b}:`), `${name}: buffer ${b}`));
+    k.buffers.forEach((b, i) =>
+      assert.match(k.code, new RegExp(`@binding\\(${i + 1}\\) var<storage, read_write> ${b}:`), `${name}: buffer ${b}`),
+    );
   }
 });
 
 test('arrays start on 16 bytes (vec4 rows), as WGSL lays out a uniform struct', () => {
-  assert.deepEqual(uniformLayout(WALK_UNIFORMS).map(({ field, offset }) => [field.name, offset]),
-    [['rank', 0], ['total', 1], ['shape', 4], ['sa', 12], ['sb', 20]]);
+  assert.deepEqual(
+    uniformLayout(WALK_UNIFORMS).map(({ field, offset }) => [field.name, offset]),
+    [
+      ['rank', 0],
+      ['total', 1],
+      ['shape', 4],
+      ['sa', 12],
+      ['sb', 20],
+    ],
+  );
   assert.match(uniformStruct(WALK_UNIFORMS), /shape: array<vec4<u32>, 2>, sa: array<vec4<u32>, 2>/);
   const words = new Uint32Array(packUniforms('walk', WALK_UNIFORMS, { rank: 2, total: 6, shape: [2, 3], sa: [3, 1], sb: [0, 1] }));
   assert.deepEqual(Array.from(words.subarray(0, 24)), [2, 6, 0, 0, 2, 3, 0, 0, 0, 0, 0, 0, 3, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
@@ -39,10 +49,22 @@ test('packing: u32 then f32 fields by name; missing, unknown and non-u32 values 
   const buf = packUniforms('sgdStep', sgd, { n: 5, nesterov: 1, lr: 0.5, momentum: 0.25, weightDecay: 0 });
   assert.deepEqual(Array.from(new Uint32Array(buf, 0, 2)), [5, 1]);
   assert.deepEqual(Array.from(new Float32Array(buf, 8, 3)), [0.5, 0.25, 0]);
-  assert.throws(() => packUniforms('sgdStep', sgd, { n: 5, lr: 0.5, momentum: 0.25, weightDecay: 0 }), /sgdStep: uniform nesterov not given/);
-  assert.throws(() => packUniforms('sgdStep', sgd, { n: 5, nesterov: 0, lr: 0.5, momentum: 0.25, weightDecay: 0, eps: 1 }), /sgdStep has no uniform eps/);
-  assert.throws(() => packUniforms('sgdStep', sgd, { n: -1, nesterov: 0, lr: 0.5, momentum: 0.25, weightDecay: 0 }), /uniform n = -1 is not a u32/);
-  assert.throws(() => packUniforms('walk', WALK_UNIFORMS, { rank: 9, total: 1, shape: new Array(9).fill(1), sa: [], sb: [] }), /9 values for uniform shape\[8\]/);
+  assert.throws(
+    () => packUniforms('sgdStep', sgd, { n: 5, lr: 0.5, momentum: 0.25, weightDecay: 0 }),
+    /sgdStep: uniform nesterov not given/,
+  );
+  assert.throws(
+    () => packUniforms('sgdStep', sgd, { n: 5, nesterov: 0, lr: 0.5, momentum: 0.25, weightDecay: 0, eps: 1 }),
+    /sgdStep has no uniform eps/,
+  );
+  assert.throws(
+    () => packUniforms('sgdStep', sgd, { n: -1, nesterov: 0, lr: 0.5, momentum: 0.25, weightDecay: 0 }),
+    /uniform n = -1 is not a u32/,
+  );
+  assert.throws(
+    () => packUniforms('walk', WALK_UNIFORMS, { rank: 9, total: 1, shape: new Array(9).fill(1), sa: [], sb: [] }),
+    /9 values for uniform shape\[8\]/,
+  );
 });
 
 /** Dawn's instance: it must stay reachable while its device lives (see src/backend/webgpu/device.ts). */

@@ -10,9 +10,11 @@ const PAGE = 65536;
 
 export class OutOfMemoryError extends Error {
   constructor(bytes: number, reserved: number, limit: number) {
-    super(`out of memory: allocating ${(bytes / 2 ** 20).toFixed(1)} MiB with ` +
-      `${(reserved / 2 ** 20).toFixed(1)} MiB already reserved would pass the ` +
-      `WebAssembly memory limit of ${(limit / 2 ** 20).toFixed(0)} MiB; use a smaller batch`);
+    super(
+      `out of memory: allocating ${(bytes / 2 ** 20).toFixed(1)} MiB with ` +
+        `${(reserved / 2 ** 20).toFixed(1)} MiB already reserved would pass the ` +
+        `WebAssembly memory limit of ${(limit / 2 ** 20).toFixed(0)} MiB; use a smaller batch`,
+    );
     this.name = 'OutOfMemoryError';
   }
 }
@@ -24,7 +26,12 @@ export class LinearAllocator {
   /** Start -> size of every block handed out and not freed; kept only in the bounds-checking debug mode. */
   private readonly live: Map<number, number> | null;
 
-  constructor(readonly memory: WebAssembly.Memory, base: number, readonly maxBytes: number, trackLive = false) {
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    base: number,
+    readonly maxBytes: number,
+    trackLive = false,
+  ) {
     this.top = Math.ceil(base / ALIGN) * ALIGN;
     this.live = trackLive ? new Map() : null;
   }
@@ -41,7 +48,11 @@ export class LinearAllocator {
     let size = this.live.get(ptr);
     if (size === undefined) {
       for (const [s, n] of this.live) {
-        if (s <= ptr && ptr < s + n) { start = s; size = n; break; }
+        if (s <= ptr && ptr < s + n) {
+          start = s;
+          size = n;
+          break;
+        }
       }
     }
     if (size === undefined) return `byte offset ${ptr} is in no live allocation (freed, or never allocated)`;
@@ -81,7 +92,8 @@ export class LinearAllocator {
   free(ptr: number, bytes: number): void {
     const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
     if (this.live) {
-      if (this.live.get(ptr) !== size) throw new Error(`wasmtail: free of ${bytes} bytes at byte offset ${ptr}, which is not a live block of that size (double free?)`);
+      if (this.live.get(ptr) !== size)
+        throw new Error(`wasmtail: free of ${bytes} bytes at byte offset ${ptr}, which is not a live block of that size (double free?)`);
       this.live.delete(ptr);
     }
     this.inUse -= size;
@@ -91,7 +103,11 @@ export class LinearAllocator {
   }
 
   /** Bytes handed out and not yet freed. */
-  get bytesInUse(): number { return this.inUse; }
+  get bytesInUse(): number {
+    return this.inUse;
+  }
   /** High-water mark of the heap: what linear memory must hold. */
-  get bytesReserved(): number { return this.top; }
+  get bytesReserved(): number {
+    return this.top;
+  }
 }

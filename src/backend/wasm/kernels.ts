@@ -30,7 +30,10 @@ const f32: Param = { type: 'f32' };
 const ptr = (count: (p: Args, ctx: ExtentContext) => number): Param => ({ type: 'ptr', bytes: (p, ctx) => 4 * count(p, ctx) });
 const optPtr = (count: (p: Args) => number): Param => ({ ...ptr(count), optional: true });
 /** A workspace of the size the module reports for these arguments. */
-const convWork: Param = { type: 'ptr', bytes: (p, { exports }) => exports.conv2dWorkspaceBytes(p.n, p.c, p.h, p.w, p.oc, p.kh, p.kw, p.stride, p.pad, p.oh, p.ow) };
+const convWork: Param = {
+  type: 'ptr',
+  bytes: (p, { exports }) => exports.conv2dWorkspaceBytes(p.n, p.c, p.h, p.w, p.oc, p.kh, p.kw, p.stride, p.pad, p.oh, p.ow),
+};
 const gemmWork: Param = { type: 'ptr', bytes: (p, { exports }) => exports.gemmWorkspaceBytes(p.m, p.n, p.k) };
 
 const geometry = { n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32 };
@@ -59,9 +62,19 @@ function walkSpan(desc: number, operands: number, k: number, ctx: ExtentContext)
 const descriptor = (operands: number): Param => ({ type: 'ptr', bytes: (p, ctx) => 4 * (1 + (operands + 1) * ctx.i32At(p.desc)) });
 
 const batchNormTrain = {
-  x: ptr(planes), gamma: ptr(channels), beta: ptr(channels), y: ptr(planes),
-  runningMean: ptr(channels), runningVar: ptr(channels), saveMean: ptr(channels), saveInvStd: ptr(channels),
-  n: i32, c: i32, hw: i32, momentum: f32, eps: f32,
+  x: ptr(planes),
+  gamma: ptr(channels),
+  beta: ptr(channels),
+  y: ptr(planes),
+  runningMean: ptr(channels),
+  runningVar: ptr(channels),
+  saveMean: ptr(channels),
+  saveInvStd: ptr(channels),
+  n: i32,
+  c: i32,
+  hw: i32,
+  momentum: f32,
+  eps: f32,
 };
 
 export const KERNELS = {
@@ -70,8 +83,11 @@ export const KERNELS = {
   unary: { op: i32, x: ptr((p) => p.n), y: ptr((p) => p.n), n: i32 },
   binary: { op: i32, a: ptr((p) => p.n), b: ptr((p) => p.n), y: ptr((p) => p.n), n: i32 },
   binaryStrided: {
-    op: i32, a: ptr((p, ctx) => walkSpan(p.desc, 2, 0, ctx)), b: ptr((p, ctx) => walkSpan(p.desc, 2, 1, ctx)),
-    y: ptr((p, ctx) => walkSize(p.desc, ctx)), desc: descriptor(2),
+    op: i32,
+    a: ptr((p, ctx) => walkSpan(p.desc, 2, 0, ctx)),
+    b: ptr((p, ctx) => walkSpan(p.desc, 2, 1, ctx)),
+    y: ptr((p, ctx) => walkSize(p.desc, ctx)),
+    desc: descriptor(2),
   },
   broadcastStrided: { x: ptr((p, ctx) => walkSpan(p.desc, 1, 0, ctx)), y: ptr((p, ctx) => walkSize(p.desc, ctx)), desc: descriptor(1) },
   axpby: { alpha: f32, x: ptr((p) => p.n), beta: f32, y: ptr((p) => p.n), n: i32 },
@@ -79,25 +95,57 @@ export const KERNELS = {
   reduceAxis: { op: i32, x: ptr((p) => p.outer * p.axis * p.inner), y: ptr((p) => p.outer * p.inner), outer: i32, axis: i32, inner: i32 },
   gemmWorkspaceBytes: { m: i32, n: i32, k: i32 },
   sgemm: {
-    transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: ptr((p) => p.m * p.k), b: ptr((p) => p.k * p.n),
-    beta: f32, c: ptr((p) => p.m * p.n), work: gemmWork,
+    transA: i32,
+    transB: i32,
+    m: i32,
+    n: i32,
+    k: i32,
+    alpha: f32,
+    a: ptr((p) => p.m * p.k),
+    b: ptr((p) => p.k * p.n),
+    beta: f32,
+    c: ptr((p) => p.m * p.n),
+    work: gemmWork,
   },
   sgemmRows: {
-    transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32, a: ptr((p) => p.m * p.k), b: ptr((p) => p.k * p.n),
-    beta: f32, c: ptr((p) => p.m * p.n), work: gemmWork, r0: i32, r1: i32,
+    transA: i32,
+    transB: i32,
+    m: i32,
+    n: i32,
+    k: i32,
+    alpha: f32,
+    a: ptr((p) => p.m * p.k),
+    b: ptr((p) => p.k * p.n),
+    beta: f32,
+    c: ptr((p) => p.m * p.n),
+    work: gemmWork,
+    r0: i32,
+    r1: i32,
   },
   conv2dWorkspaceBytes: geometry,
   conv2dForward: { x: ptr(xSize), wt: ptr(wSize), y: ptr(ySize), ...geometry, work: convWork },
   conv2dForwardAffine: {
-    x: ptr(xSize), wt: ptr(wSize), y: ptr(ySize), ...geometry, work: convWork,
-    scale: ptr((p) => p.oc), shift: ptr((p) => p.oc), residual: optPtr(ySize), relu: i32,
+    x: ptr(xSize),
+    wt: ptr(wSize),
+    y: ptr(ySize),
+    ...geometry,
+    work: convWork,
+    scale: ptr((p) => p.oc),
+    shift: ptr((p) => p.oc),
+    residual: optPtr(ySize),
+    relu: i32,
   },
   conv2dBackwardInput: { dy: ptr(ySize), wt: ptr(wSize), dx: ptr(xSize), ...geometry, work: convWork },
   conv2dBackwardFilter: { x: ptr(xSize), dy: ptr(ySize), dw: ptr(wSize), ...geometry, work: convWork },
   conv2dBackwardFilterChunks: { n: i32 },
   conv2dBackwardFilterParts: {
-    x: ptr(xSize), dy: ptr(ySize), parts: ptr((p, { exports }) => exports.conv2dBackwardFilterChunks(p.n) * wSize(p)),
-    ...geometry, g0: i32, g1: i32, work: convWork,
+    x: ptr(xSize),
+    dy: ptr(ySize),
+    parts: ptr((p, { exports }) => exports.conv2dBackwardFilterChunks(p.n) * wSize(p)),
+    ...geometry,
+    g0: i32,
+    g1: i32,
+    work: convWork,
   },
   conv2dBackwardFilterReduce: { parts: ptr((p) => p.count * p.oc * p.K), count: i32, dw: ptr((p) => p.oc * p.K), oc: i32, K: i32 },
   downsamplePadChannels: { x: ptr(xSize), y: ptr(shortcutOut), n: i32, c: i32, h: i32, w: i32, stride: i32, padC: i32 },
@@ -107,28 +155,83 @@ export const KERNELS = {
   batchNormForwardTrainChannels: { ...batchNormTrain, c0: i32, c1: i32 },
   batchNormActForwardTrainChannels: { ...batchNormTrain, residual: optPtr(planes), relu: i32, c0: i32, c1: i32 },
   batchNormForwardEvalChannels: {
-    x: ptr(planes), gamma: ptr(channels), beta: ptr(channels), y: ptr(planes), runningMean: ptr(channels), runningVar: ptr(channels),
-    n: i32, c: i32, hw: i32, eps: f32, c0: i32, c1: i32,
+    x: ptr(planes),
+    gamma: ptr(channels),
+    beta: ptr(channels),
+    y: ptr(planes),
+    runningMean: ptr(channels),
+    runningVar: ptr(channels),
+    n: i32,
+    c: i32,
+    hw: i32,
+    eps: f32,
+    c0: i32,
+    c1: i32,
   },
   batchNormBackwardChannels: {
-    x: ptr(planes), dy: ptr(planes), gamma: ptr(channels), mean: ptr(channels), invStd: ptr(channels), dx: ptr(planes),
-    dgamma: ptr(channels), dbeta: ptr(channels), n: i32, c: i32, hw: i32, training: i32, c0: i32, c1: i32,
+    x: ptr(planes),
+    dy: ptr(planes),
+    gamma: ptr(channels),
+    mean: ptr(channels),
+    invStd: ptr(channels),
+    dx: ptr(planes),
+    dgamma: ptr(channels),
+    dbeta: ptr(channels),
+    n: i32,
+    c: i32,
+    hw: i32,
+    training: i32,
+    c0: i32,
+    c1: i32,
   },
   batchNormActBackwardChannels: {
-    x: ptr(planes), y: ptr(planes), dy: ptr(planes), gamma: ptr(channels), mean: ptr(channels), invStd: ptr(channels), dx: ptr(planes),
-    dgamma: ptr(channels), dbeta: ptr(channels), dres: optPtr(planes), n: i32, c: i32, hw: i32, relu: i32, c0: i32, c1: i32,
+    x: ptr(planes),
+    y: ptr(planes),
+    dy: ptr(planes),
+    gamma: ptr(channels),
+    mean: ptr(channels),
+    invStd: ptr(channels),
+    dx: ptr(planes),
+    dgamma: ptr(channels),
+    dbeta: ptr(channels),
+    dres: optPtr(planes),
+    n: i32,
+    c: i32,
+    hw: i32,
+    relu: i32,
+    c0: i32,
+    c1: i32,
   },
   softmaxCrossEntropy: {
-    logits: ptr((p) => p.n * p.c), labels: ptr((p) => p.n), weights: optPtr((p) => p.c), n: i32, c: i32,
-    loss: ptr(() => 1), dlogits: ptr((p) => p.n * p.c),
+    logits: ptr((p) => p.n * p.c),
+    labels: ptr((p) => p.n),
+    weights: optPtr((p) => p.c),
+    n: i32,
+    c: i32,
+    loss: ptr(() => 1),
+    dlogits: ptr((p) => p.n * p.c),
   },
   featureBalancedLoss: {
-    logits: ptr((p) => p.n * p.c), features: ptr((p) => p.n * p.d), labels: ptr((p) => p.n), stimulus: ptr((p) => p.c),
-    n: i32, c: i32, d: i32, loss: ptr(() => 1), dlogits: ptr((p) => p.n * p.c), dfeatures: ptr((p) => p.n * p.d),
+    logits: ptr((p) => p.n * p.c),
+    features: ptr((p) => p.n * p.d),
+    labels: ptr((p) => p.n),
+    stimulus: ptr((p) => p.c),
+    n: i32,
+    c: i32,
+    d: i32,
+    loss: ptr(() => 1),
+    dlogits: ptr((p) => p.n * p.c),
+    dfeatures: ptr((p) => p.n * p.d),
   },
   sgdStep: {
-    param: ptr((p) => p.n), grad: ptr((p) => p.n), momentumBuf: optPtr((p) => p.n), n: i32,
-    lr: f32, momentum: f32, weightDecay: f32, nesterov: i32,
+    param: ptr((p) => p.n),
+    grad: ptr((p) => p.n),
+    momentumBuf: optPtr((p) => p.n),
+    n: i32,
+    lr: f32,
+    momentum: f32,
+    weightDecay: f32,
+    nesterov: i32,
   },
 } satisfies Record<string, Record<string, Param>>;
 
@@ -148,12 +251,17 @@ export function positional<K extends KernelName>(name: K, args: KernelArgs<K>): 
  * Why a call's pointers are not inside live blocks, or null: the
  * bounds-checking debug mode. `outside(ptr, bytes)` is the allocator's check.
  */
-export function checkKernelCall<K extends KernelName>(name: K, args: KernelArgs<K>, ctx: ExtentContext,
-  outside: (ptr: number, bytes: number) => string | null): void {
+export function checkKernelCall<K extends KernelName>(
+  name: K,
+  args: KernelArgs<K>,
+  ctx: ExtentContext,
+  outside: (ptr: number, bytes: number) => string | null,
+): void {
   const params = KERNELS[name] as Record<string, Param>;
   for (const [p, param] of Object.entries(params)) {
     const value = (args as Args)[p];
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`wasmtail: kernel ${name}(): argument ${p} is ${String(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new Error(`wasmtail: kernel ${name}(): argument ${p} is ${String(value)}`);
     if (param.type !== 'ptr' || (param.optional && value === 0)) continue;
     const bytes = param.bytes!(args as Args, ctx);
     if (bytes === 0) continue;
@@ -168,6 +276,9 @@ export function checkExports(exports: Record<string, unknown>): void {
     const f = exports[name];
     if (typeof f !== 'function') throw new Error(`wasmtail: the kernel module lacks the export ${name} (rebuild it: npm run build:wasm)`);
     const want = Object.keys(params).length;
-    if (f.length !== want) throw new Error(`wasmtail: the kernel module's ${name} takes ${f.length} arguments, the backend passes ${want} (rebuild it: npm run build:wasm)`);
+    if (f.length !== want)
+      throw new Error(
+        `wasmtail: the kernel module's ${name} takes ${f.length} arguments, the backend passes ${want} (rebuild it: npm run build:wasm)`,
+      );
   }
 }

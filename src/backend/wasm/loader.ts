@@ -19,8 +19,7 @@ const SIMD_PROBE = new Uint8Array([
 
 /** (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd). */
 const RELAXED_SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
-  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
 ]);
 
 /** (import "e" "m" (memory 1 1 shared)): validates only where WebAssembly threads exist. */
@@ -114,8 +113,10 @@ export async function compileKernels(source?: WasmSource, file = WASM_FILE): Pro
       errors.push(`${url}: ${(e as Error).message}`);
     }
   }
-  throw new Error(`wasmtail: could not load the kernels' WebAssembly module (${errors.join('; ')}); ` +
-    'run `npm run build`, or pass init({ module }) / init({ wasm: bytes })');
+  throw new Error(
+    `wasmtail: could not load the kernels' WebAssembly module (${errors.join('; ')}); ` +
+      'run `npm run build`, or pass init({ module }) / init({ wasm: bytes })',
+  );
 }
 
 export interface KernelInstance {
@@ -158,10 +159,14 @@ export async function instantiateKernels(module: WebAssembly.Module, maxPages = 
       continue;
     }
     const exports = instance.exports as Record<string, any>;
-    const features = typeof exports.kernelFeatures === 'function' ? exports.kernelFeatures() as number : 0;
+    const features = typeof exports.kernelFeatures === 'function' ? (exports.kernelFeatures() as number) : 0;
     return {
-      module, exports, memory, heapBase: exports.heapBase() as number,
-      relaxedSimd: (features & 1) !== 0, sharedMemory: shared,
+      module,
+      exports,
+      memory,
+      heapBase: exports.heapBase() as number,
+      relaxedSimd: (features & 1) !== 0,
+      sharedMemory: shared,
     };
   }
   throw lastError;

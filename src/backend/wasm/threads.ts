@@ -20,7 +20,10 @@ import { importNode } from './nodeImport.js';
 /** Bytes of one worker's slot in the control block (two cache lines apart from the next). */
 const SLOT_BYTES = 256;
 /** Slot layout, in int32 units: the job sequence number, the last finished one, the export index, the error flag. */
-const SEQ = 0, DONE = 1, FN = 2, ERR = 3;
+const SEQ = 0,
+  DONE = 1,
+  FN = 2,
+  ERR = 3;
 /** Arguments start at this byte offset of the slot, as float64 (exact for i32, u32 offsets and f32). */
 const ARGS_BYTE = 32;
 const MAX_ARGS = (SLOT_BYTES - ARGS_BYTE) / 8;
@@ -100,7 +103,12 @@ export async function defaultThreadCount(): Promise<number> {
 }
 
 /** Starts one worker and resolves once it has instantiated the kernels. */
-async function startWorker(init: { module: WebAssembly.Module; memory: WebAssembly.Memory; slot: number; names: string[] }): Promise<WorkerHandle> {
+async function startWorker(init: {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  slot: number;
+  names: string[];
+}): Promise<WorkerHandle> {
   if (isNode) {
     const { Worker } = await importNode<typeof import('node:worker_threads')>('worker_threads');
     const w = new Worker(WORKER_SOURCE, { eval: true });
@@ -131,8 +139,12 @@ export class ThreadPool {
   private readonly canBlock = isNode || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
   private closed = false;
 
-  private constructor(private readonly target: PoolTarget, private readonly workers: WorkerHandle[],
-    private readonly slotBase: number, names: string[]) {
+  private constructor(
+    private readonly target: PoolTarget,
+    private readonly workers: WorkerHandle[],
+    private readonly slotBase: number,
+    names: string[],
+  ) {
     this.index = new Map(names.map((n, i) => [n, i]));
     this.slots = workers.map((_, i) => new Int32Array(target.memory.buffer, slotBase + i * SLOT_BYTES, SLOT_BYTES / 4));
     this.args = workers.map((_, i) => new Float64Array(target.memory.buffer, slotBase + i * SLOT_BYTES + ARGS_BYTE, MAX_ARGS));
@@ -146,18 +158,28 @@ export class ThreadPool {
     const count = Math.max(0, threads - 1);
     const slotBase = target.alloc(Math.max(1, count) * SLOT_BYTES);
     new Uint8Array(target.memory.buffer, slotBase, Math.max(1, count) * SLOT_BYTES).fill(0);
-    const started = await Promise.allSettled(Array.from({ length: count }, (_, i) =>
-      startWorker({ module: target.module, memory: target.memory, slot: slotBase + i * SLOT_BYTES, names })));
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        startWorker({ module: target.module, memory: target.memory, slot: slotBase + i * SLOT_BYTES, names }),
+      ),
+    );
     const failed = started.filter((s) => s.status === 'rejected');
     if (failed.length > 0) {
       // Workers that did start never saw a job: terminating them is enough.
       for (const s of started) if (s.status === 'fulfilled') s.value.terminate();
       target.free(slotBase, Math.max(1, count) * SLOT_BYTES);
       const cause = (failed[0] as PromiseRejectedResult).reason;
-      throw new Error(`wasmtail: ${failed.length} of ${count} kernel worker threads failed to start ` +
-        `(${cause instanceof Error ? cause.message : String(cause)}); use fewer threads`);
+      throw new Error(
+        `wasmtail: ${failed.length} of ${count} kernel worker threads failed to start ` +
+          `(${cause instanceof Error ? cause.message : String(cause)}); use fewer threads`,
+      );
     }
-    return new ThreadPool(target, started.map((s) => (s as PromiseFulfilledResult<WorkerHandle>).value), slotBase, names);
+    return new ThreadPool(
+      target,
+      started.map((s) => (s as PromiseFulfilledResult<WorkerHandle>).value),
+      slotBase,
+      names,
+    );
   }
 
   /** Threads in all, the calling one included. */
@@ -177,7 +199,8 @@ export class ThreadPool {
     if (posted >= this.size) throw new Error(`wasmtail: ${jobs.length} jobs for ${this.size} threads`);
     if (jobs.some((job) => job.length > MAX_ARGS)) throw new Error(`wasmtail: ${name}: more arguments than a control slot holds`);
     for (let t = 0; t < posted; t++) {
-      const slot = this.slots[t], job = jobs[t + 1];
+      const slot = this.slots[t],
+        job = jobs[t + 1];
       this.args[t].set(job);
       slot[FN] = fn;
       Atomics.add(slot, SEQ, 1);
@@ -197,7 +220,8 @@ export class ThreadPool {
   private waitFor(slot: Int32Array, timeoutMs = Infinity): boolean {
     const seq = Atomics.load(slot, SEQ);
     const deadline = performance.now() + timeoutMs;
-    let done: number, spins = 0;
+    let done: number,
+      spins = 0;
     while ((done = Atomics.load(slot, DONE)) !== seq) {
       if (++spins > SPIN) {
         if (performance.now() > deadline) return false;

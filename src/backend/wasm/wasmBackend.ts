@@ -32,10 +32,20 @@ const MAX_BYTES = 2 ** 32 - 65536;
 
 /** The kernels worker threads run: each takes a part of one primitive's work (see the split methods below). */
 const THREADED_KERNELS = [
-  'conv2dForward', 'conv2dForwardAffine', 'conv2dBackwardInput', 'conv2dBackwardFilterParts', 'sgemmRows',
-  'batchNormForwardTrainChannels', 'batchNormForwardEvalChannels', 'batchNormBackwardChannels',
-  'batchNormActForwardTrainChannels', 'batchNormActBackwardChannels',
-  'unary', 'binary', 'axpby', 'reluBackward',
+  'conv2dForward',
+  'conv2dForwardAffine',
+  'conv2dBackwardInput',
+  'conv2dBackwardFilterParts',
+  'sgemmRows',
+  'batchNormForwardTrainChannels',
+  'batchNormForwardEvalChannels',
+  'batchNormBackwardChannels',
+  'batchNormActForwardTrainChannels',
+  'batchNormActBackwardChannels',
+  'unary',
+  'binary',
+  'axpby',
+  'reluBackward',
 ];
 
 /**
@@ -44,8 +54,12 @@ const THREADED_KERNELS = [
  */
 const MIN_PARALLEL_FLOPS = 4e6;
 
-type BatchNormKernel = 'batchNormForwardTrainChannels' | 'batchNormForwardEvalChannels' | 'batchNormBackwardChannels'
-  | 'batchNormActForwardTrainChannels' | 'batchNormActBackwardChannels';
+type BatchNormKernel =
+  | 'batchNormForwardTrainChannels'
+  | 'batchNormForwardEvalChannels'
+  | 'batchNormBackwardChannels'
+  | 'batchNormActForwardTrainChannels'
+  | 'batchNormActBackwardChannels';
 
 interface Scratch {
   ptr: number;
@@ -108,10 +122,17 @@ export class WasmBackend implements Backend {
     if (want === this.threads) return want;
     this.dispose();
     if (want > 1) {
-      this.pool = await ThreadPool.create({
-        module: this.inst.module, memory: this.memory, exports: this.k,
-        alloc: (bytes) => this.heap.alloc(bytes), free: (ptr, bytes) => this.heap.free(ptr, bytes),
-      }, want, THREADED_KERNELS);
+      this.pool = await ThreadPool.create(
+        {
+          module: this.inst.module,
+          memory: this.memory,
+          exports: this.k,
+          alloc: (bytes) => this.heap.alloc(bytes),
+          free: (ptr, bytes) => this.heap.free(ptr, bytes),
+        },
+        want,
+        THREADED_KERNELS,
+      );
     }
     return this.threads;
   }
@@ -140,7 +161,7 @@ export class WasmBackend implements Backend {
   private grow(s: Scratch, bytes: number): number {
     if (bytes > s.bytes) {
       if (s.bytes > 0) this.heap.free(s.ptr, s.bytes);
-      s.bytes = Math.ceil(bytes * 1.25 / 65536) * 65536;
+      s.bytes = Math.ceil((bytes * 1.25) / 65536) * 65536;
       s.ptr = this.heap.alloc(s.bytes);
     }
     return s.ptr;
@@ -175,7 +196,10 @@ export class WasmBackend implements Backend {
 
   /** Runs one call of a kernel per part on the thread pool (threads.ts). */
   private runParts<K extends KernelName>(kernel: K, parts: KernelArgs<K>[]): void {
-    this.pool!.run(kernel, parts.map((a) => this.args(kernel, a)));
+    this.pool!.run(
+      kernel,
+      parts.map((a) => this.args(kernel, a)),
+    );
   }
 
   /** Writes a strided walk's descriptor: rank, shape, then each operand's strides (assembly/broadcast.ts). */
@@ -196,7 +220,8 @@ export class WasmBackend implements Backend {
   }
 
   write(s: Storage, data: Float32Array, offset = 0): void {
-    if (offset + data.length > s.length) throw new Error(`wasmtail: write of ${data.length} values at ${offset} past a storage of ${s.length}`);
+    if (offset + data.length > s.length)
+      throw new Error(`wasmtail: write of ${data.length} values at ${offset} past a storage of ${s.length}`);
     new Float32Array(this.memory.buffer, this.p(s) + offset * 4, data.length).set(data);
   }
 
@@ -229,34 +254,58 @@ export class WasmBackend implements Backend {
       this.call(kernel, args(0, n));
       return;
     }
-    const first = (t: number) => (t === parts ? n : 16 * Math.floor(t * n / 16 / parts));
-    this.runParts(kernel, Array.from({ length: parts }, (_, t) => args(first(t) * 4, first(t + 1) - first(t))));
+    const first = (t: number) => (t === parts ? n : 16 * Math.floor((t * n) / 16 / parts));
+    this.runParts(
+      kernel,
+      Array.from({ length: parts }, (_, t) => args(first(t) * 4, first(t + 1) - first(t))),
+    );
   }
 
   unary(op: UnaryOp, x: Storage, y: Storage, n: number): void {
-    const code = UNARY_CODES[op], px = this.p(x), py = this.p(y);
+    const code = UNARY_CODES[op],
+      px = this.p(x),
+      py = this.p(y);
     this.overElements('unary', n, (o, m) => ({ op: code, x: px + o, y: py + o, n: m }));
   }
 
   binary(op: BinaryOp, a: Storage, b: Storage, y: Storage, n: number): void {
-    const code = BINARY_CODES[op], pa = this.p(a), pb = this.p(b), py = this.p(y);
+    const code = BINARY_CODES[op],
+      pa = this.p(a),
+      pb = this.p(b),
+      py = this.p(y);
     this.overElements('binary', n, (o, m) => ({ op: code, a: pa + o, b: pb + o, y: py + o, n: m }));
   }
 
   axpby(alpha: number, x: Storage, beta: number, y: Storage, n: number): void {
-    const px = this.p(x), py = this.p(y);
+    const px = this.p(x),
+      py = this.p(y);
     this.overElements('axpby', n, (o, m) => ({ alpha, x: px + o, beta, y: py + o, n: m }));
   }
 
   reluBackward(x: Storage, dy: Storage, dx: Storage, n: number): void {
-    const px = this.p(x), pdy = this.p(dy), pdx = this.p(dx);
+    const px = this.p(x),
+      pdy = this.p(dy),
+      pdx = this.p(dx);
     this.overElements('reluBackward', n, (o, m) => ({ x: px + o, dy: pdy + o, dx: pdx + o, n: m }));
   }
 
-  binaryStrided(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
-    y: Storage, shape: readonly number[]): void {
+  binaryStrided(
+    op: BinaryOp,
+    a: Storage,
+    aStrides: readonly number[],
+    b: Storage,
+    bStrides: readonly number[],
+    y: Storage,
+    shape: readonly number[],
+  ): void {
     const walk = collapseLayout(shape, [aStrides, bStrides]);
-    this.call('binaryStrided', { op: BINARY_CODES[op], a: this.p(a), b: this.p(b), y: this.p(y), desc: this.walkDescriptor(walk.shape, walk.strides) });
+    this.call('binaryStrided', {
+      op: BINARY_CODES[op],
+      a: this.p(a),
+      b: this.p(b),
+      y: this.p(y),
+      desc: this.walkDescriptor(walk.shape, walk.strides),
+    });
   }
 
   broadcastTo(x: Storage, xShape: readonly number[], y: Storage, outShape: readonly number[]): void {
@@ -268,7 +317,18 @@ export class WasmBackend implements Backend {
     this.call('reduceAxis', { op: REDUCE_CODES[op], x: this.p(x), y: this.p(y), outer, axis, inner });
   }
 
-  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Storage, b: Storage, beta: number, c: Storage): void {
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Storage,
+    b: Storage,
+    beta: number,
+    c: Storage,
+  ): void {
     const bytes = this.call('gemmWorkspaceBytes', { m, n, k });
     const args = { transA: transA ? 1 : 0, transB: transB ? 1 : 0, m, n, k, alpha, a: this.p(a), b: this.p(b), beta, c: this.p(c) };
     // Rows of C in blocks of 4, the micro-kernel's height.
@@ -277,9 +337,11 @@ export class WasmBackend implements Backend {
       this.call('sgemm', { ...args, work: this.workspace(bytes) });
       return;
     }
-    const row = (t: number) => (t === parts ? m : 4 * Math.floor(t * m / 4 / parts));
-    this.runParts('sgemmRows', Array.from({ length: parts }, (_, t) =>
-      ({ ...args, work: this.workspace(bytes, t), r0: row(t), r1: row(t + 1) })));
+    const row = (t: number) => (t === parts ? m : 4 * Math.floor((t * m) / 4 / parts));
+    this.runParts(
+      'sgemmRows',
+      Array.from({ length: parts }, (_, t) => ({ ...args, work: this.workspace(bytes, t), r0: row(t), r1: row(t + 1) })),
+    );
   }
 
   private convFlops(g: ConvGeometry): number {
@@ -296,37 +358,74 @@ export class WasmBackend implements Backend {
    * thread, each with its own scratch. args(firstImage, images, work) gives a
    * run's arguments.
    */
-  private convOverBatch<K extends 'conv2dForward' | 'conv2dForwardAffine' | 'conv2dBackwardInput'>(kernel: K, g: ConvGeometry,
-    args: (firstImage: number, images: number, work: number) => KernelArgs<K>): void {
+  private convOverBatch<K extends 'conv2dForward' | 'conv2dForwardAffine' | 'conv2dBackwardInput'>(
+    kernel: K,
+    g: ConvGeometry,
+    args: (firstImage: number, images: number, work: number) => KernelArgs<K>,
+  ): void {
     const bytes = this.call('conv2dWorkspaceBytes', this.geometry(g));
     const parts = this.parts(g.n, this.convFlops(g));
     if (parts === 1) {
       this.call(kernel, args(0, g.n, this.workspace(bytes)));
       return;
     }
-    const first = (t: number) => Math.floor(t * g.n / parts);
-    this.runParts(kernel, Array.from({ length: parts }, (_, t) => args(first(t), first(t + 1) - first(t), this.workspace(bytes, t))));
+    const first = (t: number) => Math.floor((t * g.n) / parts);
+    this.runParts(
+      kernel,
+      Array.from({ length: parts }, (_, t) => args(first(t), first(t + 1) - first(t), this.workspace(bytes, t))),
+    );
   }
 
   conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void {
-    const xImage = 4 * g.c * g.h * g.w, yImage = 4 * g.oc * g.oh * g.ow;
-    this.convOverBatch('conv2dForward', g, (b0, images, work) =>
-      ({ x: this.p(x) + b0 * xImage, wt: this.p(w), y: this.p(y) + b0 * yImage, ...this.geometry(g), n: images, work }));
+    const xImage = 4 * g.c * g.h * g.w,
+      yImage = 4 * g.oc * g.oh * g.ow;
+    this.convOverBatch('conv2dForward', g, (b0, images, work) => ({
+      x: this.p(x) + b0 * xImage,
+      wt: this.p(w),
+      y: this.p(y) + b0 * yImage,
+      ...this.geometry(g),
+      n: images,
+      work,
+    }));
   }
 
-  conv2dForwardAffine(x: Storage, w: Storage, y: Storage, g: ConvGeometry, scale: Storage, shift: Storage,
-    residual: Storage | null, relu: boolean): void {
-    const xImage = 4 * g.c * g.h * g.w, yImage = 4 * g.oc * g.oh * g.ow;
+  conv2dForwardAffine(
+    x: Storage,
+    w: Storage,
+    y: Storage,
+    g: ConvGeometry,
+    scale: Storage,
+    shift: Storage,
+    residual: Storage | null,
+    relu: boolean,
+  ): void {
+    const xImage = 4 * g.c * g.h * g.w,
+      yImage = 4 * g.oc * g.oh * g.ow;
     this.convOverBatch('conv2dForwardAffine', g, (b0, images, work) => ({
-      x: this.p(x) + b0 * xImage, wt: this.p(w), y: this.p(y) + b0 * yImage, ...this.geometry(g), n: images, work,
-      scale: this.p(scale), shift: this.p(shift), residual: residual ? this.p(residual) + b0 * yImage : 0, relu: relu ? 1 : 0,
+      x: this.p(x) + b0 * xImage,
+      wt: this.p(w),
+      y: this.p(y) + b0 * yImage,
+      ...this.geometry(g),
+      n: images,
+      work,
+      scale: this.p(scale),
+      shift: this.p(shift),
+      residual: residual ? this.p(residual) + b0 * yImage : 0,
+      relu: relu ? 1 : 0,
     }));
   }
 
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void {
-    const yImage = 4 * g.oc * g.oh * g.ow, xImage = 4 * g.c * g.h * g.w;
-    this.convOverBatch('conv2dBackwardInput', g, (b0, images, work) =>
-      ({ dy: this.p(dy) + b0 * yImage, wt: this.p(w), dx: this.p(dx) + b0 * xImage, ...this.geometry(g), n: images, work }));
+    const yImage = 4 * g.oc * g.oh * g.ow,
+      xImage = 4 * g.c * g.h * g.w;
+    this.convOverBatch('conv2dBackwardInput', g, (b0, images, work) => ({
+      dy: this.p(dy) + b0 * yImage,
+      wt: this.p(w),
+      dx: this.p(dx) + b0 * xImage,
+      ...this.geometry(g),
+      n: images,
+      work,
+    }));
   }
 
   /** Each thread computes whole chunks of the batch sum (assembly/conv.ts); the chunks are added in order. */
@@ -341,9 +440,19 @@ export class WasmBackend implements Backend {
     }
     const K = g.c * g.kh * g.kw;
     const partial = this.grow(this.filterParts, chunks * K * g.oc * 4);
-    const first = (t: number) => Math.floor(t * chunks / parts);
-    this.runParts('conv2dBackwardFilterParts', Array.from({ length: parts }, (_, t) =>
-      ({ x: this.p(x), dy: this.p(dy), parts: partial, ...geometry, g0: first(t), g1: first(t + 1), work: this.workspace(bytes, t) })));
+    const first = (t: number) => Math.floor((t * chunks) / parts);
+    this.runParts(
+      'conv2dBackwardFilterParts',
+      Array.from({ length: parts }, (_, t) => ({
+        x: this.p(x),
+        dy: this.p(dy),
+        parts: partial,
+        ...geometry,
+        g0: first(t),
+        g1: first(t + 1),
+        work: this.workspace(bytes, t),
+      })),
+    );
     this.call('conv2dBackwardFilterReduce', { parts: partial, count: chunks, dw: this.p(dw), oc: g.oc, K });
   }
 
@@ -367,77 +476,278 @@ export class WasmBackend implements Backend {
    * Runs a batch-norm kernel over channel ranges [c0, c1), one per thread.
    * Batch norm is memory-bound: about 10 flops' worth of time per element and pass.
    */
-  private overChannels<K extends BatchNormKernel>(kernel: K, args: Omit<KernelArgs<K>, 'c0' | 'c1'>, n: number, c: number, hw: number): void {
+  private overChannels<K extends BatchNormKernel>(
+    kernel: K,
+    args: Omit<KernelArgs<K>, 'c0' | 'c1'>,
+    n: number,
+    c: number,
+    hw: number,
+  ): void {
     const parts = this.parts(c, 10 * n * c * hw);
     const range = (c0: number, c1: number) => ({ ...args, c0, c1 }) as KernelArgs<K>;
     if (parts === 1) {
       this.call(kernel, range(0, c));
       return;
     }
-    const first = (t: number) => Math.floor(t * c / parts);
-    this.runParts(kernel, Array.from({ length: parts }, (_, t) => range(first(t), first(t + 1))));
+    const first = (t: number) => Math.floor((t * c) / parts);
+    this.runParts(
+      kernel,
+      Array.from({ length: parts }, (_, t) => range(first(t), first(t + 1))),
+    );
   }
 
-  batchNormForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
-    saveMean: Storage, saveInvStd: Storage, n: number, c: number, hw: number, momentum: number, eps: number): void {
-    this.overChannels('batchNormForwardTrainChannels', {
-      x: this.p(x), gamma: this.p(gamma), beta: this.p(beta), y: this.p(y), runningMean: this.p(runningMean),
-      runningVar: this.p(runningVar), saveMean: this.p(saveMean), saveInvStd: this.p(saveInvStd), n, c, hw, momentum, eps,
-    }, n, c, hw);
+  batchNormForwardTrain(
+    x: Storage,
+    gamma: Storage,
+    beta: Storage,
+    y: Storage,
+    runningMean: Storage,
+    runningVar: Storage,
+    saveMean: Storage,
+    saveInvStd: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    momentum: number,
+    eps: number,
+  ): void {
+    this.overChannels(
+      'batchNormForwardTrainChannels',
+      {
+        x: this.p(x),
+        gamma: this.p(gamma),
+        beta: this.p(beta),
+        y: this.p(y),
+        runningMean: this.p(runningMean),
+        runningVar: this.p(runningVar),
+        saveMean: this.p(saveMean),
+        saveInvStd: this.p(saveInvStd),
+        n,
+        c,
+        hw,
+        momentum,
+        eps,
+      },
+      n,
+      c,
+      hw,
+    );
   }
 
-  batchNormForwardEval(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
-    n: number, c: number, hw: number, eps: number): void {
-    this.overChannels('batchNormForwardEvalChannels', {
-      x: this.p(x), gamma: this.p(gamma), beta: this.p(beta), y: this.p(y), runningMean: this.p(runningMean),
-      runningVar: this.p(runningVar), n, c, hw, eps,
-    }, n, c, hw);
+  batchNormForwardEval(
+    x: Storage,
+    gamma: Storage,
+    beta: Storage,
+    y: Storage,
+    runningMean: Storage,
+    runningVar: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    eps: number,
+  ): void {
+    this.overChannels(
+      'batchNormForwardEvalChannels',
+      {
+        x: this.p(x),
+        gamma: this.p(gamma),
+        beta: this.p(beta),
+        y: this.p(y),
+        runningMean: this.p(runningMean),
+        runningVar: this.p(runningVar),
+        n,
+        c,
+        hw,
+        eps,
+      },
+      n,
+      c,
+      hw,
+    );
   }
 
-  batchNormBackward(x: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage, dx: Storage, dgamma: Storage,
-    dbeta: Storage, n: number, c: number, hw: number, training: boolean): void {
-    this.overChannels('batchNormBackwardChannels', {
-      x: this.p(x), dy: this.p(dy), gamma: this.p(gamma), mean: this.p(mean), invStd: this.p(invStd), dx: this.p(dx),
-      dgamma: this.p(dgamma), dbeta: this.p(dbeta), n, c, hw, training: training ? 1 : 0,
-    }, n, c, hw);
+  batchNormBackward(
+    x: Storage,
+    dy: Storage,
+    gamma: Storage,
+    mean: Storage,
+    invStd: Storage,
+    dx: Storage,
+    dgamma: Storage,
+    dbeta: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    training: boolean,
+  ): void {
+    this.overChannels(
+      'batchNormBackwardChannels',
+      {
+        x: this.p(x),
+        dy: this.p(dy),
+        gamma: this.p(gamma),
+        mean: this.p(mean),
+        invStd: this.p(invStd),
+        dx: this.p(dx),
+        dgamma: this.p(dgamma),
+        dbeta: this.p(dbeta),
+        n,
+        c,
+        hw,
+        training: training ? 1 : 0,
+      },
+      n,
+      c,
+      hw,
+    );
   }
 
-  batchNormActForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
-    saveMean: Storage, saveInvStd: Storage, n: number, c: number, hw: number, momentum: number, eps: number,
-    residual: Storage | null, relu: boolean): void {
-    this.overChannels('batchNormActForwardTrainChannels', {
-      x: this.p(x), gamma: this.p(gamma), beta: this.p(beta), y: this.p(y), runningMean: this.p(runningMean),
-      runningVar: this.p(runningVar), saveMean: this.p(saveMean), saveInvStd: this.p(saveInvStd), n, c, hw, momentum, eps,
-      residual: residual ? this.p(residual) : 0, relu: relu ? 1 : 0,
-    }, n, c, hw);
+  batchNormActForwardTrain(
+    x: Storage,
+    gamma: Storage,
+    beta: Storage,
+    y: Storage,
+    runningMean: Storage,
+    runningVar: Storage,
+    saveMean: Storage,
+    saveInvStd: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    momentum: number,
+    eps: number,
+    residual: Storage | null,
+    relu: boolean,
+  ): void {
+    this.overChannels(
+      'batchNormActForwardTrainChannels',
+      {
+        x: this.p(x),
+        gamma: this.p(gamma),
+        beta: this.p(beta),
+        y: this.p(y),
+        runningMean: this.p(runningMean),
+        runningVar: this.p(runningVar),
+        saveMean: this.p(saveMean),
+        saveInvStd: this.p(saveInvStd),
+        n,
+        c,
+        hw,
+        momentum,
+        eps,
+        residual: residual ? this.p(residual) : 0,
+        relu: relu ? 1 : 0,
+      },
+      n,
+      c,
+      hw,
+    );
   }
 
-  batchNormActBackward(x: Storage, y: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage, dx: Storage,
-    dgamma: Storage, dbeta: Storage, dres: Storage | null, n: number, c: number, hw: number, relu: boolean): void {
-    this.overChannels('batchNormActBackwardChannels', {
-      x: this.p(x), y: this.p(y), dy: this.p(dy), gamma: this.p(gamma), mean: this.p(mean), invStd: this.p(invStd),
-      dx: this.p(dx), dgamma: this.p(dgamma), dbeta: this.p(dbeta), dres: dres ? this.p(dres) : 0, n, c, hw, relu: relu ? 1 : 0,
-    }, n, c, hw);
+  batchNormActBackward(
+    x: Storage,
+    y: Storage,
+    dy: Storage,
+    gamma: Storage,
+    mean: Storage,
+    invStd: Storage,
+    dx: Storage,
+    dgamma: Storage,
+    dbeta: Storage,
+    dres: Storage | null,
+    n: number,
+    c: number,
+    hw: number,
+    relu: boolean,
+  ): void {
+    this.overChannels(
+      'batchNormActBackwardChannels',
+      {
+        x: this.p(x),
+        y: this.p(y),
+        dy: this.p(dy),
+        gamma: this.p(gamma),
+        mean: this.p(mean),
+        invStd: this.p(invStd),
+        dx: this.p(dx),
+        dgamma: this.p(dgamma),
+        dbeta: this.p(dbeta),
+        dres: dres ? this.p(dres) : 0,
+        n,
+        c,
+        hw,
+        relu: relu ? 1 : 0,
+      },
+      n,
+      c,
+      hw,
+    );
   }
 
-  softmaxCrossEntropy(logits: Storage, labels: Int32Array, weights: Storage | null, n: number, c: number, loss: Storage, dlogits: Storage): void {
+  softmaxCrossEntropy(
+    logits: Storage,
+    labels: Int32Array,
+    weights: Storage | null,
+    n: number,
+    c: number,
+    loss: Storage,
+    dlogits: Storage,
+  ): void {
     this.call('softmaxCrossEntropy', {
-      logits: this.p(logits), labels: this.labelPtr(labels), weights: weights ? this.p(weights) : 0, n, c, loss: this.p(loss), dlogits: this.p(dlogits),
+      logits: this.p(logits),
+      labels: this.labelPtr(labels),
+      weights: weights ? this.p(weights) : 0,
+      n,
+      c,
+      loss: this.p(loss),
+      dlogits: this.p(dlogits),
     });
   }
 
-  featureBalancedLoss(logits: Storage, features: Storage, labels: Int32Array, stimulus: Storage, n: number, c: number, d: number,
-    loss: Storage, dlogits: Storage, dfeatures: Storage): void {
+  featureBalancedLoss(
+    logits: Storage,
+    features: Storage,
+    labels: Int32Array,
+    stimulus: Storage,
+    n: number,
+    c: number,
+    d: number,
+    loss: Storage,
+    dlogits: Storage,
+    dfeatures: Storage,
+  ): void {
     this.call('featureBalancedLoss', {
-      logits: this.p(logits), features: this.p(features), labels: this.labelPtr(labels), stimulus: this.p(stimulus), n, c, d,
-      loss: this.p(loss), dlogits: this.p(dlogits), dfeatures: this.p(dfeatures),
+      logits: this.p(logits),
+      features: this.p(features),
+      labels: this.labelPtr(labels),
+      stimulus: this.p(stimulus),
+      n,
+      c,
+      d,
+      loss: this.p(loss),
+      dlogits: this.p(dlogits),
+      dfeatures: this.p(dfeatures),
     });
   }
 
-  sgdStep(param: Storage, grad: Storage, momentumBuf: Storage | null, n: number, lr: number, momentum: number,
-    weightDecay: number, nesterov: boolean): void {
+  sgdStep(
+    param: Storage,
+    grad: Storage,
+    momentumBuf: Storage | null,
+    n: number,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+    nesterov: boolean,
+  ): void {
     this.call('sgdStep', {
-      param: this.p(param), grad: this.p(grad), momentumBuf: momentumBuf ? this.p(momentumBuf) : 0, n, lr, momentum, weightDecay,
+      param: this.p(param),
+      grad: this.p(grad),
+      momentumBuf: momentumBuf ? this.p(momentumBuf) : 0,
+      n,
+      lr,
+      momentum,
+      weightDecay,
       nesterov: nesterov ? 1 : 0,
     });
   }

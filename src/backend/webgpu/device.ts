@@ -16,7 +16,8 @@ export interface GpuDevice {
   keepAlive: unknown;
 }
 
-const NO_ADAPTER = 'no WebGPU adapter: on Linux without a GPU install Mesa\'s lavapipe (scripts/setup-lavapipe.sh) and set ' +
+const NO_ADAPTER =
+  "no WebGPU adapter: on Linux without a GPU install Mesa's lavapipe (scripts/setup-lavapipe.sh) and set " +
   'VK_ADD_DRIVER_FILES to its ICD JSON; with a GPU, make its Vulkan driver visible (VK_DRIVER_FILES)';
 
 async function findGpu(dawnOptions: string[]): Promise<{ gpu: GPU; keepAlive: unknown }> {
@@ -29,8 +30,10 @@ async function findGpu(dawnOptions: string[]): Promise<{ gpu: GPU; keepAlive: un
   try {
     mod = await import('webgpu');
   } catch (e) {
-    throw new Error("wasmtail: the WebGPU backend under Node needs the optional package 'webgpu' (Dawn's Node bindings): " +
-      `npm install webgpu (${(e as Error).message})`);
+    throw new Error(
+      "wasmtail: the WebGPU backend under Node needs the optional package 'webgpu' (Dawn's Node bindings): " +
+        `npm install webgpu (${(e as Error).message})`,
+    );
   }
   const gpu = mod.create(dawnOptions);
   return { gpu, keepAlive: gpu };
@@ -45,8 +48,8 @@ export async function requestGpuDevice(dawnOptions: string[] = []): Promise<GpuD
   const { gpu, keepAlive } = await findGpu(dawnOptions);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error(`wasmtail: ${NO_ADAPTER}`);
-  const info: GPUAdapterInfo = adapter.info ??
-    await (adapter as unknown as { requestAdapterInfo(): Promise<GPUAdapterInfo> }).requestAdapterInfo();
+  const info: GPUAdapterInfo =
+    adapter.info ?? (await (adapter as unknown as { requestAdapterInfo(): Promise<GPUAdapterInfo> }).requestAdapterInfo());
   const l = adapter.limits;
   const device = await adapter.requestDevice({
     requiredLimits: {
@@ -59,7 +62,10 @@ export async function requestGpuDevice(dawnOptions: string[] = []): Promise<GpuD
     device,
     keepAlive,
     adapter: {
-      vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
       fallback: (info as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false,
     },
   };

@@ -11,7 +11,16 @@
  * error scopes whose results the next read() awaits and throws, and
  * shaders' compilation messages are checked when the backend starts.
  */
-import { type Backend, type BinaryOp, type Capability, type ConvGeometry, type ReduceOp, type Storage, type UnaryOp, lacksCapability } from '../backend.js';
+import {
+  type Backend,
+  type BinaryOp,
+  type Capability,
+  type ConvGeometry,
+  type ReduceOp,
+  type Storage,
+  type UnaryOp,
+  lacksCapability,
+} from '../backend.js';
 import { broadcastStrides, collapseLayout } from '../layout.js';
 import { requestGpuDevice, type GpuDevice } from './device.js';
 import { WG, type WgslKernel, packUniforms } from './kernels/common.js';
@@ -22,7 +31,11 @@ import { BATCHNORM_KERNELS } from './kernels/batchnorm.js';
 import { LOSS_KERNELS } from './kernels/loss.js';
 
 const KERNELS: Record<string, WgslKernel> = {
-  ...ELEMENTWISE_KERNELS, ...REDUCE_KERNELS, ...GEMM_KERNELS, ...BATCHNORM_KERNELS, ...LOSS_KERNELS,
+  ...ELEMENTWISE_KERNELS,
+  ...REDUCE_KERNELS,
+  ...GEMM_KERNELS,
+  ...BATCHNORM_KERNELS,
+  ...LOSS_KERNELS,
 };
 
 // GPUBufferUsage / GPUMapMode values (the globals are absent under Node).
@@ -108,21 +121,25 @@ export class WebGpuBackend implements Backend {
 
   private async compileAll(): Promise<void> {
     const d = this.device;
-    await Promise.all(Object.entries(KERNELS).map(async ([name, { code }]) => {
-      d.pushErrorScope('validation');
-      const module = d.createShaderModule({ label: name, code });
-      const info = await module.getCompilationInfo();
-      const errors = info.messages.filter((m) => m.type === 'error');
-      if (errors.length > 0) {
-        await d.popErrorScope();
-        const lines = code.split('\n');
-        throw new Error(`wasmtail: WGSL kernel '${name}' does not compile:\n` +
-          errors.map((m) => `  line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n'));
-      }
-      const err = await d.popErrorScope();
-      if (err) throw new Error(`wasmtail: WebGPU kernel '${name}': ${err.message}`);
-      this.modules.set(name, module);
-    }));
+    await Promise.all(
+      Object.entries(KERNELS).map(async ([name, { code }]) => {
+        d.pushErrorScope('validation');
+        const module = d.createShaderModule({ label: name, code });
+        const info = await module.getCompilationInfo();
+        const errors = info.messages.filter((m) => m.type === 'error');
+        if (errors.length > 0) {
+          await d.popErrorScope();
+          const lines = code.split('\n');
+          throw new Error(
+            `wasmtail: WGSL kernel '${name}' does not compile:\n` +
+              errors.map((m) => `  line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n'),
+          );
+        }
+        const err = await d.popErrorScope();
+        if (err) throw new Error(`wasmtail: WebGPU kernel '${name}': ${err.message}`);
+        this.modules.set(name, module);
+      }),
+    );
   }
 
   /** The kernel's pipeline, built on first use (its validation errors surface at the next read()). */
@@ -188,7 +205,8 @@ export class WebGpuBackend implements Backend {
   }
 
   write(s: Storage, data: Float32Array | Int32Array, offset = 0): void {
-    if (offset + data.length > s.length) throw new Error(`wasmtail: write of ${data.length} values at ${offset} past a storage of ${s.length}`);
+    if (offset + data.length > s.length)
+      throw new Error(`wasmtail: write of ${data.length} values at ${offset} past a storage of ${s.length}`);
     this.assertLive();
     if (data.length === 0) return;
     // Queue writes run before any command buffer not yet submitted: submit first.
@@ -205,8 +223,7 @@ export class WebGpuBackend implements Backend {
       return new Float32Array(0);
     }
     const size = (s as GpuStorage).bytes;
-    const staging = this.stagingFree.get(size)?.pop() ??
-      this.device.createBuffer({ size, usage: MAP_READ | COPY_DST });
+    const staging = this.stagingFree.get(size)?.pop() ?? this.device.createBuffer({ size, usage: MAP_READ | COPY_DST });
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(buf(s), 0, staging, 0, bytes);
     this.device.queue.submit([enc.finish()]);
@@ -370,13 +387,21 @@ export class WebGpuBackend implements Backend {
   /** The uniforms of a strided walk (kernels/reduce.ts): rank, total, the shape and up to two operands' strides. */
   private walk(shape: readonly number[], strides: readonly (readonly number[])[]): { uniforms: Uniforms; total: number } {
     const walk = collapseLayout(shape, strides);
-    if (walk.shape.length > MAX_RANK) throw new Error(`wasmtail: the WebGPU backend broadcasts up to rank ${MAX_RANK}, got rank ${walk.shape.length}`);
+    if (walk.shape.length > MAX_RANK)
+      throw new Error(`wasmtail: the WebGPU backend broadcasts up to rank ${MAX_RANK}, got rank ${walk.shape.length}`);
     const total = sizeOf(walk.shape);
     return { uniforms: { rank: walk.shape.length, total, shape: walk.shape, sa: walk.strides[0], sb: walk.strides[1] ?? [] }, total };
   }
 
-  binaryStrided(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
-    y: Storage, shape: readonly number[]): void {
+  binaryStrided(
+    op: BinaryOp,
+    a: Storage,
+    aStrides: readonly number[],
+    b: Storage,
+    bStrides: readonly number[],
+    y: Storage,
+    shape: readonly number[],
+  ): void {
     if (!this.modules.has(`binaryStrided_${op}`)) throw new Error(`wasmtail: unknown binary op ${op}`);
     const { uniforms, total } = this.walk(shape, [aStrides, bStrides]);
     this.dispatchFlat(`binaryStrided_${op}`, uniforms, { a, b, y }, total);
@@ -421,8 +446,23 @@ export class WebGpuBackend implements Backend {
   private gemmParams(m: number, n: number, k: number, kChunk: number, g: ConvGeometry | null, alpha = 1, beta = 0): Uniforms {
     const geo = g ?? { n: 0, c: 0, h: 0, w: 0, oc: 0, kh: 0, kw: 0, stride: 0, pad: 0, oh: 0, ow: 0 };
     return {
-      M: m, N: n, K: k, kChunk, nb: geo.n, c: geo.c, h: geo.h, w: geo.w, oc: geo.oc, kh: geo.kh, kw: geo.kw,
-      stride: geo.stride, pad: geo.pad, oh: geo.oh, ow: geo.ow, alpha, beta,
+      M: m,
+      N: n,
+      K: k,
+      kChunk,
+      nb: geo.n,
+      c: geo.c,
+      h: geo.h,
+      w: geo.w,
+      oc: geo.oc,
+      kh: geo.kh,
+      kw: geo.kw,
+      stride: geo.stride,
+      pad: geo.pad,
+      oh: geo.oh,
+      ow: geo.ow,
+      alpha,
+      beta,
     };
   }
 
@@ -431,11 +471,23 @@ export class WebGpuBackend implements Backend {
     const rows = TILE_ROWS.find((r) => r >= m) ?? TILE_ROWS[TILE_ROWS.length - 1];
     const x = Math.ceil(n / TILE);
     const y = Math.ceil(m / rows);
-    if (x > MAX_GROUPS || y > MAX_GROUPS) throw new Error(`wasmtail: a ${m} x ${n} product is past the WebGPU backend's grid; use a smaller batch`);
+    if (x > MAX_GROUPS || y > MAX_GROUPS)
+      throw new Error(`wasmtail: a ${m} x ${n} product is past the WebGPU backend's grid; use a smaller batch`);
     this.dispatch(`${kernel}_m${rows}`, params, storages, x, y, splits);
   }
 
-  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Storage, b: Storage, beta: number, c: Storage): void {
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Storage,
+    b: Storage,
+    beta: number,
+    c: Storage,
+  ): void {
     const kernel = `gemm_${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
     this.dispatchGemm(kernel, this.gemmParams(m, n, k, Math.max(k, 1), null, alpha, beta), { a, b, c }, m, n);
   }
@@ -496,42 +548,117 @@ export class WebGpuBackend implements Backend {
 
   // --- batch norm ---------------------------------------------------------------------------
 
-  batchNormForwardTrain(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
-    saveMean: Storage, saveInvStd: Storage, n: number, c: number, hw: number, momentum: number, eps: number): void {
+  batchNormForwardTrain(
+    x: Storage,
+    gamma: Storage,
+    beta: Storage,
+    y: Storage,
+    runningMean: Storage,
+    runningVar: Storage,
+    saveMean: Storage,
+    saveInvStd: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    momentum: number,
+    eps: number,
+  ): void {
     if (c === 0) return;
-    this.dispatch('batchNormForwardTrain', { n, c, hw, momentum, eps },
-      { x, gamma, beta, y, runningMean, runningVar, saveMean, saveInvStd }, c);
+    this.dispatch(
+      'batchNormForwardTrain',
+      { n, c, hw, momentum, eps },
+      { x, gamma, beta, y, runningMean, runningVar, saveMean, saveInvStd },
+      c,
+    );
   }
 
-  batchNormForwardEval(x: Storage, gamma: Storage, beta: Storage, y: Storage, runningMean: Storage, runningVar: Storage,
-    n: number, c: number, hw: number, eps: number): void {
+  batchNormForwardEval(
+    x: Storage,
+    gamma: Storage,
+    beta: Storage,
+    y: Storage,
+    runningMean: Storage,
+    runningVar: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    eps: number,
+  ): void {
     this.dispatchFlat('batchNormForwardEval', { n: n * c * hw, c, hw, eps }, { x, gamma, beta, y, runningMean, runningVar }, n * c * hw);
   }
 
-  batchNormBackward(x: Storage, dy: Storage, gamma: Storage, mean: Storage, invStd: Storage, dx: Storage, dgamma: Storage,
-    dbeta: Storage, n: number, c: number, hw: number, training: boolean): void {
+  batchNormBackward(
+    x: Storage,
+    dy: Storage,
+    gamma: Storage,
+    mean: Storage,
+    invStd: Storage,
+    dx: Storage,
+    dgamma: Storage,
+    dbeta: Storage,
+    n: number,
+    c: number,
+    hw: number,
+    training: boolean,
+  ): void {
     if (c === 0) return;
     this.dispatch('batchNormBackward', { n, c, hw, training: training ? 1 : 0 }, { x, dy, gamma, mean, invStd, dx, dgamma, dbeta }, c);
   }
 
   // --- fused losses and optimiser ---------------------------------------------------------------
 
-  softmaxCrossEntropy(logits: Storage, labels: Int32Array, weights: Storage | null, n: number, c: number, loss: Storage, dlogits: Storage): void {
+  softmaxCrossEntropy(
+    logits: Storage,
+    labels: Int32Array,
+    weights: Storage | null,
+    n: number,
+    c: number,
+    loss: Storage,
+    dlogits: Storage,
+  ): void {
     const l = this.labelStorage(labels);
-    this.dispatch('softmaxCrossEntropy', { n, c, hasWeights: weights ? 1 : 0 }, { logits, labels: l, weights: weights ?? this.dummy, loss, dlogits }, 1);
+    this.dispatch(
+      'softmaxCrossEntropy',
+      { n, c, hasWeights: weights ? 1 : 0 },
+      { logits, labels: l, weights: weights ?? this.dummy, loss, dlogits },
+      1,
+    );
     this.free(l);
   }
 
-  featureBalancedLoss(logits: Storage, features: Storage, labels: Int32Array, stimulus: Storage, n: number, c: number, d: number,
-    loss: Storage, dlogits: Storage, dfeatures: Storage): void {
+  featureBalancedLoss(
+    logits: Storage,
+    features: Storage,
+    labels: Int32Array,
+    stimulus: Storage,
+    n: number,
+    c: number,
+    d: number,
+    loss: Storage,
+    dlogits: Storage,
+    dfeatures: Storage,
+  ): void {
     const l = this.labelStorage(labels);
     this.dispatch('featureBalancedLoss', { n, c, d }, { logits, features, labels: l, stimulus, loss, dlogits, dfeatures }, 1);
     this.free(l);
   }
 
-  sgdStep(param: Storage, grad: Storage, momentumBuf: Storage | null, n: number, lr: number, momentum: number,
-    weightDecay: number, nesterov: boolean): void {
+  sgdStep(
+    param: Storage,
+    grad: Storage,
+    momentumBuf: Storage | null,
+    n: number,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+    nesterov: boolean,
+  ): void {
     if (momentum !== 0 && !momentumBuf) throw new Error('wasmtail: sgdStep with momentum needs a buffer');
-    this.dispatchFlat('sgdStep', { n, nesterov: nesterov ? 1 : 0, lr, momentum, weightDecay }, { param, grad, buf: momentumBuf ?? this.dummy }, n);
+    this.dispatchFlat(
+      'sgdStep',
+      { n, nesterov: nesterov ? 1 : 0, lr, momentum, weightDecay },
+      { param, grad, buf: momentumBuf ?? this.dummy },
+      n,
+    );
   }
 }

@@ -15,13 +15,17 @@ let model: Promise<LoadedModel> | null = null;
 
 export default {
   async fetch(request: Request): Promise<Response> {
-    if (request.method !== 'POST') return new Response('POST an image (image/png, or float32 NCHW as application/octet-stream)\n', { status: 405 });
-    model ??= init({ module: kernels as WebAssembly.Module }).then(() => loadModel(new Uint8Array(checkpoint as ArrayBuffer), { name: 'model.safetensors' }));
+    if (request.method !== 'POST')
+      return new Response('POST an image (image/png, or float32 NCHW as application/octet-stream)\n', { status: 405 });
+    model ??= init({ module: kernels as WebAssembly.Module }).then(() =>
+      loadModel(new Uint8Array(checkpoint as ArrayBuffer), { name: 'model.safetensors' }),
+    );
     try {
       const body = new Uint8Array(await request.arrayBuffer());
-      const input: PredictInput = request.headers.get('content-type') === 'image/png'
-        ? await decodePng(body, 'posted image')
-        : new Float32Array(body.buffer, body.byteOffset, body.byteLength / 4);
+      const input: PredictInput =
+        request.headers.get('content-type') === 'image/png'
+          ? await decodePng(body, 'posted image')
+          : new Float32Array(body.buffer, body.byteOffset, body.byteLength / 4);
       const predictions = await predict(await model, input);
       return Response.json(predictions.map((p) => ({ ...p, probabilities: Array.from(p.probabilities), logits: Array.from(p.logits) })));
     } catch (e) {

@@ -35,13 +35,23 @@ function forEachTap(g: ConvGeometry, tap: (yi: number, xi: number, wi: number) =
 /** y[b, o, oy, ox] = sum over ci, i, j of x[b, ci, oy*s + i - pad, ox*s + j - pad] * w[o, ci, i, j]. */
 export function conv2dForwardRef(x: FArray, w: FArray, y: FArray, g: ConvGeometry): void {
   const sum = new Float64Array(g.n * g.oc * g.oh * g.ow); // float64 sums, rounded once on the way out
-  forEachTap(g, (yi, xi, wi) => { sum[yi] += x[xi] * w[wi]; });
+  forEachTap(g, (yi, xi, wi) => {
+    sum[yi] += x[xi] * w[wi];
+  });
   y.set(sum);
 }
 
 /** The inference fusion: y = act(conv(x, w) * scale[o] + shift[o] + residual), act = ReLU where relu (NaN stays NaN). */
-export function conv2dForwardAffineRef(x: FArray, w: FArray, y: FArray, g: ConvGeometry, scale: FArray, shift: FArray,
-  residual: FArray | null, relu: boolean): void {
+export function conv2dForwardAffineRef(
+  x: FArray,
+  w: FArray,
+  y: FArray,
+  g: ConvGeometry,
+  scale: FArray,
+  shift: FArray,
+  residual: FArray | null,
+  relu: boolean,
+): void {
   conv2dForwardRef(x, w, y, g);
   const P = g.oh * g.ow;
   for (let b = 0; b < g.n; b++) {
@@ -58,13 +68,17 @@ export function conv2dForwardAffineRef(x: FArray, w: FArray, y: FArray, g: ConvG
 /** dx = d(sum dy * y) / dx: every product of the forward sends dy * w back to its input pixel. Overwrites dx. */
 export function conv2dBackwardInputRef(dy: FArray, w: FArray, dx: FArray, g: ConvGeometry): void {
   dx.fill(0, 0, g.n * g.c * g.h * g.w);
-  forEachTap(g, (yi, xi, wi) => { dx[xi] += dy[yi] * w[wi]; });
+  forEachTap(g, (yi, xi, wi) => {
+    dx[xi] += dy[yi] * w[wi];
+  });
 }
 
 /** dw[o, ci, i, j] = sum over the batch and output pixels of dy * x at the pixel the tap saw. Overwrites dw. */
 export function conv2dBackwardFilterRef(x: FArray, dy: FArray, dw: FArray, g: ConvGeometry): void {
   const sum = new Float64Array(g.oc * g.c * g.kh * g.kw);
-  forEachTap(g, (yi, xi, wi) => { sum[wi] += dy[yi] * x[xi]; });
+  forEachTap(g, (yi, xi, wi) => {
+    sum[wi] += dy[yi] * x[xi];
+  });
   dw.set(sum);
 }
 
@@ -99,10 +113,14 @@ function forEachColumnEntry(g: ConvGeometry, entry: (k: number, xi: number) => v
  * c, h, w, kh, kw, stride, pad, oh, ow are used.
  */
 export function im2colRef(x: FArray, col: FArray, g: ConvGeometry): void {
-  forEachColumnEntry(g, (k, xi) => { col[k] = xi < 0 ? 0 : x[xi]; });
+  forEachColumnEntry(g, (k, xi) => {
+    col[k] = xi < 0 ? 0 : x[xi];
+  });
 }
 
 /** The adjoint of im2colRef: adds every column entry back onto its pixel of x (the caller zeroes x). */
 export function col2imRef(col: FArray, x: FArray, g: ConvGeometry): void {
-  forEachColumnEntry(g, (k, xi) => { if (xi >= 0) x[xi] += col[k]; });
+  forEachColumnEntry(g, (k, xi) => {
+    if (xi >= 0) x[xi] += col[k];
+  });
 }

@@ -7,8 +7,16 @@ import type { FArray } from './types.js';
  * (B stored [n, k] when transB). beta = 0 ignores C's old contents (NaN too).
  */
 export function gemmRef(
-  transA: boolean, transB: boolean, m: number, n: number, k: number,
-  alpha: number, a: FArray, b: FArray, beta: number, c: FArray,
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FArray,
+  b: FArray,
+  beta: number,
+  c: FArray,
 ): void {
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {

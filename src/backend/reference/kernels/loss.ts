@@ -23,8 +23,15 @@ function softmaxRow(v: Float64Array, p: Float64Array): number {
  * weights is null), loss[0] = sum_i w_i (-log p_{i,y_i}) / sum_i w_i,
  * dlogits_ij = w_i (p_ij - [j == y_i]) / sum_i w_i.
  */
-export function softmaxCrossEntropyRef(logits: FArray, labels: Int32Array, weights: FArray | null,
-  n: number, c: number, loss: FArray, dlogits: FArray): void {
+export function softmaxCrossEntropyRef(
+  logits: FArray,
+  labels: Int32Array,
+  weights: FArray | null,
+  n: number,
+  c: number,
+  loss: FArray,
+  dlogits: FArray,
+): void {
   let wsum = 0;
   for (let i = 0; i < n; i++) wsum += weights ? weights[labels[i]] : 1;
   const v = new Float64Array(c);
@@ -35,7 +42,7 @@ export function softmaxCrossEntropyRef(logits: FArray, labels: Int32Array, weigh
     const w = weights ? weights[y] : 1;
     for (let j = 0; j < c; j++) v[j] = logits[i * c + j];
     total += w * (softmaxRow(v, p) - v[y]);
-    for (let j = 0; j < c; j++) dlogits[i * c + j] = w * (p[j] - (j === y ? 1 : 0)) / wsum;
+    for (let j = 0; j < c; j++) dlogits[i * c + j] = (w * (p[j] - (j === y ? 1 : 0))) / wsum;
   }
   loss[0] = total / wsum;
 }
@@ -45,8 +52,18 @@ export function softmaxCrossEntropyRef(logits: FArray, labels: Int32Array, weigh
  * loss[0] = mean_i cross-entropy(v_i, y_i), dlogits = (softmax(v) - onehot) / n,
  * dfeatures_i = (sum_j dlogits_ij s_j) f_i / ((||f_i|| + 1e-12)^2 ||f_i||) (0 when f_i = 0).
  */
-export function featureBalancedLossRef(logits: FArray, features: FArray, labels: Int32Array, stimulus: FArray,
-  n: number, c: number, d: number, loss: FArray, dlogits: FArray, dfeatures: FArray): void {
+export function featureBalancedLossRef(
+  logits: FArray,
+  features: FArray,
+  labels: Int32Array,
+  stimulus: FArray,
+  n: number,
+  c: number,
+  d: number,
+  loss: FArray,
+  dlogits: FArray,
+  dfeatures: FArray,
+): void {
   const v = new Float64Array(c);
   const p = new Float64Array(c);
   let total = 0;
@@ -64,7 +81,7 @@ export function featureBalancedLossRef(logits: FArray, features: FArray, labels:
       dlogits[i * c + j] = dl;
       g += dl * stimulus[j];
     }
-    const k = r > 0 ? g * scale * scale / r : 0;
+    const k = r > 0 ? (g * scale * scale) / r : 0;
     for (let q = 0; q < d; q++) dfeatures[i * d + q] = k * features[i * d + q];
   }
   loss[0] = total / n;

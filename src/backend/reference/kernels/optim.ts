@@ -6,8 +6,16 @@ import type { FArray } from './types.js';
  * step = nesterov ? g + momentum * buf : buf; param -= lr * step.
  * With momentum = 0, step = g and buf is not touched (may be null).
  */
-export function sgdStepRef(param: FArray, grad: FArray, momentumBuf: FArray | null, n: number,
-  lr: number, momentum: number, weightDecay: number, nesterov: boolean): void {
+export function sgdStepRef(
+  param: FArray,
+  grad: FArray,
+  momentumBuf: FArray | null,
+  n: number,
+  lr: number,
+  momentum: number,
+  weightDecay: number,
+  nesterov: boolean,
+): void {
   if (momentum !== 0 && !momentumBuf) throw new Error('sgdStepRef: momentum needs a buffer');
   for (let i = 0; i < n; i++) {
     const g = grad[i] + weightDecay * param[i];

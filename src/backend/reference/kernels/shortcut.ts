@@ -1,7 +1,16 @@
 // The option-A shortcut of the CIFAR ResNets: subsample spatially, pad channels with zeros.
 import type { FArray } from './types.js';
 
-export function downsamplePadChannelsRef(x: FArray, y: FArray, n: number, c: number, h: number, w: number, stride: number, padC: number): void {
+export function downsamplePadChannelsRef(
+  x: FArray,
+  y: FArray,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  stride: number,
+  padC: number,
+): void {
   const oh = Math.ceil(h / stride);
   const ow = Math.ceil(w / stride);
   const oc = c + 2 * padC;
@@ -17,7 +26,16 @@ export function downsamplePadChannelsRef(x: FArray, y: FArray, n: number, c: num
   }
 }
 
-export function downsamplePadChannelsBackwardRef(dy: FArray, dx: FArray, n: number, c: number, h: number, w: number, stride: number, padC: number): void {
+export function downsamplePadChannelsBackwardRef(
+  dy: FArray,
+  dx: FArray,
+  n: number,
+  c: number,
+  h: number,
+  w: number,
+  stride: number,
+  padC: number,
+): void {
   const oh = Math.ceil(h / stride);
   const ow = Math.ceil(w / stride);
   const oc = c + 2 * padC;

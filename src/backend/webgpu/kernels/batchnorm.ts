@@ -11,8 +11,10 @@ const CHANNEL_LOOP = (body: string) => `for (var j = lid; j < count; j += ${WG}u
   }`;
 
 export const BATCHNORM_KERNELS: Record<string, WgslKernel> = {
-  batchNormForwardTrain: kernel([...u32('n', 'c', 'hw'), ...f32('momentum', 'eps')],
-    ['x', 'gamma', 'beta', 'y', 'runningMean', 'runningVar', 'saveMean', 'saveInvStd'], `${WORKGROUP_SUM}
+  batchNormForwardTrain: kernel(
+    [...u32('n', 'c', 'hw'), ...f32('momentum', 'eps')],
+    ['x', 'gamma', 'beta', 'y', 'runningMean', 'runningVar', 'saveMean', 'saveInvStd'],
+    `${WORKGROUP_SUM}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let ch = wid.x;
@@ -35,12 +37,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let g = gamma[ch];
   let b = beta[ch];
   ${CHANNEL_LOOP('y[idx] = (x[idx] - mean) * invStd * g + b;')}
-}`),
-  batchNormForwardEval: elementwise(['c', 'hw'], ['eps'], ['x', 'gamma', 'beta', 'y', 'runningMean', 'runningVar'], `
+}`,
+  ),
+  batchNormForwardEval: elementwise(
+    ['c', 'hw'],
+    ['eps'],
+    ['x', 'gamma', 'beta', 'y', 'runningMean', 'runningVar'],
+    `
   let ch = (i / p.hw) % p.c;
   let invStd = 1.0 / sqrt(runningVar[ch] + p.eps);
-  y[i] = (x[i] - runningMean[ch]) * invStd * gamma[ch] + beta[ch];`),
-  batchNormBackward: kernel(u32('n', 'c', 'hw', 'training'), ['x', 'dy', 'gamma', 'mean', 'invStd', 'dx', 'dgamma', 'dbeta'], `${WORKGROUP_SUM}
+  y[i] = (x[i] - runningMean[ch]) * invStd * gamma[ch] + beta[ch];`,
+  ),
+  batchNormBackward: kernel(
+    u32('n', 'c', 'hw', 'training'),
+    ['x', 'dy', 'gamma', 'mean', 'invStd', 'dx', 'dgamma', 'dbeta'],
+    `${WORKGROUP_SUM}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let ch = wid.x;
@@ -63,5 +74,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   } else {
     ${CHANNEL_LOOP('dx[idx] = a * dy[idx];')}
   }
-}`),
+}`,
+  ),
 };

@@ -68,10 +68,12 @@ export function packUniforms(kernel: string, fields: UniformField[], values: Rec
     const v = values[field.name];
     if (v === undefined) throw new Error(`wasmtail: WebGPU kernel ${kernel}: uniform ${field.name} not given`);
     const list = typeof v === 'number' ? [v] : v;
-    if (list.length > (field.count ?? 1)) throw new Error(`wasmtail: WebGPU kernel ${kernel}: ${list.length} values for uniform ${field.name}[${field.count ?? 1}]`);
+    if (list.length > (field.count ?? 1))
+      throw new Error(`wasmtail: WebGPU kernel ${kernel}: ${list.length} values for uniform ${field.name}[${field.count ?? 1}]`);
     list.forEach((x, i) => {
       if (field.type === 'u32') {
-        if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new Error(`wasmtail: WebGPU kernel ${kernel}: uniform ${field.name} = ${x} is not a u32`);
+        if (!Number.isInteger(x) || x < 0 || x > 0xffffffff)
+          throw new Error(`wasmtail: WebGPU kernel ${kernel}: uniform ${field.name} = ${x} is not a u32`);
         asU32[offset + i] = x;
       } else {
         asF32[offset + i] = x;
@@ -88,7 +90,10 @@ export function kernel(uniforms: UniformField[], names: string[], body: string, 
 
 /** Storage bindings 1..n (names in order), all read_write so that one buffer may be passed as two arguments (in-place ops). */
 function buffers(names: string[], types: Record<string, string> = {}): string {
-  return names.map((name, i) => `@group(0) @binding(${i + 1}) var<storage, read_write> ${name}: array<${types[name] ?? 'f32'}>;`).join('\n') + '\n';
+  return (
+    names.map((name, i) => `@group(0) @binding(${i + 1}) var<storage, read_write> ${name}: array<${types[name] ?? 'f32'}>;`).join('\n') +
+    '\n'
+  );
 }
 
 export const FLAT_MAIN = `@compute @workgroup_size(${WG})
@@ -97,10 +102,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
 /** A kernel with one invocation per element i < p.n. */
 export function elementwise(u32s: string[], f32s: string[], names: string[], body: string, types: Record<string, string> = {}): WgslKernel {
-  return kernel([...u32('n', ...u32s), ...f32(...f32s)], names, `${FLAT_MAIN}
+  return kernel(
+    [...u32('n', ...u32s), ...f32(...f32s)],
+    names,
+    `${FLAT_MAIN}
   if (i >= p.n) { return; }
   ${body}
-}`, types);
+}`,
+    types,
+  );
 }
 
 /** Tree sum over one workgroup; call from uniform control flow. */

@@ -16,7 +16,10 @@ export const TILE_ROWS = [16, 32, 64] as const;
 const BK = 16;
 
 /** Every variant's uniforms: the product's shape and K slice, the convolution geometry (zeros for a plain GEMM), alpha and beta. */
-export const GEMM_UNIFORMS = [...u32('M', 'N', 'K', 'kChunk', 'nb', 'c', 'h', 'w', 'oc', 'kh', 'kw', 'stride', 'pad', 'oh', 'ow'), ...f32('alpha', 'beta')];
+export const GEMM_UNIFORMS = [
+  ...u32('M', 'N', 'K', 'kChunk', 'nb', 'c', 'h', 'w', 'oc', 'kh', 'kw', 'stride', 'pad', 'oh', 'ow'),
+  ...f32('alpha', 'beta'),
+];
 
 interface Variant {
   buffers: string[];
@@ -49,13 +52,44 @@ const GATHER_X = `fn gatherX(k: u32, col: u32) -> f32 {
 `;
 
 const VARIANTS: Record<string, Variant & { extra?: string }> = {
-  gemm_nn: { buffers: ['a', 'b', 'c'], aKFast: true, bNFast: true, loadA: 'return a[m * p.K + k];', loadB: 'return b[k * p.N + n];', store: GEMM_STORE },
-  gemm_tn: { buffers: ['a', 'b', 'c'], aKFast: false, bNFast: true, loadA: 'return a[k * p.M + m];', loadB: 'return b[k * p.N + n];', store: GEMM_STORE },
-  gemm_nt: { buffers: ['a', 'b', 'c'], aKFast: true, bNFast: false, loadA: 'return a[m * p.K + k];', loadB: 'return b[n * p.K + k];', store: GEMM_STORE },
-  gemm_tt: { buffers: ['a', 'b', 'c'], aKFast: false, bNFast: false, loadA: 'return a[k * p.M + m];', loadB: 'return b[n * p.K + k];', store: GEMM_STORE },
+  gemm_nn: {
+    buffers: ['a', 'b', 'c'],
+    aKFast: true,
+    bNFast: true,
+    loadA: 'return a[m * p.K + k];',
+    loadB: 'return b[k * p.N + n];',
+    store: GEMM_STORE,
+  },
+  gemm_tn: {
+    buffers: ['a', 'b', 'c'],
+    aKFast: false,
+    bNFast: true,
+    loadA: 'return a[k * p.M + m];',
+    loadB: 'return b[k * p.N + n];',
+    store: GEMM_STORE,
+  },
+  gemm_nt: {
+    buffers: ['a', 'b', 'c'],
+    aKFast: true,
+    bNFast: false,
+    loadA: 'return a[m * p.K + k];',
+    loadB: 'return b[n * p.K + k];',
+    store: GEMM_STORE,
+  },
+  gemm_tt: {
+    buffers: ['a', 'b', 'c'],
+    aKFast: false,
+    bNFast: false,
+    loadA: 'return a[k * p.M + m];',
+    loadB: 'return b[n * p.K + k];',
+    store: GEMM_STORE,
+  },
   // y[b, o, oy, ox] = sum_k w[o, k] * im2col(x)[k, (b, oy, ox)]: M = oc, N = nb * oh * ow, K = c * kh * kw.
   conv2dForward: {
-    buffers: ['x', 'w', 'y'], aKFast: true, bNFast: true, extra: GATHER_X,
+    buffers: ['x', 'w', 'y'],
+    aKFast: true,
+    bNFast: true,
+    extra: GATHER_X,
     loadA: 'return w[m * p.K + k];',
     loadB: 'return gatherX(k, n);',
     store: 'let ohw = p.oh * p.ow; y[((n / ohw) * p.oc + m) * ohw + n % ohw] = v;',
@@ -63,7 +97,9 @@ const VARIANTS: Record<string, Variant & { extra?: string }> = {
   // dx[b, ci, iy, ix] = sum over (o, ky, kx) of w[o, ci, ky, kx] * dy[b, o, oy, ox] with
   // iy = oy * stride - pad + ky: M = c, N = nb * h * w, K = oc * kh * kw.
   conv2dBackwardInput: {
-    buffers: ['dy', 'w', 'dx'], aKFast: true, bNFast: true,
+    buffers: ['dy', 'w', 'dx'],
+    aKFast: true,
+    bNFast: true,
     loadA: 'let taps = p.kh * p.kw; return w[((k / taps) * p.c + m) * taps + k % taps];',
     loadB: `let taps = p.kh * p.kw;
   let o = k / taps;
@@ -82,7 +118,10 @@ const VARIANTS: Record<string, Variant & { extra?: string }> = {
   },
   // dw[o, k] = sum over positions col of dy[o, col] * im2col(x)[k, col]: M = oc, N = c * kh * kw, K = nb * oh * ow.
   conv2dBackwardFilter: {
-    buffers: ['x', 'dy', 'dw'], aKFast: true, bNFast: false, extra: GATHER_X,
+    buffers: ['x', 'dy', 'dw'],
+    aKFast: true,
+    bNFast: false,
+    extra: GATHER_X,
     loadA: 'let ohw = p.oh * p.ow; return dy[((k / ohw) * p.oc + m) * ohw + k % ohw];',
     loadB: 'return gatherX(n, k);',
     store: 'dw[z * p.M * p.N + m * p.N + n] = v;',
@@ -94,7 +133,10 @@ function gemmKernel(v: Variant & { extra?: string }, bm: number): WgslKernel {
   const tm = bm / 16;
   const aIndex = v.aKFast ? 'let mm = e / BK; let kk = e % BK;' : 'let kk = e / BM; let mm = e % BM;';
   const bIndex = v.bNFast ? 'let kk = e / TILE; let nn = e % TILE;' : 'let nn = e / BK; let kk = e % BK;';
-  return kernel(GEMM_UNIFORMS, v.buffers, `const TILE = ${TILE}u;
+  return kernel(
+    GEMM_UNIFORMS,
+    v.buffers,
+    `const TILE = ${TILE}u;
 const BM = ${bm}u;
 const BK = ${BK}u;
 var<workgroup> As: array<f32, ${bm * BK}>;
@@ -148,14 +190,20 @@ ${Array.from({ length: tm }, (_, i) => `      acc[${i}] = fma(vec4<f32>(As[ar + 
       if (m < p.M && n < p.N) { store(m, n, acc[i][j], wid.z); }
     }
   }
-}`);
+}`,
+  );
 }
 
 export const GEMM_KERNELS: Record<string, WgslKernel> = {
   ...Object.fromEntries(Object.entries(VARIANTS).flatMap(([name, v]) => TILE_ROWS.map((bm) => [`${name}_m${bm}`, gemmKernel(v, bm)]))),
   // y[i] = sum over the `splits` partial results of split-K.
-  splitKSum: elementwise(['splits'], [], ['partial', 'y'], `
+  splitKSum: elementwise(
+    ['splits'],
+    [],
+    ['partial', 'y'],
+    `
   var s = 0.0;
   for (var z = 0u; z < p.splits; z++) { s += partial[z * p.n + i]; }
-  y[i] = s;`),
+  y[i] = s;`,
+  ),
 };

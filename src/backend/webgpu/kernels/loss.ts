@@ -10,7 +10,10 @@ const ROW_LSE = `var m = -3.402823e38;
     for (var j = 0u; j < p.c; j++) { s += exp(logit(i, j) - m); }`;
 
 export const LOSS_KERNELS: Record<string, WgslKernel> = {
-  softmaxCrossEntropy: kernel(u32('n', 'c', 'hasWeights'), ['logits', 'labels', 'weights', 'loss', 'dlogits'], `${WORKGROUP_SUM}
+  softmaxCrossEntropy: kernel(
+    u32('n', 'c', 'hasWeights'),
+    ['logits', 'labels', 'weights', 'loss', 'dlogits'],
+    `${WORKGROUP_SUM}
 fn weight(y: u32) -> f32 { if (p.hasWeights != 0u) { return weights[y]; } return 1.0; }
 fn logit(i: u32, j: u32) -> f32 { return logits[i * p.c + j]; }
 @compute @workgroup_size(${WG})
@@ -30,9 +33,14 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
   let t = workgroupSum(total, lid);
   if (lid == 0u) { loss[0] = t / wsum; }
-}`, { labels: 'i32' }),
+}`,
+    { labels: 'i32' },
+  ),
   // v_ij = z_ij - s_j / (||f_i|| + 1e-12); cross-entropy (mean) on v.
-  featureBalancedLoss: kernel(u32('n', 'c', 'd'), ['logits', 'features', 'labels', 'stimulus', 'loss', 'dlogits', 'dfeatures'], `${WORKGROUP_SUM}
+  featureBalancedLoss: kernel(
+    u32('n', 'c', 'd'),
+    ['logits', 'features', 'labels', 'stimulus', 'loss', 'dlogits', 'dfeatures'],
+    `${WORKGROUP_SUM}
 var<private> scale: f32;
 fn logit(i: u32, j: u32) -> f32 { return logits[i * p.c + j] - stimulus[j] * scale; }
 @compute @workgroup_size(${WG})
@@ -58,5 +66,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   }
   let t = workgroupSum(total, lid);
   if (lid == 0u) { loss[0] = t / f32(p.n); }
-}`, { labels: 'i32' }),
+}`,
+    { labels: 'i32' },
+  ),
 };
