@@ -101,6 +101,7 @@ const FILTER_MODE: i32 = isDefined(WINOGRAD_FILTER_MODE) ? WINOGRAD_FILTER_MODE 
  * Depends on one image's geometry only, as the forward's rule: all threads
  * and chunks take the same path.
  */
+// biome-ignore lint/correctness/noUnusedFunctionParameters: oc is part of the conv geometry every caller passes in one order (c, h, w, oc, kh, kw, stride, pad); the rule does not depend on it today
 export function winogradFilterApplies(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32): bool {
   if (kh != 3 || kw != 3 || stride != 1 || pad != 1 || FILTER_MODE == 0) return false;
   if (FILTER_MODE == 2) return true;

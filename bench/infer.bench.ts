@@ -100,8 +100,8 @@ function benchState(model: ReturnType<typeof wt.nn.resnet32>): State {
   const state: State = {};
   for (const [name, t] of model.stateDict()) {
     const data = t.toFloat32Array();
-    if (/(^|\.)bn\d\.(running_mean|bias)$/.test(name)) data.forEach((_, i) => (data[i] = (r() - 0.5) * 0.4));
-    if (/(^|\.)bn\d\.(running_var|weight)$/.test(name)) data.forEach((_, i) => (data[i] = 0.5 + r()));
+    if (/(^|\.)bn\d\.(running_mean|bias)$/.test(name)) for (let i = 0; i < data.length; i++) data[i] = (r() - 0.5) * 0.4;
+    if (/(^|\.)bn\d\.(running_var|weight)$/.test(name)) for (let i = 0; i < data.length; i++) data[i] = 0.5 + r();
     state[name] = { shape: [...t.shape], data };
   }
   return state;

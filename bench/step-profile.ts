@@ -8,7 +8,7 @@ import { benchStep } from './trainerStep.js';
 const threads = Number(process.argv[2] ?? 2),
   batch = Number(process.argv[3] ?? 128);
 await wt.init({ threads });
-const b = backend() as any;
+const b = backend() as unknown as Record<string, (...args: unknown[]) => unknown>;
 const acc = new Map<string, number>();
 for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(b))) {
   if (
@@ -37,7 +37,7 @@ for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(b))) {
   )
     continue;
   const f = b[name].bind(b);
-  b[name] = (...args: any[]) => {
+  b[name] = (...args: unknown[]) => {
     const t0 = performance.now();
     const r = f(...args);
     acc.set(name, (acc.get(name) ?? 0) + performance.now() - t0);

@@ -26,6 +26,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BURST_MS = 30;
 
 interface Side {
+  // biome-ignore lint/suspicious/noExplicitAny: untyped WebAssembly exports (kernel functions with their own signatures, and globals), called by name
   k: Record<string, any>;
   mem: WebAssembly.Memory;
   heap: LinearAllocator;

@@ -56,7 +56,12 @@ export function endStep(survivors: Iterable<Tensor> = []): void {
     if (!keep.has(t)) t.release(reason);
   }
   arena.tensors.clear();
-  for (const t of keep) if (!t.isPersistent && !t.isReleased) arena.tensors.add(t), (t.scope = arena);
+  for (const t of keep) {
+    if (!t.isPersistent && !t.isReleased) {
+      arena.tensors.add(t);
+      t.scope = arena;
+    }
+  }
 }
 
 /**

@@ -227,7 +227,10 @@ function onMessage(run: Run, m: TrainMessage): void {
 /** An exponential moving average, so the loss curve shows the trend through batch noise. */
 function smooth(points: [number, number][], alpha = 0.1): [number, number][] {
   let s = NaN;
-  return points.map(([x, y]) => [x, (s = Number.isNaN(s) ? y : s + alpha * (y - s))]);
+  return points.map(([x, y]) => {
+    s = Number.isNaN(s) ? y : s + alpha * (y - s);
+    return [x, s];
+  });
 }
 
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;

@@ -24,7 +24,7 @@ const shortcutY = (n: number, c: number, h: number, w: number, stride: number, p
  * Per primitive, from its arguments: the storages it reads or writes and the
  * elements it touches in each, as the Backend interface documents them.
  */
-const EXTENTS: { [K in keyof Backend]?: (...args: any[]) => Extents } = {
+const EXTENTS: { [K in keyof Backend]?: Backend[K] extends (...args: infer A) => unknown ? (...args: A) => Extents : never } = {
   fill: (y, _v, n) => [['y', y, n]],
   copy: (x, y, n) => [
     ['x', x, n],
@@ -230,7 +230,8 @@ export function withBoundsChecks<B extends Backend>(b: B): B {
           return value.call(target, s);
         };
       }
-      const extents = EXTENTS[key as keyof Backend];
+      // Any primitive's extents, called with that primitive's own arguments.
+      const extents = EXTENTS[key as keyof Backend] as ((...args: unknown[]) => Extents) | undefined;
       if (!extents) return value.bind(target);
       return (...args: unknown[]) => {
         check(String(key), extents(...args));

@@ -50,11 +50,13 @@ export function collapseLayout(shape: readonly number[], strides: readonly (read
       continue;
     }
     out.shape.push(shape[d]);
-    strides.forEach((s, k) => out.strides[k].push(s[d]));
+    strides.forEach((s, k) => {
+      out.strides[k].push(s[d]);
+    });
   }
   if (out.shape.length === 0) {
     out.shape.push(1);
-    out.strides.forEach((s) => s.push(0));
+    for (const s of out.strides) s.push(0);
   }
   return out;
 }

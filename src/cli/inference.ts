@@ -118,7 +118,9 @@ export async function predictCommand(values: Record<string, string | boolean | u
     }
   }
   const x = new Float32Array(images.length * c * h * w);
-  images.forEach((img, i) => x.set(normalize(img.pixels, { c, h, w }, mean, std), i * c * h * w));
+  images.forEach((img, i) => {
+    x.set(normalize(img.pixels, { c, h, w }, mean, std), i * c * h * w);
+  });
   const logits = await noGrad(() => model.forward(tensor(x, [images.length, c, h, w])).logits).data();
   const C = classNames.length;
   images.forEach((img, i) => {

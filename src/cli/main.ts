@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { init, info, shutdown } from '../init.js';
 import { ConfigError, DATASET_CHOICES, DEFAULTS, PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
-import { train, NumericalError } from '../train/run.js';
+import { train, NumericalError, type RunSummary } from '../train/run.js';
 import { LOSS_NAMES } from '../losses/factory.js';
 import { InterruptedError, StopRequest } from '../train/interrupt.js';
 import { runDemo } from './demo.js';
@@ -177,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
             `step and saving the exact position in ${cfg.out}; send it again to exit at once\n`,
         ),
       );
-      let summary;
+      let summary: RunSummary;
       try {
         summary = await train(cfg, { resume: values.resume, allowChanges: values['allow-changes'], stop });
       } catch (e) {

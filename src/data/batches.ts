@@ -98,7 +98,7 @@ export class BatchIterator {
     this.lut = normalizationTable(options.mean, options.std);
     this.rng = new MT19937(options.seed ?? 0);
     const bytes = options.byteAugment ? new ByteAugmenter(options.byteAugment, options.byteAugment.seed) : null;
-    this.byteAugmenter = bytes && bytes.enabled ? bytes : null;
+    this.byteAugmenter = bytes?.enabled ? bytes : null;
   }
 
   /** Batches an epoch yields. */

@@ -18,7 +18,7 @@ import { inflateBounded } from './decompress.js';
 import type { Dataset } from './dataset.js';
 import { DataFormatError } from './formats.js';
 import { decodeJpeg, isJpeg } from './jpeg.js';
-import { decodePng, rgbaToImage } from './png.js';
+import { type DecodedImage, decodePng, rgbaToImage } from './png.js';
 
 export interface ImageFolderOptions {
   /** Output side in pixels (square). */
@@ -92,7 +92,7 @@ export function imageFileToPixels(file: string, size: number, channels: number):
     throw new DataFormatError(file, `cannot be read (${(e as Error).message})`);
   }
   if (bytes.length === 0) throw new DataFormatError(file, 'is empty (0 bytes)');
-  let image;
+  let image: DecodedImage;
   if (isJpeg(bytes)) image = decodeJpeg(bytes, file);
   else if (bytes[0] === 0x89 && bytes[1] === 0x50) image = decodePng(bytes, inflateBounded, file);
   else throw new DataFormatError(file, 'is neither a PNG nor a JPEG (by its first bytes)');

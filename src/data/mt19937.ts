@@ -108,7 +108,8 @@ export class MT19937 {
       mask |= mask >>> 16;
       mask >>>= 0;
       let value: number;
-      while ((value = (this.nextUint32() & mask) >>> 0) > max);
+      do value = (this.nextUint32() & mask) >>> 0;
+      while (value > max);
       return value;
     }
     // 64-bit path: value = (hi << 32 | lo) & mask; the mask's low word is all ones.
@@ -157,7 +158,7 @@ export class MT19937 {
   }
 
   /** In-place legacy `np.random.shuffle` of a 1-D array (any indexable, mutable sequence). */
-  shuffle<T extends { length: number; [i: number]: any }>(a: T): T {
+  shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.randomInterval(i);
       const t = a[i];

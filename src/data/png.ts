@@ -167,7 +167,7 @@ function toRgba(
         rgba[o + 1] = to8(sample[grey ? 0 : 1]);
         rgba[o + 2] = to8(sample[grey ? 0 : 2]);
         rgba[o + 3] = channels === 2 ? to8(sample[1]) : channels === 4 ? to8(sample[3]) : 255;
-        if (key && key.every((v, k) => v === sample[k])) rgba[o + 3] = 0;
+        if (key?.every((v, k) => v === sample[k])) rgba[o + 3] = 0;
       }
     }
   }
@@ -224,7 +224,10 @@ export function decodePng(bytes: Uint8Array, inflate: BoundedInflate, name = 'im
   if (idat.length === 0) fail('no image data (IDAT)');
   const joined = new Uint8Array(idat.reduce((s, d) => s + d.length, 0));
   let off = 0;
-  for (const d of idat) joined.set(d, (off += d.length) - d.length);
+  for (const d of idat) {
+    joined.set(d, off);
+    off += d.length;
+  }
   let raw: Uint8Array;
   try {
     raw = inflate(joined, expectedRawBytes(header));

@@ -22,6 +22,7 @@ export abstract class Module {
   /** What the module computes; call forward(), which wraps this. */
   protected abstract compute(...args: Tensor[]): unknown;
 
+  // biome-ignore lint/suspicious/noExplicitAny: each model returns its own shape (logits, features, ...) and callers read it directly; unknown would force a cast at every call site
   forward(...args: Tensor[]): any {
     if (forwardDepth === 0 && inArena()) endStep(args);
     forwardDepth++;

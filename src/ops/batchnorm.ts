@@ -93,11 +93,7 @@ export function batchNorm2d(
       hw,
       training,
     );
-    return [
-      x.requiresGrad ? dx : (dx.dispose(), null),
-      gamma.requiresGrad ? dgamma : (dgamma.dispose(), null),
-      beta.requiresGrad ? dbeta : (dbeta.dispose(), null),
-    ];
+    return [keepIfWanted(dx, x.requiresGrad), keepIfWanted(dgamma, gamma.requiresGrad), keepIfWanted(dbeta, beta.requiresGrad)];
   });
 }
 
@@ -105,6 +101,13 @@ export interface BatchNormActOptions extends BatchNormOptions {
   /** Added after the normalisation, before the ReLU: x's shape. */
   residual?: Tensor | null;
   relu?: boolean;
+}
+
+/** A gradient the input asked for, or null after freeing it when the input does not require one. */
+function keepIfWanted(t: Tensor, wanted: boolean): Tensor | null {
+  if (wanted) return t;
+  t.dispose();
+  return null;
 }
 
 /**
@@ -191,8 +194,7 @@ export function batchNormAct(
       hw,
       relu,
     );
-    const keep = (t: Tensor, wanted: boolean) => (wanted ? t : (t.dispose(), null));
-    const grads = [keep(dx, x.requiresGrad), keep(dgamma, gamma.requiresGrad), keep(dbeta, beta.requiresGrad)];
-    return dres ? [...grads, keep(dres, residual!.requiresGrad)] : grads;
+    const grads = [keepIfWanted(dx, x.requiresGrad), keepIfWanted(dgamma, gamma.requiresGrad), keepIfWanted(dbeta, beta.requiresGrad)];
+    return dres ? [...grads, keepIfWanted(dres, residual!.requiresGrad)] : grads;
   });
 }

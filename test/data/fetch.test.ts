@@ -246,7 +246,9 @@ describe('fetch over HTTP', () => {
     const idx = (magic: number, dims: number[], data: Uint8Array) => {
       const header = Buffer.alloc(4 + 4 * dims.length);
       header.writeUInt32BE(magic, 0);
-      dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+      dims.forEach((d, i) => {
+        header.writeUInt32BE(d, 4 + 4 * i);
+      });
       return gzipSync(Buffer.concat([header, data]));
     };
     const bodies: Record<string, Buffer> = {

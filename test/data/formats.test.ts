@@ -31,7 +31,9 @@ function cifarRecords(labels: number[][], first = 0): Uint8Array {
   const rec = labels[0].length + 3072;
   const out = new Uint8Array(labels.length * rec);
   labels.forEach((ls, i) => {
-    ls.forEach((l, k) => (out[i * rec + k] = l));
+    ls.forEach((l, k) => {
+      out[i * rec + k] = l;
+    });
     for (let ch = 0; ch < 3; ch++)
       for (let y = 0; y < 32; y++)
         for (let x = 0; x < 32; x++) out[i * rec + ls.length + ch * 1024 + y * 32 + x] = pixel(first + i, ch, y, x);
@@ -230,7 +232,9 @@ test('property: arbitrary bytes parse or are refused with a DataFormatError nami
       .map(([nd, dims, rest]) => {
         const head = new DataView(new ArrayBuffer(4 + 4 * dims.length));
         head.setUint32(0, 0x0800 | nd);
-        dims.forEach((d, k) => head.setUint32(4 + 4 * k, d));
+        dims.forEach((d, k) => {
+          head.setUint32(4 + 4 * k, d);
+        });
         return new Uint8Array([...new Uint8Array(head.buffer), ...rest]);
       }),
     // CIFAR-sized blobs of arbitrary content.

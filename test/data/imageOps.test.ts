@@ -91,7 +91,7 @@ function pillowResults(images: Uint8Array[], shape: ImageShape, cases: Case[]): 
 }
 
 // The port's lambdas (DeepVoltaire/AutoAugment, SubPolicy), with the random sign passed in.
-const PILLOW_SCRIPT = String.raw`
+const PILLOW_SCRIPT = `
 import json, sys
 import numpy as np
 from PIL import Image, ImageEnhance, ImageOps
@@ -240,7 +240,7 @@ test('ByteAugmenter: seeded, resumes bit-exactly from a saved state, draws nothi
   const run = new ByteAugmenter(options, 11);
   const straight = images.map((img) => run.apply(img, shape));
   const first = new ByteAugmenter(options, 11);
-  images.slice(0, 17).forEach((img) => first.apply(img, shape));
+  for (const img of images.slice(0, 17)) first.apply(img, shape);
   const saved = JSON.parse(JSON.stringify(first.getState()));
   const resumed = new ByteAugmenter(options, 999);
   resumed.setState(saved);
@@ -256,7 +256,9 @@ test('ByteAugmenter: seeded, resumes bit-exactly from a saved state, draws nothi
 
 function toyDataset(n: number, shape: ImageShape): Dataset {
   const images = new Uint8Array(n * shape.c * shape.h * shape.w);
-  randomImages(shape, n, 21).forEach((img, i) => images.set(img, i * img.length));
+  randomImages(shape, n, 21).forEach((img, i) => {
+    images.set(img, i * img.length);
+  });
   const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
   return { images, labels, n, ...shape, numClasses: 10, classNames: Array.from({ length: 10 }, (_, k) => `c${k}`) };
 }

@@ -46,7 +46,9 @@ test('standardNormal equals np.random.standard_normal (cached pair included)', (
   for (const c of fx.standardNormal) {
     const rng = new MT19937(c.seed);
     const got = Array.from({ length: c.values.length }, () => rng.standardNormal());
-    got.forEach((g, i) => assert.ok(Math.abs(g - c.values[i]) <= 1e-15 * Math.abs(c.values[i]), `${g} vs ${c.values[i]}`));
+    got.forEach((g, i) => {
+      assert.ok(Math.abs(g - c.values[i]) <= 1e-15 * Math.abs(c.values[i]), `${g} vs ${c.values[i]}`);
+    });
     // 7 normals = 4 pairs: one value is still cached, then the stream continues where numpy's does.
     assert.equal(rng.randomSample(), c.nextSample);
   }

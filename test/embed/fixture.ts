@@ -38,9 +38,9 @@ export function assertMatchesTorch(logits: ArrayLike<number>, where: string): vo
     const got = Array.from({ length: CLASSES }, (_, j) => logits[i * CLASSES + j]);
     assert.equal(argmax(got), TORCH_TOP1[i], `${where}: image ${i}: top-1 ${argmax(got)}, PyTorch ${TORCH_TOP1[i]}`);
     const scale = Math.max(...Array.from(want, Math.abs));
-    want.forEach((w, j) =>
-      assert.ok(Math.abs(got[j] - w) <= 1e-4 * (Math.abs(w) + scale), `${where}: image ${i} logit ${j} = ${got[j]}, PyTorch ${w}`),
-    );
+    want.forEach((w, j) => {
+      assert.ok(Math.abs(got[j] - w) <= 1e-4 * (Math.abs(w) + scale), `${where}: image ${i} logit ${j} = ${got[j]}, PyTorch ${w}`);
+    });
   }
 }
 

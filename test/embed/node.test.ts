@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import * as infer from '../../src/infer.js';
 import * as wt from '../../src/index.js';
 import { encodePng } from '../util/png.js';
-import { CHECKPOINT, X, PIXELS, LABELS, TORCH_TOP1, assertMatchesTorch, assertBuilt, argmax } from './fixture.js';
+import { CHECKPOINT, X, PIXELS, LABELS, TORCH_TOP1, assertMatchesTorch, assertBuilt } from './fixture.js';
 
 /** Runs a script in a fresh Node process (ESM or CommonJS) that loads wasmtail/infer as a user would, by package name. */
 function runNode(kind: 'esm' | 'cjs'): number[] {

@@ -46,7 +46,9 @@ test('PyTorch reads what we write (values bit-exact, names, shapes, metadata, or
       assert.deepEqual(got.shape, t.shape);
       const values = got.float32.map((v) => (typeof v === 'string' ? Number(v) : v));
       assert.equal(values.length, t.data.length);
-      values.forEach((v, i) => assert.ok(Object.is(v, t.data[i]), `${name}[${i}]: torch read ${v}, wrote ${t.data[i]}`));
+      values.forEach((v, i) => {
+        assert.ok(Object.is(v, t.data[i]), `${name}[${i}]: torch read ${v}, wrote ${t.data[i]}`);
+      });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { loadSafetensors, saveSafetensors, SafetensorsError, type LoadedTensor, type TensorToSave } from '../../src/io/index.js';
+import {
+  loadSafetensors,
+  saveSafetensors,
+  SafetensorsError,
+  type LoadedTensor,
+  type SafetensorsContents,
+  type TensorToSave,
+} from '../../src/io/index.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 const encoder = new TextEncoder();
@@ -77,7 +84,7 @@ test('writes tensors in name order with 8-byte aligned data', () => {
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   assert.deepEqual(Object.keys(header), ['a', 'b', 'z', 'é']);
   assert.deepEqual(header.a.data_offsets, [0, 8]);
-  assert.deepEqual(header['é'].data_offsets, [12, 16]);
+  assert.deepEqual(header.é.data_offsets, [12, 16]);
   assert.deepEqual([...loadSafetensors(bytes).tensors.keys()], ['a', 'b', 'z', 'é']);
 });
 
@@ -151,7 +158,9 @@ test('reads the PyTorch fixture: F32, F16, BF16, F64, I32, I64, scalars, empty t
     assert.equal(got.dtype, want.dtype, name);
     assert.deepEqual(got.shape, want.shape, name);
     assert.equal(got.data.length, want.float32.length, name);
-    want.float32.forEach((v, i) => assert.ok(Object.is(got.data[i], decode(v)), `${name}[${i}]: ${got.data[i]} != ${v}`));
+    want.float32.forEach((v, i) => {
+      assert.ok(Object.is(got.data[i], decode(v)), `${name}[${i}]: ${got.data[i]} != ${v}`);
+    });
   }
   assert.equal(loaded.tensors.get('bn1.num_batches_tracked')!.dtype, 'I64');
   assert.deepEqual(loaded.tensors.get('bn1.num_batches_tracked')!.shape, []);
@@ -336,7 +345,7 @@ test('saveSafetensors refuses inconsistent input, naming the tensor', () => {
 
 function checkParsesOrRefuses(bytes: Uint8Array): void {
   const name = 'fuzz.safetensors';
-  let loaded;
+  let loaded: SafetensorsContents;
   try {
     loaded = loadSafetensors(bytes, name);
   } catch (err) {

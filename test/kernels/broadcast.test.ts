@@ -32,7 +32,7 @@ function run(b: Backend, inputs: Float32Array[], outputs: number[], fn: (ins: St
   });
   fn(ins, outs);
   const got = outs.map((s) => b.read(s) as Float32Array);
-  [...ins, ...outs].forEach((s) => b.free(s));
+  for (const s of [...ins, ...outs]) b.free(s);
   return got;
 }
 

@@ -5,6 +5,7 @@ import { compileKernels, enableRelaxedSimd, instantiateKernels, wasmFile } from 
 import { LinearAllocator } from '../../src/backend/wasm/allocator.js';
 
 export interface Harness {
+  // biome-ignore lint/suspicious/noExplicitAny: untyped WebAssembly exports (kernel functions with their own signatures, and globals), called by name
   k: Record<string, any>;
   memory: WebAssembly.Memory;
   /** Allocates n float32 (or int32) slots, optionally filled; returns the byte offset. */

@@ -236,7 +236,9 @@ for (const build of await kernelBuilds())
     });
 
     it('matches the references on 1x1, 3x3, 5x7 and 17x17 images, 1 to 17 channels (Winograd forced)', () => {
-      LISTED.forEach((g, i) => checkGeometry(forced, g, 100 + i));
+      LISTED.forEach((g, i) => {
+        checkGeometry(forced, g, 100 + i);
+      });
     });
 
     it('is what the shipped build runs above its threshold, bit for bit', () => {
@@ -261,7 +263,9 @@ for (const build of await kernelBuilds())
     });
 
     it('backward filter matches the reference on 1x1 ... 17x17 images, 1 to 64 channels (Winograd forced)', () => {
-      FILTER_LISTED.forEach((g, i) => checkFilter(forced, g, 300 + i));
+      FILTER_LISTED.forEach((g, i) => {
+        checkFilter(forced, g, 300 + i);
+      });
     });
 
     it('backward filter: is what the shipped build runs above its threshold, bit for bit', () => {

@@ -10,7 +10,7 @@ import * as wt from '../../src/index.js';
 import * as losses from '../../src/losses/index.js';
 import { randomValues } from '../util/backends.js';
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import json, sys
 import numpy as np
 import torch
@@ -117,9 +117,9 @@ describe('losses: against PyTorch', { skip }, () => {
     assert.ok(Math.abs(loss.item() - want.value) <= tol * (1 + Math.abs(want.value)), `${name}: ${loss.item()} vs torch ${want.value}`);
     ts.forEach((t, k) => {
       const got = t.grad!.toFloat32Array();
-      want.grads[k].forEach((g, i) =>
-        assert.ok(Math.abs(got[i] - g) <= tol * (1 + Math.abs(g)), `${name} grad ${k}[${i}]: ${got[i]} vs torch ${g}`),
-      );
+      want.grads[k].forEach((g, i) => {
+        assert.ok(Math.abs(got[i] - g) <= tol * (1 + Math.abs(g)), `${name} grad ${k}[${i}]: ${got[i]} vs torch ${g}`);
+      });
       t.dispose();
     });
   }
@@ -129,7 +129,9 @@ describe('losses: against PyTorch', { skip }, () => {
 
   it('DRW weights', () => {
     assert.deepEqual(Array.from(losses.drwWeights(counts, 159, 160)), torch.drw_before);
-    Array.from(losses.drwWeights(counts, 160, 160)).forEach((w, j) => assert.ok(Math.abs(w - torch.drw_after[j]) < 1e-12));
+    Array.from(losses.drwWeights(counts, 160, 160)).forEach((w, j) => {
+      assert.ok(Math.abs(w - torch.drw_after[j]) < 1e-12);
+    });
   });
 
   it('LDAM, plain and with DRW weights', () => {

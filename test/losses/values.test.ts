@@ -122,7 +122,9 @@ describe('losses: values', () => {
   describe('ldam', () => {
     it('margins: C / n_j^(1/4) with the rarest class at maxM', () => {
       const m = losses.ldamMargins(CIFAR10_LT, 0.5);
-      CIFAR10_LT.forEach((n, j) => close(m[j], 0.5 * (50 / n) ** 0.25, 1e-12));
+      CIFAR10_LT.forEach((n, j) => {
+        close(m[j], 0.5 * (50 / n) ** 0.25, 1e-12);
+      });
       assert.equal(Math.max(...m), 0.5);
       close(m[0], 0.5 * Math.sqrt(Math.sqrt(0.01)), 1e-12);
       close(losses.ldamMargins([7, 7, 7], 0.3)[1], 0.3, 1e-12);
@@ -172,7 +174,9 @@ describe('losses: values', () => {
             );
             const raw = counts.map((n) => (1 - beta) / (1 - beta ** n));
             const k = w[0] / raw[0];
-            raw.forEach((r, j) => close(w[j], k * r, 1e-12));
+            raw.forEach((r, j) => {
+              close(w[j], k * r, 1e-12);
+            });
             for (let i = 0; i < counts.length; i++)
               for (let j = 0; j < counts.length; j++) if (counts[i] < counts[j]) assert.ok(w[i] >= w[j]);
           },

@@ -59,7 +59,7 @@ describe('post-hoc corrections', () => {
       bias: Array.from(randomValues(c, 4, -0.5, 0.5)),
       counts: [1000, 400, 90, 30, 7],
     };
-    const script = String.raw`
+    const script = `
 import json, sys, torch
 torch.set_default_dtype(torch.float64)
 a = json.load(sys.stdin)

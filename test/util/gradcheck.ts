@@ -59,11 +59,14 @@ export async function gradcheck(
   const xs = c.inputs.map((inp) => tensor(inp.values, inp.shape, { requiresGrad: !!inp.grad }));
   const y = c.fn(xs);
   let seed = opts.seed ?? 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return (seed / 2147483648) * 2 - 1;
+  };
   const r = Float64Array.from({ length: y.size }, rand);
   y.backward(tensor(Float32Array.from(r), y.shape));
   const analytic = await Promise.all(xs.map((x) => (x.grad ? x.grad.data() : null)));
-  xs.forEach((x) => x.dispose());
+  for (const x of xs) x.dispose();
   endStep();
 
   const values = c.inputs.map((inp) => Float64Array.from(inp.values));

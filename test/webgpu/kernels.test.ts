@@ -33,7 +33,7 @@ async function both(
     });
     fn(b, ins, outs);
     const values = await Promise.all([...ins, ...outs].map((s) => b.read(s)));
-    [...ins, ...outs].forEach((s) => b.free(s));
+    for (const s of [...ins, ...outs]) b.free(s);
     return values;
   };
   return { got: await run(gpu!), want: await run(ref) };
@@ -49,7 +49,9 @@ async function check(
 ): Promise<void> {
   const { got, want } = await both(inputs, outputs, fn);
   // Inputs too: in-place primitives (sgdStep, batch norm's running stats) write them.
-  want.forEach((w, i) => assertClose(got[i], w, atol, rtol, `${name}: storage ${i}`));
+  want.forEach((w, i) => {
+    assertClose(got[i], w, atol, rtol, `${name}: storage ${i}`);
+  });
 }
 
 describe('WebGPU primitives against the reference backend', { skip: gpu ? false : 'no WebGPU adapter' }, () => {
@@ -289,7 +291,9 @@ describe('WebGPU primitives against the reference backend', { skip: gpu ? false 
 
   it('memory stays flat: freed buffers are reused', async () => {
     const sizes = [10, 1000, 4096, 70000];
-    const round = () => sizes.map((s) => gpu!.alloc(s)).forEach((s) => gpu!.free(s));
+    const round = () => {
+      for (const s of sizes.map((n) => gpu!.alloc(n))) gpu!.free(s);
+    };
     round();
     const before = gpu!.memoryBytes();
     for (let i = 0; i < 20; i++) round();

@@ -22,9 +22,9 @@ test('every uniform a kernel reads (p.name) is declared, and every declared buff
   for (const [name, k] of Object.entries(ALL)) {
     const declared = new Set(k.uniforms.map((f) => f.name));
     for (const [, used] of k.code.matchAll(/\bp\.(\w+)/g)) assert.ok(declared.has(used), `${name} reads p.${used}, not declared`);
-    k.buffers.forEach((b, i) =>
-      assert.match(k.code, new RegExp(`@binding\\(${i + 1}\\) var<storage, read_write> ${b}:`), `${name}: buffer ${b}`),
-    );
+    k.buffers.forEach((b, i) => {
+      assert.match(k.code, new RegExp(`@binding\\(${i + 1}\\) var<storage, read_write> ${b}:`), `${name}: buffer ${b}`);
+    });
   }
 });
 

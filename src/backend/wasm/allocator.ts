@@ -98,7 +98,10 @@ export class LinearAllocator {
     }
     this.inUse -= size;
     let list = this.freeLists.get(size);
-    if (!list) this.freeLists.set(size, (list = []));
+    if (!list) {
+      list = [];
+      this.freeLists.set(size, list);
+    }
     list.push(ptr);
   }
 

@@ -121,6 +121,7 @@ export async function compileKernels(source?: WasmSource, file = WASM_FILE): Pro
 
 export interface KernelInstance {
   module: WebAssembly.Module;
+  // biome-ignore lint/suspicious/noExplicitAny: untyped WebAssembly exports (kernel functions with their own signatures, and globals), called by name
   exports: Record<string, any>;
   memory: WebAssembly.Memory;
   heapBase: number;
@@ -158,6 +159,7 @@ export async function instantiateKernels(module: WebAssembly.Module, maxPages = 
       lastError = e;
       continue;
     }
+    // biome-ignore lint/suspicious/noExplicitAny: untyped WebAssembly exports (kernel functions with their own signatures, and globals), called by name
     const exports = instance.exports as Record<string, any>;
     const features = typeof exports.kernelFeatures === 'function' ? (exports.kernelFeatures() as number) : 0;
     return {

@@ -80,6 +80,7 @@ export interface PoolTarget {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   /** Calls an export on the calling thread. */
+  // biome-ignore lint/suspicious/noExplicitAny: untyped WebAssembly exports (kernel functions with their own signatures, and globals), called by name
   exports: Record<string, any>;
   /** Allocates bytes of the shared memory (64-byte aligned) for the control block, and returns them. */
   alloc(bytes: number): number;
@@ -220,9 +221,10 @@ export class ThreadPool {
   private waitFor(slot: Int32Array, timeoutMs = Infinity): boolean {
     const seq = Atomics.load(slot, SEQ);
     const deadline = performance.now() + timeoutMs;
-    let done: number,
-      spins = 0;
-    while ((done = Atomics.load(slot, DONE)) !== seq) {
+    let spins = 0;
+    for (;;) {
+      const done = Atomics.load(slot, DONE);
+      if (done === seq) break;
       if (++spins > SPIN) {
         if (performance.now() > deadline) return false;
         if (this.canBlock) Atomics.wait(slot, DONE, done, Math.min(timeoutMs, 1000));

@@ -200,7 +200,10 @@ export class WebGpuBackend implements Backend {
     if (this.disposed) return;
     const { bytes, buffer } = s as GpuStorage;
     let list = this.freeLists.get(bytes);
-    if (!list) this.freeLists.set(bytes, (list = []));
+    if (!list) {
+      list = [];
+      this.freeLists.set(bytes, list);
+    }
     list.push(buffer);
   }
 
@@ -239,7 +242,10 @@ export class WebGpuBackend implements Backend {
     if (this.disposed) staging.destroy();
     else {
       let list = this.stagingFree.get(size);
-      if (!list) this.stagingFree.set(size, (list = []));
+      if (!list) {
+        list = [];
+        this.stagingFree.set(size, list);
+      }
       list.push(staging);
     }
     await this.checkErrors();
