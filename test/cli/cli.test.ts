@@ -1,19 +1,14 @@
 // The command line as a user runs it: exit codes, messages, and the files it writes.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { encodePng } from '../util/png.js';
+import { cli, jsonLines, tinyArgs } from '../util/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-cli-'));
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('cli', () => {
   it('bad arguments: a message naming the problem and exit code 2', () => {
@@ -38,22 +33,7 @@ describe('cli', () => {
 
   it('a diverging run: exit code 3, the step at fault, the last good checkpoint kept', () => {
     const dir = join(root, 'diverge');
-    const common = [
-      '--dataset',
-      'fashion-mnist-lt',
-      '--arch',
-      'resnet20',
-      '--batch',
-      '32',
-      '--limit-train',
-      '192',
-      '--limit-test',
-      '50',
-      '--loss',
-      'ce',
-      '--out',
-      dir,
-    ];
+    const common = tinyArgs({ '--limit-train': 192, '--limit-test': 50, '--loss': 'ce', '--out': dir });
     assert.equal(cli('train', ...common, '--epochs', '1').code, 0);
     const before = readFileSync(join(dir, 'last.safetensors'));
     const r = cli('train', ...common, '--epochs', '2', '--lr', '1e12', '--resume', '--allow-changes');
@@ -64,25 +44,7 @@ describe('cli', () => {
 
   const out = join(root, 'run');
   it('train, then eval and predict with its checkpoint', () => {
-    let r = cli(
-      'train',
-      '--dataset',
-      'fashion-mnist-lt',
-      '--arch',
-      'resnet20',
-      '--epochs',
-      '1',
-      '--batch',
-      '32',
-      '--limit-train',
-      '96',
-      '--limit-test',
-      '100',
-      '--loss',
-      'ce',
-      '--out',
-      out,
-    );
+    let r = cli('train', ...tinyArgs({ '--epochs': 1, '--limit-train': 96, '--limit-test': 100, '--loss': 'ce', '--out': out }));
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout.trim());
     assert.equal(result.bestEpoch, 1);
@@ -103,10 +65,7 @@ describe('cli', () => {
     writeFileSync(join(root, 'b.png'), encodePng(rgb, 28, 28, 3, 4));
     r = cli('predict', '--checkpoint', join(out, 'best.safetensors'), join(root, 'a.png'), join(root, 'b.png'));
     assert.equal(r.code, 0, r.stderr);
-    const preds = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const preds = jsonLines(r.stdout);
     assert.equal(preds.length, 2);
     assert.equal(preds[0].class, preds[1].class, 'the same image as grey and RGB PNG');
     const total = Object.values(preds[0].probabilities as Record<string, number>).reduce((a, b) => a + b, 0);

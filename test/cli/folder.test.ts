@@ -2,22 +2,17 @@
 // caches its decoded pixels, refuses or skips a bad image, and the checkpoint predicts by itself (CLI and wasmtail/infer).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as encodeJpeg } from 'jpeg-js';
 import { encodePng } from '../util/png.js';
+import { cli, jsonLines } from '../util/cli.js';
 import { imbalanceCounts } from '../../src/data/longtail.js';
 import * as infer from '../../src/infer.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-folder-'));
 const data = join(root, 'flowers');
-
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** A w x h picture of one hue per class with a little texture, as RGB bytes. */
 function picture(classIndex: number, w: number, h: number, seed: number): Uint8Array {
@@ -133,10 +128,7 @@ describe('image folders end to end', () => {
     const png = join(data, 'val', 'tulip', '1.png');
     const r = cli('predict', '--checkpoint', join(out, 'last.safetensors'), jpg, png);
     assert.equal(r.code, 0, r.stderr);
-    const preds = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const preds = jsonLines(r.stdout);
     assert.equal(preds.length, 2);
     for (const p of preds) {
       assert.ok(SORTED.includes(p.name));

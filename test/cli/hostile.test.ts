@@ -3,7 +3,6 @@
 // with its own saved settings, non-finite weights, SIGTERM / SIGINT.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,50 +14,12 @@ import { saveCheckpoint } from '../../src/train/checkpoint.js';
 import { ARCHITECTURES } from '../../src/nn/resnet.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { encodePng } from '../util/png.js';
+import { cli, finished, runMetrics as metrics, spawnCli, tinyArgs } from '../util/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-hostile-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const spawnCli = (...args: string[]) =>
-  spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-function finished(child: ReturnType<typeof spawnCli>): Promise<{ code: number | null; stderr: string }> {
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  child.stdout!.resume();
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
-}
-
-const TINY = [
-  '--dataset',
-  'fashion-mnist-lt',
-  '--arch',
-  'resnet20',
-  '--batch',
-  '32',
-  '--limit-train',
-  '160',
-  '--limit-test',
-  '100',
-  '--loss',
-  'fbl',
-  '--lambda',
-  '10',
-  '--warmup',
-  '1',
-];
-
-const metrics = (dir: string) =>
-  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => {
-      const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(l);
-      return rest;
-    });
+const TINY = tinyArgs({ '--limit-train': 160, '--limit-test': 100, '--loss': 'fbl', '--lambda': 10, '--warmup': 1 });
 
 describe('hostile use of the command line', () => {
   it('--threads beyond the logical cores: exit 2 naming the cores and --force-threads', () => {

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { serveStatic } from '../../scripts/serve-web.js';
-import { encodePng } from '../util/png.js';
-import { X, PIXELS, SNEAKER, assertMatchesTorch, assertBuilt } from './fixture.js';
+import { X, assertMatchesTorch, assertBuilt } from './fixture.js';
+import { type Demo, type Training, dropPng, sneakerPng } from './demo.js';
 
 const CHROMIUM = process.env.WASMTAIL_CHROMIUM ?? '/usr/bin/chromium';
 // The flags that keep Chromium off the (closed) network and runnable as root.
@@ -45,27 +45,6 @@ const missing = !existsSync(CHROMIUM)
 if (missing && process.env.CI) throw new Error(`browser tests: ${missing}; .ci/run installs both`);
 
 const STEPS = Number(process.env.WASMTAIL_DEMO_STEPS ?? 20);
-
-interface PlainPrediction {
-  top1: number;
-  name: string;
-  probability: number;
-  logits: number[];
-}
-interface Training {
-  losses: [number, number][];
-  evals: { step: number; accuracy: number[]; featureNorm: number[] }[];
-  done: boolean;
-  error?: string;
-  threads?: number;
-}
-interface Demo {
-  ready: Promise<void>;
-  predict(x: number[]): Promise<PlainPrediction[]>;
-  predictInWorker(x: number[]): Promise<PlainPrediction[]>;
-  startTraining(o: object): void;
-  training(): Record<'ce' | 'fbl', Training>;
-}
 
 /** A few CE steps in one training worker with `threads` kernel threads: what the worker posted, and what the page says. */
 async function trainCe(page: import('playwright-core').Page, threads: number): Promise<{ run: Training; says: string }> {
@@ -106,12 +85,7 @@ describe('the demo page in headless Chromium', { skip: missing ?? false }, () =>
   });
 
   it('classifies a dropped test image (a Sneaker, a tail class) and shows the probabilities as bars', async () => {
-    const png = Array.from(encodePng(PIXELS.subarray(SNEAKER * 784, (SNEAKER + 1) * 784), 28, 28, 1));
-    await page.evaluate((bytes) => {
-      const drop = new DataTransfer();
-      drop.items.add(new File([new Uint8Array(bytes)], 'sneaker.png', { type: 'image/png' }));
-      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
-    }, png);
+    await page.evaluate(dropPng, sneakerPng());
     await page.waitForSelector('#result[data-name]');
     assert.equal(await page.getAttribute('#result', 'data-name'), 'Sneaker');
     assert.equal(await page.locator('#result .bar').count(), 10);

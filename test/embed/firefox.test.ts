@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { serveStatic } from '../../scripts/serve-web.js';
-import { encodePng } from '../util/png.js';
-import { X, PIXELS, SNEAKER, assertMatchesTorch, assertBuilt } from './fixture.js';
+import { X, assertMatchesTorch, assertBuilt } from './fixture.js';
+import { type Demo, type Training, dropPng, sneakerPng } from './demo.js';
 
 const FIREFOX = process.env.WASMTAIL_FIREFOX ?? '/usr/bin/firefox-esr';
 
@@ -28,26 +28,6 @@ const missing = !existsSync(FIREFOX)
     : null;
 if (missing && process.env.CI) throw new Error(`Firefox tests: ${missing}; .ci/run installs both`);
 
-interface PlainPrediction {
-  top1: number;
-  name: string;
-  probability: number;
-  logits: number[];
-}
-interface Training {
-  losses: [number, number][];
-  evals: { step: number; accuracy: number[]; featureNorm: number[] }[];
-  done: boolean;
-  error?: string;
-  threads?: number;
-}
-interface Demo {
-  ready: Promise<void>;
-  predict(x: number[]): Promise<PlainPrediction[]>;
-  predictInWorker(x: number[]): Promise<PlainPrediction[]>;
-  startTraining(o: object): void;
-  training(): Record<'ce' | 'fbl', Training>;
-}
 declare const wasmtailDemo: Demo;
 
 describe('the demo page in headless Firefox', { skip: missing ?? false }, () => {
@@ -91,12 +71,7 @@ describe('the demo page in headless Firefox', { skip: missing ?? false }, () => 
   });
 
   it('classifies a dropped test image (a Sneaker) and shows the probabilities as bars', async () => {
-    const png = Array.from(encodePng(PIXELS.subarray(SNEAKER * 784, (SNEAKER + 1) * 784), 28, 28, 1));
-    await page.evaluate((bytes) => {
-      const drop = new DataTransfer();
-      drop.items.add(new File([new Uint8Array(bytes)], 'sneaker.png', { type: 'image/png' }));
-      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
-    }, png);
+    await page.evaluate(dropPng, sneakerPng());
     await page.waitForSelector('#result[data-name]');
     assert.equal(await page.$eval('#result', (e) => e.getAttribute('data-name')), 'Sneaker');
     assert.equal((await page.$$('#result .bar')).length, 10);

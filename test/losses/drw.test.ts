@@ -8,6 +8,7 @@ import * as wt from '../../src/index.js';
 import * as losses from '../../src/losses/index.js';
 import { gradcheck, forwardcheck, type GradCase } from '../util/gradcheck.js';
 import { conformanceBackends, randomValues } from '../util/backends.js';
+import { lossBatch } from './helpers.js';
 
 const wasm = (await conformanceBackends()).find((b) => b.name === 'wasm')!;
 const RUNS = Number(process.env.WT_GRAD_RUNS ?? 12);
@@ -131,17 +132,7 @@ describe('class weights in every loss (wasm backend)', () => {
   });
 
   it('gradients of the weighted FBL and balanced softmax match float64 central differences', async () => {
-    const arb = fc
-      .record({ n: fc.integer({ min: 1, max: 6 }), c: fc.integer({ min: 2, max: 9 }), seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }) })
-      .chain(({ n, c, seed }) =>
-        fc.record({
-          n: fc.constant(n),
-          c: fc.constant(c),
-          seed: fc.constant(seed),
-          labels: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
-          counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
-        }),
-      );
+    const arb = lossBatch(9);
     await fc.assert(
       fc.asyncProperty(arb, async ({ n, c, seed, labels, counts }) => {
         const weights = losses.classBalancedWeights(counts, 0.999);

@@ -8,26 +8,13 @@ import * as wt from '../../src/index.js';
 import * as losses from '../../src/losses/index.js';
 import { gradcheck, forwardcheck, type GradCase } from '../util/gradcheck.js';
 import { conformanceBackends, randomValues } from '../util/backends.js';
+import { lossBatch } from './helpers.js';
 
 const wasm = (await conformanceBackends()).find((b) => b.name === 'wasm')!;
 const RUNS = Number(process.env.WT_GRAD_RUNS ?? 12);
 
 /** A random batch: N in 1..6, C in 2..11, labels, class counts and a seed. */
-const batch = fc
-  .record({
-    n: fc.integer({ min: 1, max: 6 }),
-    c: fc.integer({ min: 2, max: 11 }),
-    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-  })
-  .chain(({ n, c, seed }) =>
-    fc.record({
-      n: fc.constant(n),
-      c: fc.constant(c),
-      seed: fc.constant(seed),
-      labels: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
-      counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
-    }),
-  );
+const batch = lossBatch(11);
 
 function input(shape: number[], seed: number, lo = -3, hi = 3) {
   return {

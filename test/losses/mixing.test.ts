@@ -9,6 +9,7 @@ import * as losses from '../../src/losses/index.js';
 import { MT19937, sampleBeta, sampleGamma } from '../../src/data/index.js';
 import { gradcheck, forwardcheck, type GradCase } from '../util/gradcheck.js';
 import { conformanceBackends, randomValues } from '../util/backends.js';
+import { countsOf, labelsOf, lossBatch } from './helpers.js';
 
 const wasm = (await conformanceBackends()).find((b) => b.name === 'wasm')!;
 const RUNS = Number(process.env.WT_GRAD_RUNS ?? 12);
@@ -163,25 +164,14 @@ describe('mixup and cutmix batches', () => {
   });
 });
 
-const batch = fc
-  .record({
-    n: fc.integer({ min: 1, max: 6 }),
-    c: fc.integer({ min: 2, max: 9 }),
-    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-  })
-  .chain(({ n, c, seed }) =>
-    fc.record({
-      n: fc.constant(n),
-      c: fc.constant(c),
-      seed: fc.constant(seed),
-      labelsA: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
-      labelsB: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
-      counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
-      lambda: fc.double({ min: 0, max: 1, noNaN: true }),
-      name: fc.constantFrom(...losses.LOSS_NAMES),
-      weighted: fc.boolean(),
-    }),
-  );
+const batch = lossBatch(9, (n, c) => ({
+  labelsA: labelsOf(n, c),
+  labelsB: labelsOf(n, c),
+  counts: countsOf(c),
+  lambda: fc.double({ min: 0, max: 1, noNaN: true }),
+  name: fc.constantFrom(...losses.LOSS_NAMES),
+  weighted: fc.boolean(),
+}));
 
 describe('mixedLoss (wasm backend)', () => {
   before(() => wt.init({ backend: 'wasm' }));

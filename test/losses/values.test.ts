@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import * as wt from '../../src/index.js';
 import * as losses from '../../src/losses/index.js';
 import { randomValues } from '../util/backends.js';
+import { lossBatch } from './helpers.js';
 
 const CIFAR10_LT = [5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50];
 
@@ -25,17 +26,7 @@ function rows(z: Float32Array, n: number, c: number): number[][] {
   return Array.from({ length: n }, (_, i) => Array.from(z.subarray(i * c, (i + 1) * c)));
 }
 
-const batch = fc
-  .record({ n: fc.integer({ min: 1, max: 6 }), c: fc.integer({ min: 2, max: 11 }), seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }) })
-  .chain(({ n, c, seed }) =>
-    fc.record({
-      n: fc.constant(n),
-      c: fc.constant(c),
-      seed: fc.constant(seed),
-      labels: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
-      counts: fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: c, maxLength: c }),
-    }),
-  );
+const batch = lossBatch(11);
 
 describe('losses: values', () => {
   before(() => wt.init({ backend: 'wasm' }));

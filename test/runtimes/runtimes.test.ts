@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CHECKPOINT, X, assertMatchesTorch, assertBuilt } from '../embed/fixture.js';
+import { tinyArgs } from '../util/cli.js';
 
 const BIN = resolve('node_modules', '.bin');
 const runtimes = { bun: join(BIN, 'bun'), deno: join(BIN, 'deno') };
@@ -127,24 +128,7 @@ describe('Bun and Deno beside Node', { skip }, () => {
         ...RUN[name],
         'dist/cli.js',
         'train',
-        '--dataset',
-        'fashion-mnist-lt',
-        '--arch',
-        'resnet20',
-        '--epochs',
-        '1',
-        '--batch',
-        '32',
-        '--limit-train',
-        '64',
-        '--limit-test',
-        '20',
-        '--loss',
-        'ce',
-        '--threads',
-        '2',
-        '--out',
-        out,
+        ...tinyArgs({ '--epochs': 1, '--limit-train': 64, '--limit-test': 20, '--loss': 'ce', '--threads': 2, '--out': out }),
       ]);
       assert.equal(r.code, 0, `${name} train: ${r.stderr}`);
       assert.doesNotMatch(r.stderr, /error/i);

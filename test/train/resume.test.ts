@@ -8,43 +8,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as wt from '../../src/index.js';
-import { train, resolveConfig, type TrainConfig } from '../../src/train/index.js';
+import { train, type TrainConfig } from '../../src/train/index.js';
 import { InterruptedError, StopRequest } from '../../src/train/interrupt.js';
 import { checkSameData } from '../../src/train/resume.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from '../../src/io/files.js';
-import { Progress } from '../../src/train/progress.js';
+import { quiet, runMetrics as metrics, tinyConfig } from '../util/cli.js';
 
 before(() => wt.init());
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-resume-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const quiet = () => new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, 1e9);
-
-function tiny(out: string, extra: Partial<TrainConfig> = {}): TrainConfig {
-  return resolveConfig({
-    dataset: 'fashion-mnist-lt',
-    arch: 'resnet20',
-    epochs: 3,
-    batch: 32,
-    lr: 0.05,
-    warmup: 1,
-    limitTrain: 192,
-    limitTest: 100,
-    loss: 'fbl',
-    lambda: 10,
-    out,
-    ...extra,
-  });
-}
-
-const metrics = (dir: string) =>
-  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => {
-      const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(l);
-      return rest;
-    });
+const tiny = (out: string, extra: Partial<TrainConfig> = {}) => tinyConfig(out, { limitTest: 100, loss: 'fbl', lambda: 10, ...extra });
 
 async function sameWeights(a: string, b: string) {
   const x = await loadSafetensorsFile(join(a, 'last.safetensors'));

@@ -13,9 +13,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as wt from '../../src/index.js';
-import { train, resolveConfig } from '../../src/train/index.js';
+import { train } from '../../src/train/index.js';
 import { loadSafetensorsFile } from '../../src/io/files.js';
-import { Progress } from '../../src/train/progress.js';
+import { quiet, runMetrics, tinyConfig } from '../util/cli.js';
 
 const FIXTURE = new URL('./fixtures/run-golden.json', import.meta.url);
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-run-golden-'));
@@ -24,22 +24,8 @@ after(() => rmSync(root, { recursive: true, force: true }));
 it('a 3-epoch ResNet-20 FBL run ends with the golden weights and metrics (WASM, plain SIMD, one thread)', async () => {
   await wt.init({ backend: 'wasm', simd: 'plain', threads: 1 });
   const out = join(root, 'run');
-  const cfg = resolveConfig({
-    dataset: 'fashion-mnist-lt',
-    arch: 'resnet20',
-    epochs: 3,
-    batch: 32,
-    lr: 0.05,
-    warmup: 1,
-    lrSteps: [1, 2],
-    limitTrain: 128,
-    limitTest: 64,
-    loss: 'fbl',
-    lambda: 10,
-    out,
-  });
-  const quiet = new Progress({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream, 1e9);
-  await train(cfg, { progress: quiet });
+  const cfg = tinyConfig(out, { lrSteps: [1, 2], limitTrain: 128, limitTest: 64, loss: 'fbl', lambda: 10 });
+  await train(cfg, { progress: quiet() });
   wt.shutdown();
   const ckpt = await loadSafetensorsFile(join(out, 'last.safetensors'));
   const tensors: Record<string, string> = {};
@@ -49,13 +35,7 @@ it('a 3-epoch ResNet-20 FBL run ends with the golden weights and metrics (WASM, 
       .update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))
       .digest('hex');
   }
-  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => {
-      const { seconds: _s, imagesPerSec: _i, ...rest } = JSON.parse(line);
-      return rest;
-    });
+  const metrics = runMetrics(out);
   // The momentum buffers travel in the metadata (src/train/checkpoint.ts), with the batch order's RNG state.
   const optimizer = createHash('sha256').update(ckpt.metadata.optimizer).digest('hex');
   const got = { tensors, optimizer, batchRng: createHash('sha256').update(ckpt.metadata.batchRng).digest('hex'), metrics };
