@@ -1,5 +1,5 @@
 /**
- * The command line: `wasmtail train | eval | predict | demo | info`.
+ * The command line: `wasmtail train | eval | predict | sweep | report | demo | info`.
  * Progress goes to stderr; results to stdout and the output folder.
  */
 import { availableParallelism } from 'node:os';
@@ -10,6 +10,8 @@ import { train, NumericalError } from '../train/run.js';
 import { InterruptedError, StopRequest } from '../train/interrupt.js';
 import { runDemo } from './demo.js';
 import { evalCommand, predictCommand } from './inference.js';
+import { sweepCommand, SWEEP_USAGE } from '../sweep/command.js';
+import { reportCommand } from '../report/command.js';
 
 const USAGE = `wasmtail: train and run long-tail image classifiers on WebAssembly SIMD
 
@@ -24,13 +26,15 @@ usage:
   wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--imb ...] [--limit-test N] [--backend ...]
                                                    (data set, subset and limits: the checkpoint's own unless given)
   wasmtail predict --checkpoint FILE [--dataset ...] IMAGE...   (PNG files or raw CIFAR-format records)
+${SWEEP_USAGE}
   wasmtail demo [--epochs 3] [--arch resnet20]     (CE vs FBL on the shipped Fashion-MNIST-LT; what \`npm start\` runs)
   wasmtail info
 
 presets: ${Object.keys(PRESETS).join(', ')}
 The defaults reproduce the FBL recipe (ResNet-32, CIFAR-10-LT rho=100, 200 epochs, batch 64, lr 0.1, wd 2e-4, lambda 60).`;
 
-const TRAIN_OPTIONS = {
+/** The options of `train` (and of the commands that share them: eval, predict, sweep). */
+export const TRAIN_OPTIONS = {
   preset: { type: 'string' }, dataset: { type: 'string' }, 'data-dir': { type: 'string' }, imb: { type: 'string' },
   'imb-type': { type: 'string' }, loss: { type: 'string' }, lambda: { type: 'string' }, curriculum: { type: 'string' },
   arch: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' },
@@ -99,6 +103,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return command ? 0 : 2;
   }
+  // Their own flags (and no engine): the cells they start are ordinary train runs.
+  if (command === 'sweep') return sweepCommand(rest);
+  if (command === 'report') return reportCommand(rest);
   const { values, positionals } = parseCommandLine(rest);
   if (values.help) {
     process.stdout.write(USAGE + '\n');
@@ -160,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify({ ...info(), node: process.version, defaults: DEFAULTS }, null, 2) + '\n');
       return 0;
     default:
-      throw new UsageError(`unknown command '${command}' (train, eval, predict, demo, info)`);
+      throw new UsageError(`unknown command '${command}' (train, eval, predict, sweep, report, demo, info)`);
   }
 }
 
