@@ -54,8 +54,8 @@ export interface SweepFile {
   cells: Cell[];
 }
 
-/** Why a flag does not matter for a configuration, or null when it does. */
-function ignoredBy(flag: string, cfg: TrainConfig): string | null {
+/** Why a flag does not matter for a configuration, or null when it does (also how `report` labels groups). */
+export function ignoredBy(flag: string, cfg: Pick<TrainConfig, 'loss' | 'dataset'>): string | null {
   if ((flag === 'lambda' || flag === 'curriculum') && cfg.loss !== 'fbl') return `loss ${cfg.loss}`;
   if ((flag === 'imb' || flag === 'imb-type' || flag === 'seed') && !cfg.dataset.endsWith('-lt')) return `the balanced ${cfg.dataset}`;
   return null;
