@@ -20,9 +20,9 @@ export function reportPlots(groups: Group[]): Record<string, string> {
       })),
     }),
     'top1.svg': barChart({
-      title: 'Test top-1 after the last epoch (mean ± std over seeds)', yLabel: 'top-1',
+      title: 'Test top-1 after the last epoch (mean ± std over seeds)', yLabel: 'top-1', width: 860,
       yMin: Math.max(0, Math.min(...lows) - spread), yMax: Math.min(1, Math.max(...highs) + spread / 2),
-      categories: groups.map((g) => `${g.label} (n = ${g.n})`),
+      categories: groups.map((g) => g.label),
       series: [{ name: 'top-1', values: groups.map((g) => g.top1.mean ?? NaN), errors: groups.map((g) => g.top1.std ?? NaN) }],
     }),
   };
