@@ -10,7 +10,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../io/files.js';
 import { TRAIN_OPTIONS, UsageError } from '../cli/main.js';
-import { runCell } from './cell.js';
 import { createSweep, gridFromFlags, planSweep, type SweepFile } from './grid.js';
 import { k8sManifest } from './k8s.js';
 import { runSweepCells } from './run.js';
@@ -127,24 +126,16 @@ export async function sweepCommand(args: string[]): Promise<number> {
   const command = selfCommand();
   const leaseMs = leaseS * 1000;
   if (k !== null) {
+    // One cell, as a job array runs it: the runner's signal handling (the cell saves its position) and exit codes.
     const cell = sweep.cells[k];
     process.stderr.write(`sweep ${out}: cell ${k} of ${n} (${cell.dir})\n`);
-    const outcome = await runCell(out, cell, { command, threads: threads ?? cores, runArgs, leaseMs,
-      onLine: (line) => process.stderr.write(line + '\n') });
-    switch (outcome.kind) {
-      case 'done':
-        process.stderr.write(outcome.skipped ? `cell ${k} is already finished\n` : `cell ${k}: done\n`);
-        return 0;
-      case 'held':
-        process.stderr.write(`cell ${k} is being trained by ${outcome.by}; nothing to do here\n`);
-        return 0;
-      case 'interrupted':
-        process.stderr.write(`cell ${k}: interrupted, its position saved; the same command resumes it\n`);
-        return outcome.exitCode;
-      case 'failed':
-        process.stderr.write(`cell ${k} FAILED: ${outcome.reason} (log: ${join(out, cell.dir, 'train.log')})\n`);
-        return 1;
+    const result = await runSweepCells(out, [cell], { command, threads: threads ?? cores, runArgs, leaseMs, jobs: 1, echo: true });
+    if (result.failed.length > 0) {
+      process.stderr.write(`cell ${k} FAILED: ${result.failed[0].reason} (log: ${join(out, cell.dir, 'train.log')})\n`);
+      return 1;
     }
+    if (result.signal || result.interrupted > 0) return result.signal === 'SIGINT' ? 130 : 143;
+    return 0;
   }
   const perCellThreads = threads ?? (jobs !== undefined ? Math.max(1, Math.floor(cores / jobs)) : n > 1 ? 1 : cores);
   const parallel = jobs ?? Math.max(1, Math.min(n, Math.floor(cores / perCellThreads)));

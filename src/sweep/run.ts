@@ -20,6 +20,8 @@ export interface SweepRunOptions extends Omit<CellRunOptions, 'onLine' | 'onChil
   stream?: NodeJS.WriteStream;
   /** Seconds between progress lines when stderr is not a terminal. */
   intervalMs?: number;
+  /** Copy each cell's output to the stream too (one cell of a job array: its output is the task's log). */
+  echo?: boolean;
 }
 
 export interface SweepResult {
@@ -67,6 +69,7 @@ export async function runSweepCells(sweepDir: string, cells: Cell[], opts: Sweep
   };
   const show = (force = false) => {
     const now = Date.now();
+    if (opts.echo && !force) return;
     if (!force && now - lastLine < (tty ? 200 : opts.intervalMs ?? 30_000)) return;
     lastShown = status();
     stream.write(tty ? `\r\x1b[2K${lastShown}` : `${lastShown}\n`);
@@ -101,6 +104,7 @@ export async function runSweepCells(sweepDir: string, cells: Cell[], opts: Sweep
         outcome = await runCell(sweepDir, cell, {
           ...opts,
           onLine: (line) => {
+            if (opts.echo) stream.write(line + '\n');
             const f = progressOf(line);
             if (f !== null) {
               fraction.set(cell!.index, f);

@@ -120,7 +120,7 @@ describe('wasmtail sweep', () => {
     const [a, b] = [startCli('sweep', '--out', dir, '--cell', '0'), startCli('sweep', '--out', dir, '--cell', '0')];
     assert.deepEqual([await a.exited, await b.exited], [0, 0]);
     const said = a.stderr() + b.stderr();
-    assert.equal((said.match(/is being trained by pid \d+/g) ?? []).length, 1, said);
+    assert.equal((said.match(/held by pid \d+/g) ?? []).length, 1, said);
     const cellLog = readFileSync(join(dir, '00-model-seed-1', 'train.log'), 'utf8');
     assert.equal((cellLog.match(/starting cell 0/g) ?? []).length, 1);
     assert.equal(readFileSync(join(dir, '00-model-seed-1', 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2);
