@@ -14,7 +14,7 @@
  * one takes over once its lease runs out. Its state goes to `status.json`.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/files.js';
@@ -99,6 +99,8 @@ export async function runCell(sweepDir: string, cell: Cell, opts: CellRunOptions
   const cellDir = join(sweepDir, cell.dir);
   if (isDone(cellDir, cell.config.epochs)) return { kind: 'done', skipped: true };
   let claim: FolderLock;
+  // Created with the sweep; made again in case it was removed since (a cell started over by hand).
+  mkdirSync(cellDir, { recursive: true });
   const logFd = openSync(join(cellDir, LOG_FILE), 'a');
   const log = (m: string) => writeSync(logFd, `wasmtail sweep: ${m}\n`);
   try {
