@@ -161,7 +161,7 @@ function runChild(exe: string, args: string[], logFd: number, opts: CellRunOptio
       const lines = text.split(/\r|\n/);
       partial[stream] = lines.pop() ?? '';
       for (const line of lines) {
-        const m = /^wasmtail: (.+)$/.exec(line.replace(/\x1b\[2K/g, ''));
+        const m = /^wasmtail: (.+)$/.exec(line);
         if (m && !m[1].startsWith('SIGTERM received') && !m[1].startsWith('SIGINT received') && !m[1].startsWith('to continue')) {
           lastMessage = m[1];
         }

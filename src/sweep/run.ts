@@ -18,7 +18,7 @@ import type { Cell } from './grid.js';
 export interface SweepRunOptions extends Omit<CellRunOptions, 'onLine' | 'onChild'> {
   jobs: number;
   stream?: NodeJS.WriteStream;
-  /** Seconds between progress lines when stderr is not a terminal. */
+  /** Milliseconds between progress lines when stderr is not a terminal (default 30 s). */
   intervalMs?: number;
   /** Copy each cell's output to the stream too (one cell of a job array: its output is the task's log). */
   echo?: boolean;
@@ -33,12 +33,12 @@ export interface SweepResult {
   signal: NodeJS.Signals | null;
 }
 
-/** Fraction of a cell's epochs done, from the progress lines its train prints. */
+/** Fraction of a cell's epochs done, from the progress lines its train prints (plain lines: its stderr is a pipe). */
 function progressOf(line: string): number | null {
-  const m = /^(?:\x1b\[2K)?epoch (\d+)\/(\d+)(?: step (\d+)\/(\d+))?/.exec(line);
+  const m = /^epoch (\d+)\/(\d+)(?: step (\d+)\/(\d+))?/.exec(line);
   if (!m) return null;
   const [epoch, epochs] = [Number(m[1]), Number(m[2])];
-  const within = m[3] ? Number(m[3]) / Number(m[4]) : /^(?:\x1b\[2K)?epoch \d+\/\d+ lr /.test(line) ? 1 : 0;
+  const within = m[3] ? Number(m[3]) / Number(m[4]) : /^epoch \d+\/\d+ lr /.test(line) ? 1 : 0;
   return (epoch - 1 + within) / epochs;
 }
 
@@ -52,7 +52,8 @@ export async function runSweepCells(sweepDir: string, cells: Cell[], opts: Sweep
   const children = new Map<number, number>();
   const queue = [...cells];
   const started = Date.now();
-  let doneAtStart = -1;
+  // Cells found finished: they say nothing about how fast the others go.
+  let skipped = 0;
   let lastLine = 0;
   let lastShown = '';
 
@@ -61,8 +62,7 @@ export async function runSweepCells(sweepDir: string, cells: Cell[], opts: Sweep
     const left = queue.length;
     const finished = result.done + result.failed.length;
     const progress = finished + [...fraction.values()].reduce((a, b) => a + b, 0);
-    if (doneAtStart < 0) doneAtStart = progress;
-    const rate = (progress - doneAtStart) / ((Date.now() - started) / 1000);
+    const rate = (progress - skipped) / ((Date.now() - started) / 1000);
     const remaining = cells.length - progress;
     const eta = remaining <= 0 ? '0s' : rate > 0 ? formatDuration(remaining / rate) : '?';
     return `sweep: ${result.done} done, ${running} running, ${result.failed.length} failed, ${left} left of ${cells.length}; ETA ${eta}`;
@@ -97,7 +97,8 @@ export async function runSweepCells(sweepDir: string, cells: Cell[], opts: Sweep
   process.on('SIGINT', onSignal);
 
   const worker = async () => {
-    for (let cell = queue.shift(); cell && !stopping; cell = queue.shift()) {
+    while (!stopping && queue.length > 0) {
+      const cell = queue.shift()!;
       fraction.set(cell.index, 0);
       let outcome: CellOutcome;
       try {
@@ -107,11 +108,11 @@ export async function runSweepCells(sweepDir: string, cells: Cell[], opts: Sweep
             if (opts.echo) stream.write(line + '\n');
             const f = progressOf(line);
             if (f !== null) {
-              fraction.set(cell!.index, f);
+              fraction.set(cell.index, f);
               show();
             }
           },
-          onChild: (pid) => children.set(cell!.index, pid),
+          onChild: (pid) => children.set(cell.index, pid),
         });
       } catch (e) {
         outcome = { kind: 'failed', reason: (e as Error).message };
@@ -122,7 +123,8 @@ export async function runSweepCells(sweepDir: string, cells: Cell[], opts: Sweep
       switch (outcome.kind) {
         case 'done':
           result.done++;
-          if (!outcome.skipped) say(`${name}: done`);
+          if (outcome.skipped) skipped++;
+          else say(`${name}: done`);
           break;
         case 'failed':
           result.failed.push({ cell, reason: outcome.reason });
