@@ -117,7 +117,14 @@ export async function runCell(sweepDir: string, cell: Cell, opts: CellRunOptions
       claim.release();
       return { kind: 'done', skipped: true };
     }
-    const refresher = setInterval(() => claim.refresh(), Math.max(50, opts.leaseMs / 3));
+    const refresher = setInterval(() => {
+      try {
+        claim.refresh();
+      } catch (e) {
+        // A shared folder that hiccups: the lease outlives a few missed refreshes.
+        log(`could not refresh the claim: ${(e as Error).message}`);
+      }
+    }, Math.max(50, opts.leaseMs / 3));
     try {
       clearForeignTrainLock(cellDir, log);
       const resume = existsSync(join(cellDir, 'last.safetensors'));
