@@ -1,5 +1,5 @@
 /**
- * The command line: `wasmtail train | eval | predict | fetch | demo | info`.
+ * The command line: `wasmtail train | eval | predict | fetch | sweep | report | demo | info`.
  * Progress goes to stderr; results to stdout and the output folder.
  */
 import { availableParallelism } from 'node:os';
@@ -12,6 +12,8 @@ import { InterruptedError, StopRequest } from '../train/interrupt.js';
 import { runDemo } from './demo.js';
 import { evalCommand, predictCommand } from './inference.js';
 import { downloadForConfig, fetchCommand } from './fetch.js';
+import { sweepCommand, SWEEP_USAGE } from '../sweep/command.js';
+import { reportCommand } from '../report/command.js';
 
 const USAGE = `wasmtail: train and run long-tail image classifiers on WebAssembly SIMD
 
@@ -28,6 +30,7 @@ usage:
   wasmtail predict --checkpoint FILE [--dataset ...] IMAGE...   (PNG or JPEG files, or raw CIFAR-format records)
   wasmtail fetch cifar10|cifar100|fashion-mnist [--dir data] [--mirror URL]
                                                    (official files, MD5-checked; --download on train / eval does the same)
+${SWEEP_USAGE}
   wasmtail demo [--epochs 3] [--arch resnet20]     (CE vs FBL on the shipped Fashion-MNIST-LT; what \`npm start\` runs)
   wasmtail info
 
@@ -37,7 +40,8 @@ usage:
 presets: ${Object.keys(PRESETS).join(', ')}
 The defaults reproduce the FBL recipe (ResNet-32, CIFAR-10-LT rho=100, 200 epochs, batch 64, lr 0.1, wd 2e-4, lambda 60).`;
 
-const TRAIN_OPTIONS = {
+/** The options of `train` (and of the commands that share them: eval, predict, sweep). */
+export const TRAIN_OPTIONS = {
   preset: { type: 'string' },
   dataset: { type: 'string' },
   'data-dir': { type: 'string' },
@@ -140,6 +144,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return command ? 0 : 2;
   }
+  // Their own flags (and no engine): the cells they start are ordinary train runs.
+  if (command === 'sweep') return sweepCommand(rest);
+  if (command === 'report') return reportCommand(rest);
   const { values, positionals } = parseCommandLine(rest);
   if (values.help) {
     process.stdout.write(USAGE + '\n');
@@ -227,7 +234,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify({ ...info(), node: process.version, defaults: DEFAULTS }, null, 2) + '\n');
       return 0;
     default:
-      throw new UsageError(`unknown command '${command}' (train, eval, predict, fetch, demo, info)`);
+      throw new UsageError(`unknown command '${command}' (train, eval, predict, fetch, sweep, report, demo, info)`);
   }
 }
 

@@ -16,12 +16,18 @@ export type Point = readonly [x: number, y: number];
 export interface PointSeries {
   name: string;
   points: readonly Point[];
+  /** Scatter only: ± this much around each point's y (e.g. a standard deviation over seeds), drawn as an error bar. */
+  errors?: readonly number[];
+  /** Scatter only: a text beside each point (e.g. the class name). */
+  labels?: readonly string[];
 }
 
 export interface BarSeries {
   name: string;
   /** One value per category; NaN leaves a gap. */
   values: readonly number[];
+  /** ± this much around each value, drawn as an error bar; NaN or absent: none. */
+  errors?: readonly number[];
 }
 
 export interface ChartOptions {
@@ -381,6 +387,20 @@ function pointChart(opts: LineChartOptions | ScatterChartOptions, mode: 'line' |
       }
       if (d) body.push(`<path d="${d}" fill="none" stroke="${c}" stroke-width="2" stroke-linejoin="round" stroke-linecap="round"/>`);
     }
+    if (mode === 'scatter') {
+      const clampY = (v: number) => Math.min(box.bottom, Math.max(box.top, y.map(v)));
+      s.points.forEach(([px, py], k) => {
+        const e = s.errors?.[k];
+        if (!inside(px, py)) return;
+        if (e !== undefined && Number.isFinite(e) && e > 0) body.push(errorBar(x.map(px), clampY(py - e), clampY(py + e), 4, c));
+        const label = s.labels?.[k];
+        if (label) {
+          body.push(
+            `<text x="${r(x.map(px) + 7)}" y="${r(y.map(py) - 7)}" font-size="10" fill="${MUTED}">${escapeXml(truncate(label, 110, 10))}</text>`,
+          );
+        }
+      });
+    }
     if (showMarkers) {
       const shape = MARKERS[i % MARKERS.length];
       const group = visible
@@ -393,6 +413,14 @@ function pointChart(opts: LineChartOptions | ScatterChartOptions, mode: 'line' |
   });
   if (drawn === 0) body.push(noData(box));
   return `${open}\n${body.join('\n')}\n${close}`;
+}
+
+/** A vertical error bar from y1 to y2 (pixels) at x, with caps of half-width `cap`. */
+function errorBar(x: number, y1: number, y2: number, cap: number, stroke: string): string {
+  return (
+    `<path d="M${r(x)} ${r(y1)}V${r(y2)}M${r(x - cap)} ${r(y1)}H${r(x + cap)}M${r(x - cap)} ${r(y2)}H${r(x + cap)}" ` +
+    `fill="none" stroke="${stroke}" stroke-width="1.25"/>`
+  );
 }
 
 /** Training curves: one line per series (loss, accuracy, learning rate against epoch). */
@@ -450,6 +478,10 @@ export function barChart(opts: BarChartOptions): string {
       body.push(
         `<rect x="${r(gx + si * barWidth)}" y="${r(top)}" width="${r(Math.max(0.5, barWidth - (barWidth > 4 ? 1 : 0)))}" height="${r(h)}" fill="${colour(si)}"><title>${escapeXml(tip)}</title></rect>`,
       );
+      const e = s.errors?.[ci];
+      if (e !== undefined && Number.isFinite(e) && e > 0) {
+        body.push(errorBar(gx + (si + 0.5) * barWidth, clampY(v - e), clampY(v + e), Math.min(5, barWidth / 3), TEXT));
+      }
     });
     if (ci % every !== 0) return;
     const cx = r(box.left + (ci + 0.5) * step);

@@ -55,6 +55,8 @@ export interface LockOptions {
   purpose?: string;
   /** Lease length in ms: the lock expires unless refresh() is called within it. Absent: held until release or exit. */
   leaseMs?: number;
+  /** The lock file's name in the folder (default '.lock', a run's; a sweep's cell claim uses another, so both can be held). */
+  fileName?: string;
   /** Told when a stale lock is taken over (default: stderr). */
   onTakeover?: (message: string) => void;
 }
@@ -69,7 +71,7 @@ function alive(pid: number): boolean {
   }
 }
 
-function readHolder(file: string): LockHolder | null {
+export function readHolder(file: string): LockHolder | null {
   try {
     const h = JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
     return typeof h.pid === 'number' && typeof h.host === 'string' ? h : null;
@@ -78,8 +80,8 @@ function readHolder(file: string): LockHolder | null {
   }
 }
 
-/** Why a holder's lock no longer counts, or null while it does. */
-function staleReason(h: LockHolder, now: number): string | null {
+/** Why a holder's lock no longer counts, or null while it does (also read by `sweep --status`). */
+export function staleReason(h: LockHolder, now: number): string | null {
   if (h.expires !== null && Date.parse(h.expires) < now) return `its lease expired at ${h.expires}`;
   if (h.host === hostname() && !alive(h.pid)) return `process ${h.pid} on ${h.host} no longer exists`;
   return null;
@@ -99,7 +101,7 @@ export class FolderLock {
 
   /** Takes `dir/.lock` (the folder must exist), or throws LockedError naming the live holder. */
   static acquire(dir: string, opts: LockOptions = {}): FolderLock {
-    const file = join(dir, '.lock');
+    const file = join(dir, opts.fileName ?? '.lock');
     const what = opts.what ?? dir;
     const holder: LockHolder = {
       host: hostname(),

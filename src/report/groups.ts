@@ -1,0 +1,126 @@
+/**
+ * Runs grouped by configuration, seeds aside: runs whose configurations
+ * differ only in the subset seed (`seed`) and the model seed (`modelSeed`)
+ * are repetitions of one experiment, summarised as mean and sample standard
+ * deviation (n − 1: the runs are a sample of the seeds one could have
+ * drawn). Settings that do not change results (folder, threads, data
+ * folder) and those the loss ignores (λ for CE) are left out of the key.
+ */
+import type { TrainConfig } from '../train/config.js';
+import { ignoredBy } from '../sweep/grid.js';
+import type { FinishedRun } from './runs.js';
+
+/** Mean and sample standard deviation; std is null for one value, both null when a run has no value. */
+export interface Stat {
+  mean: number | null;
+  std: number | null;
+}
+
+export interface GroupRun {
+  dir: string;
+  seed: number;
+  modelSeed: number;
+  top1: number;
+  best: number;
+}
+
+export interface Group {
+  /** The configuration the runs share (seeds and run-only settings left out). */
+  config: Partial<TrainConfig>;
+  /** What sets this group apart from the others, e.g. "loss fbl, lambda 10". */
+  label: string;
+  n: number;
+  runs: GroupRun[];
+  /** Test top-1 after the last epoch, as a fraction (metrics.jsonl's unit). */
+  top1: Stat;
+  /** The best epoch's test top-1. */
+  best: Stat;
+  many: Stat;
+  medium: Stat;
+  few: Stat;
+  perClass: Stat[];
+  classNames: string[];
+  trainCounts: number[];
+}
+
+const SEEDS = ['seed', 'modelSeed'] as const;
+const RUN_ONLY = ['out', 'threads', 'dataDir'] as const;
+/** Config keys that are flags the loss or data set may ignore, by their flag names. */
+const FLAG_OF: Partial<Record<keyof TrainConfig, string>> = { lambda: 'lambda', curriculum: 'curriculum', imb: 'imb', imbType: 'imb-type' };
+
+export function stat(values: (number | null)[]): Stat {
+  if (values.length === 0 || values.some((v) => v === null || !Number.isFinite(v))) return { mean: null, std: null };
+  const xs = values as number[];
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (xs.length < 2) return { mean, std: null };
+  const ss = xs.reduce((a, b) => a + (b - mean) ** 2, 0);
+  return { mean, std: Math.sqrt(ss / (xs.length - 1)) };
+}
+
+function sharedConfig(cfg: TrainConfig): Partial<TrainConfig> {
+  const out: Partial<TrainConfig> = {};
+  for (const [k, v] of Object.entries(cfg) as [keyof TrainConfig, unknown][]) {
+    if ((SEEDS as readonly string[]).includes(k) || (RUN_ONLY as readonly string[]).includes(k)) continue;
+    const flag = FLAG_OF[k];
+    if (flag && ignoredBy(flag, cfg) !== null) continue;
+    (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+function key(config: Partial<TrainConfig>): string {
+  return JSON.stringify(
+    Object.keys(config)
+      .sort()
+      .map((k) => [k, config[k as keyof TrainConfig]]),
+  );
+}
+
+function valueText(v: unknown): string {
+  return Array.isArray(v) ? v.join('/') : String(v);
+}
+
+/** Groups runs (in the order their first run comes), with labels naming the settings that differ between groups. */
+export function groupRuns(runs: FinishedRun[]): Group[] {
+  const byKey = new Map<string, { config: Partial<TrainConfig>; runs: FinishedRun[] }>();
+  for (const run of runs) {
+    const config = sharedConfig(run.config);
+    const k = key(config);
+    if (!byKey.has(k)) byKey.set(k, { config, runs: [] });
+    byKey.get(k)!.runs.push(run);
+  }
+  const raw = [...byKey.values()];
+  const allKeys = [...new Set(raw.flatMap((g) => Object.keys(g.config)))] as (keyof TrainConfig)[];
+  // A key differs when the groups that have it disagree (CE has no λ: that alone does not make λ a difference).
+  const differing = allKeys.filter((k) => new Set(raw.filter((g) => k in g.config).map((g) => valueText(g.config[k]))).size > 1);
+  const labelKeys = differing.length > 0 ? differing : (['loss'] as (keyof TrainConfig)[]);
+  // FBL's λ names it in any label that names the loss.
+  if (labelKeys.includes('loss') && !labelKeys.includes('lambda')) labelKeys.splice(labelKeys.indexOf('loss') + 1, 0, 'lambda');
+  return raw.map(({ config, runs: rs }) => {
+    const first = rs[0];
+    const classes = first.last.perClass.length;
+    return {
+      config,
+      label: labelKeys
+        .filter((k) => config[k] !== undefined)
+        .map((k) => `${k} ${valueText(config[k])}`)
+        .join(', '),
+      n: rs.length,
+      runs: rs.map((r) => ({ dir: r.dir, seed: r.config.seed, modelSeed: r.config.modelSeed, top1: r.last.top1, best: r.best.top1 })),
+      top1: stat(rs.map((r) => r.last.top1)),
+      best: stat(rs.map((r) => r.best.top1)),
+      many: stat(rs.map((r) => r.last.many)),
+      medium: stat(rs.map((r) => r.last.medium)),
+      few: stat(rs.map((r) => r.last.few)),
+      perClass: Array.from({ length: classes }, (_, c) => stat(rs.map((r) => r.last.perClass[c] ?? null))),
+      classNames: first.classNames,
+      trainCounts: first.trainCounts,
+    };
+  });
+}
+
+/** "88.12 ± 0.31 (3)" in percent; one run: "88.12 (1)"; no value: "n/a". */
+export function formatStat(s: Stat, n: number): string {
+  if (s.mean === null) return 'n/a';
+  return s.std === null ? `${(100 * s.mean).toFixed(2)} (${n})` : `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)} (${n})`;
+}

@@ -1,0 +1,111 @@
+// `wasmtail report` over hand-made run folders with known numbers: groups
+// that differ only in seeds, sample std (n − 1), `mean ± std (n)`, n = 1
+// without ±, the JSON schema, the CSV, and plots with error bars and names.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULTS } from '../../src/train/config.js';
+import { stat } from '../../src/report/groups.js';
+
+const root = mkdtempSync(join(tmpdir(), 'wasmtail-report-'));
+const CLASSES = ['Big', 'Middle', 'Small'];
+const COUNTS = [500, 50, 5];
+
+function fakeRun(name: string, config: Partial<typeof DEFAULTS>, top1: number, perClass: number[]) {
+  const dir = join(root, 'runs', name);
+  mkdirSync(dir, { recursive: true });
+  const last = { epoch: 3, top1, many: perClass[0], medium: perClass[1], few: perClass[2], perClass };
+  writeFileSync(
+    join(dir, 'summary.json'),
+    JSON.stringify({
+      config: { ...DEFAULTS, dataset: 'fashion-mnist-lt', epochs: 3, out: dir, ...config },
+      classNames: CLASSES,
+      trainCounts: COUNTS,
+      last,
+      best: { ...last, top1: top1 + 0.01 },
+    }),
+  );
+  return dir;
+}
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('wasmtail report', () => {
+  it('sample standard deviation, as numpy.std(ddof=1)', () => {
+    const s = stat([0.8, 0.9, 1.0]);
+    assert.ok(Math.abs(s.mean! - 0.9) < 1e-12);
+    assert.ok(Math.abs(s.std! - 0.1) < 1e-12);
+    assert.deepEqual(stat([0.5]), { mean: 0.5, std: null });
+    assert.deepEqual(stat([0.5, null]), { mean: null, std: null });
+  });
+
+  it('groups seeds, writes md / csv / json / html / svg with mean ± std (n)', () => {
+    fakeRun('ce-1', { loss: 'ce', modelSeed: 1, lambda: 60 }, 0.8, [0.9, 0.7, 0.2]);
+    fakeRun('ce-2', { loss: 'ce', modelSeed: 2, lambda: 10 }, 0.84, [0.92, 0.74, 0.3]);
+    fakeRun('fbl-1', { loss: 'fbl', lambda: 10, modelSeed: 1 }, 0.86, [0.9, 0.8, 0.5]);
+    fakeRun('fbl-2', { loss: 'fbl', lambda: 10, modelSeed: 2 }, 0.88, [0.9, 0.84, 0.6]);
+    fakeRun('fbl-3', { loss: 'fbl', lambda: 10, modelSeed: 3, seed: 0 }, 0.9, [0.92, 0.86, 0.7]);
+    fakeRun('fbl30', { loss: 'fbl', lambda: 30 }, 0.85, [0.9, 0.8, 0.4]);
+    const out = join(root, 'report');
+    const r = cli('report', join(root, 'runs'), '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    assert.deepEqual(
+      report.groups.map((g: { label: string; n: number }) => [g.label, g.n]),
+      [
+        ['loss ce', 2],
+        ['loss fbl, lambda 10', 3],
+        ['loss fbl, lambda 30', 1],
+      ],
+    );
+    const [ce, fbl, fbl30] = report.groups;
+    assert.ok(!('modelSeed' in fbl.config) && !('lambda' in ce.config), 'seeds and what CE ignores are not part of a group');
+    assert.ok(Math.abs(fbl.top1.mean - 0.88) < 1e-12 && Math.abs(fbl.top1.std - 0.02) < 1e-12);
+    assert.ok(Math.abs(fbl.best.mean - 0.89) < 1e-12);
+    assert.ok(Math.abs(ce.perClass[2].std - Math.sqrt(0.005)) < 1e-12);
+    assert.equal(fbl.perClass.length, 3);
+    for (const k of ['many', 'medium', 'few']) assert.ok('mean' in fbl[k] && 'std' in fbl[k]);
+    assert.equal(fbl30.top1.std, null);
+    assert.equal(fbl.runs.length, 3);
+
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.match(md, /\| loss fbl, lambda 10 \| 3 \| 88\.00 ± 2\.00 \(3\) \| 89\.00 ± 2\.00 \(3\) \|/);
+    assert.match(md, /\| loss fbl, lambda 30 \| 1 \| 85\.00 \(1\) \|/);
+    assert.match(md, /\| Small \| 5 \| 25\.00 ± 7\.07 \(2\) \| 60\.00 ± 10\.00 \(3\) \| 40\.00 \(1\) \|/);
+
+    const csv = readFileSync(join(out, 'report.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 4);
+    assert.match(
+      csv[0],
+      /^group,n,top1_mean,top1_std,best_mean,best_std,many_mean,many_std,medium_mean,medium_std,few_mean,few_std,class_Big_mean/,
+    );
+    assert.match(csv[2], /^"loss fbl, lambda 10",3,0\.88/);
+
+    const perClass = readFileSync(join(out, 'per-class-accuracy.svg'), 'utf8');
+    for (const name of CLASSES) assert.match(perClass, new RegExp(`>${name}</text>`));
+    assert.ok((perClass.match(/<path d="M[^"]*V[^"]*H[^"]*H/g) ?? []).length >= 6, 'error bars on the groups of two and three runs');
+    const top1 = readFileSync(join(out, 'top1.svg'), 'utf8');
+    assert.ok((top1.match(/<path d="M[^"]*V[^"]*H[^"]*H/g) ?? []).length === 2, 'error bars on two of the three groups (n = 1 has none)');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.match(html, /<table>/);
+    assert.equal((html.match(/<svg /g) ?? []).length, 2);
+  });
+
+  it('bad input: no folder, several folders without --out, a folder without runs', () => {
+    assert.equal(cli('report').code, 2);
+    const r = cli('report', root, join(root, 'runs'));
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--out/);
+    mkdirSync(join(root, 'nothing'));
+    const none = cli('report', join(root, 'nothing'));
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /nothing: holds no runs/);
+  });
+});
