@@ -18,7 +18,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, w
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/files.js';
-import { FolderLock, LockedError, readHolder } from '../train/lock.js';
+import { FolderLock, LockedError, LostLockError, readHolder } from '../train/lock.js';
 import { flagsToArgs, type Cell } from './grid.js';
 
 export const CLAIM_FILE = '.cell-lock';
@@ -122,11 +122,19 @@ export async function runCell(sweepDir: string, cell: Cell, opts: CellRunOptions
       claim.release();
       return { kind: 'done', skipped: true };
     }
+    let childPid: number | undefined;
     const refresher = setInterval(
       () => {
         try {
           claim.refresh();
         } catch (e) {
+          if (e instanceof LostLockError) {
+            // Another runner owns the cell now: stop ours (it saves its position) rather than train the cell twice.
+            log(`${e.message}; stopping this runner's training of cell ${cell.index}`);
+            clearInterval(refresher);
+            if (childPid !== undefined) process.kill(childPid, 'SIGTERM');
+            return;
+          }
           // A shared folder that hiccups: the lease outlives a few missed refreshes.
           log(`could not refresh the claim: ${(e as Error).message}`);
         }
@@ -151,7 +159,13 @@ export async function runCell(sweepDir: string, cell: Cell, opts: CellRunOptions
         `${new Date().toISOString()} ${resume ? 'resuming' : 'starting'} cell ${cell.index} on ${hostname()} (runner pid ${process.pid})`,
       );
       await writeStatus(cellDir, { state: 'running' });
-      const { code, signal, lastMessage } = await runChild(opts.command[0], args, logFd, opts);
+      const { code, signal, lastMessage } = await runChild(opts.command[0], args, logFd, {
+        ...opts,
+        onChild: (pid) => {
+          childPid = pid;
+          opts.onChild?.(pid);
+        },
+      });
       if (code === 0 && isDone(cellDir, cell.config.epochs)) {
         await writeStatus(cellDir, { state: 'done', exitCode: 0 });
         return { kind: 'done', skipped: false };

@@ -30,6 +30,19 @@ export interface LockHolder {
   purpose: string;
 }
 
+/** A held lock was taken over by another holder after its lease ran out. */
+export class LostLockError extends Error {
+  constructor(
+    readonly file: string,
+    readonly holder: LockHolder | null,
+  ) {
+    super(
+      `${file}: the lock was taken over ${holder ? `by pid ${holder.pid} on ${holder.host} (${holder.purpose})` : '(the file is gone)'} ` +
+        'after its lease ran out',
+    );
+  }
+}
+
 /** The folder is held by another live writer. */
 export class LockedError extends Error {
   constructor(
@@ -140,9 +153,16 @@ export class FolderLock {
     throw new LockedError(file, readHolder(file), what);
   }
 
-  /** Extends the lease by its length from now (a lock without a lease: nothing to do). */
+  /**
+   * Extends the lease by its length from now (a lock without a lease: nothing
+   * to do). Throws LostLockError, leaving the file alone, when another holder
+   * took the lock over (our lease ran out while we were paused): writing ours
+   * back would let two holders think they own it.
+   */
   refresh(): void {
     if (this.released || this.leaseMs === undefined) return;
+    const current = readHolder(this.file);
+    if (!current || !this.isOurs(current)) throw new LostLockError(this.file, current);
     this.holder = { ...this.holder, expires: new Date(Date.now() + this.leaseMs).toISOString() };
     const tmp = `${this.file}.refresh-${process.pid}`;
     const fd = openSync(tmp, 'w');
@@ -152,6 +172,10 @@ export class FolderLock {
       closeSync(fd);
     }
     renameSync(tmp, this.file);
+  }
+
+  private isOurs(h: LockHolder): boolean {
+    return h.pid === this.holder.pid && h.host === this.holder.host && h.started === this.holder.started;
   }
 
   /** When the lease runs out (null: no lease). */
@@ -165,7 +189,7 @@ export class FolderLock {
     this.released = true;
     process.removeListener('exit', this.onExit);
     const current = readHolder(this.file);
-    if (current && current.pid === this.holder.pid && current.host === this.holder.host && current.started === this.holder.started) {
+    if (current && this.isOurs(current)) {
       try {
         unlinkSync(this.file);
       } catch {

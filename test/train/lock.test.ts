@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FolderLock, LockedError } from '../../src/train/lock.js';
+import { FolderLock, LockedError, LostLockError } from '../../src/train/lock.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-lock-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -70,5 +70,19 @@ describe('folder lock', () => {
     assert.ok(Date.parse(lock.expires!) > first);
     assert.equal(JSON.parse(readFileSync(join(root, '.lock'), 'utf8')).expires, lock.expires);
     lock.release();
+  });
+
+  it("refresh() after another holder took the lock over: LostLockError naming it, and the new holder's file left as it is", () => {
+    const lock = FolderLock.acquire(root, { leaseMs: 1000 });
+    const theirs = holder(4242, 'elsewhere', new Date(Date.now() + 60_000).toISOString());
+    writeFileSync(join(root, '.lock'), theirs);
+    assert.throws(
+      () => lock.refresh(),
+      (e) => e instanceof LostLockError && /taken over by pid 4242 on elsewhere/.test(e.message),
+    );
+    assert.equal(readFileSync(join(root, '.lock'), 'utf8'), theirs);
+    lock.release();
+    assert.equal(readFileSync(join(root, '.lock'), 'utf8'), theirs, 'release leaves a lock that is not ours');
+    rmSync(join(root, '.lock'));
   });
 });
