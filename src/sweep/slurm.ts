@@ -51,7 +51,9 @@ export function slurmScript(sweepDir: string, sweep: SweepFile, opts: SlurmOptio
     'CELLS=(',
     ...cells,
     ')',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${...}, expanded by the job script
     'CELL_DIR="$SWEEP/${CELLS[$SLURM_ARRAY_TASK_ID]}"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${...}, expanded by the job script
     'exec >>"$CELL_DIR/slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}.out" 2>&1',
     `exec ${opts.command.map(shellQuote).join(' ')} sweep --out "$SWEEP" --cell "$SLURM_ARRAY_TASK_ID" --threads ${opts.cpusPerTask}` +
       `${opts.runArgs.length ? ' ' + opts.runArgs.map(shellQuote).join(' ') : ''}`,
