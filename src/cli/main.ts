@@ -25,7 +25,9 @@ usage:
                  [--seed 0] [--model-seed 123] [--limit-train N] [--limit-test N] --out runs/NAME [--resume] [--threads N]
                  [--force-threads] (more --threads than logical cores) [--allow-changes] (--resume with changed settings)
                  [--backend wasm|webgpu|reference] [--download [--mirror URL]]
-  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--imb ...] [--limit-test N] [--download] [--backend ...]
+                 [--drw [--drw-epoch E]] [--mixup A | --cutmix A [--mix-until F]] [--cutout S] [--autoaugment cifar10]
+                 [--posthoc-tau 1]   (long-tail toolbox: deferred re-weighting, mixing, augmentation, post-hoc scoring)
+  wasmtail eval --checkpoint FILE [--dataset ...] [--data-dir DIR] [--imb ...] [--limit-test N] [--posthoc-tau T] [--download] [--backend ...]
                                                    (data set, subset and limits: the checkpoint's own unless given)
   wasmtail predict --checkpoint FILE [--dataset ...] IMAGE...   (PNG or JPEG files, or raw CIFAR-format records)
   wasmtail fetch cifar10|cifar100|fashion-mnist [--dir data] [--mirror URL]
@@ -75,6 +77,14 @@ export const TRAIN_OPTIONS = {
   'force-threads': { type: 'boolean' },
   backend: { type: 'string' },
   checkpoint: { type: 'string' },
+  drw: { type: 'boolean' },
+  'drw-epoch': { type: 'string' },
+  mixup: { type: 'string' },
+  cutmix: { type: 'string' },
+  'mix-until': { type: 'string' },
+  cutout: { type: 'string' },
+  autoaugment: { type: 'string' },
+  'posthoc-tau': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -124,6 +134,15 @@ export function explicitConfig(values: Record<string, string | boolean | undefin
     limitTest: number(s('limit-test'), 'limit-test'),
     out: s('out'),
     threads: number(s('threads'), 'threads') ?? undefined,
+    drw: values.drw as boolean | undefined,
+    drwEpoch: number(s('drw-epoch'), 'drw-epoch'),
+    mixup: number(s('mixup'), 'mixup'),
+    cutmix: number(s('cutmix'), 'cutmix'),
+    mixUntil: number(s('mix-until'), 'mix-until'),
+    cutout: number(s('cutout'), 'cutout'),
+    // Checked by resolveConfig, which names the policies built.
+    autoAugment: s('autoaugment') as TrainConfig['autoAugment'] | undefined,
+    posthocTau: number(s('posthoc-tau'), 'posthoc-tau'),
   };
   for (const k of Object.keys(partial) as (keyof TrainConfig)[]) if (partial[k] === undefined) delete partial[k];
   return partial;

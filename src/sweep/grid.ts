@@ -35,11 +35,18 @@ export const AXIS_FLAGS = [
   'limit-train',
   'limit-test',
   'image-size',
+  'drw-epoch',
+  'mixup',
+  'cutmix',
+  'mix-until',
+  'cutout',
+  'autoaugment',
+  'posthoc-tau',
 ] as const;
 export type AxisFlag = (typeof AXIS_FLAGS)[number];
 
 /** Train flags that are part of the grid but single-valued. */
-const SHARED_FLAGS = ['preset', 'data-dir', 'nesterov', 'grey', 'skip-bad'] as const;
+const SHARED_FLAGS = ['preset', 'data-dir', 'nesterov', 'grey', 'skip-bad', 'drw'] as const;
 
 /** Flags that say how cells run, not what they compute: not part of the grid, never lists. */
 export const RUN_FLAGS = ['threads', 'backend', 'force-threads'] as const;

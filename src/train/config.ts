@@ -5,6 +5,8 @@
 import type { ArchName } from '../nn/resnet.js';
 import type { LossName } from '../losses/factory.js';
 import { warmupStepDecay, type Schedule } from './schedules.js';
+import { ConfigError } from './configError.js';
+import { resolveToolboxOptions, TOOLBOX_DEFAULTS, type ToolboxOptions } from './toolboxOptions.js';
 
 export type DatasetChoice =
   | 'cifar10-lt'
@@ -27,8 +29,10 @@ export const DATASET_CHOICES: readonly DatasetChoice[] = [
   'folder-lt',
 ];
 export type { LossName };
+export { ConfigError };
 
-export interface TrainConfig {
+/** The long-tail toolbox's options (DRW, mixing, augmentation, post-hoc scoring) are part of a run's configuration. */
+export interface TrainConfig extends ToolboxOptions {
   dataset: DatasetChoice;
   /** Folder with the standard files; null: the copy shipped with the project (fashion-mnist-lt only). */
   dataDir: string | null;
@@ -94,6 +98,7 @@ export const DEFAULTS: TrainConfig = {
   limitTest: 0,
   out: 'runs/latest',
   threads: null,
+  ...TOOLBOX_DEFAULTS,
 };
 
 /** Named configurations: the paper's runs, and the short schedules used in docs/RESULTS.md. */
@@ -105,14 +110,6 @@ export const PRESETS: Record<string, Partial<TrainConfig>> = {
   'fashion-lt-30': { dataset: 'fashion-mnist-lt', imb: 100, arch: 'resnet32', epochs: 30, batch: 64 },
   'fashion-lt-demo': { dataset: 'fashion-mnist-lt', imb: 100, arch: 'resnet20', epochs: 3, batch: 64, warmup: 1 },
 };
-
-/** A configuration value out of range: the CLI reports it as a usage error (exit 2). */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 export function resolveConfig(partial: Partial<TrainConfig>, preset?: string): TrainConfig {
   if (preset !== undefined && !(preset in PRESETS)) {
@@ -148,7 +145,12 @@ export function resolveConfig(partial: Partial<TrainConfig>, preset?: string): T
     throw new ConfigError(`--dataset ${cfg.dataset} needs --data-dir DIR (holding train/<class>/ and test/<class>/ or val/<class>/)`);
   }
   if (cfg.imb < 1) throw new ConfigError(`--imb (the imbalance ratio n_max / n_min) must be >= 1, got ${cfg.imb}`);
-  return cfg;
+  // Checked with what was given (--mix-until alone is an error, not a default).
+  // A saved configuration carries mixUntil's default even without mixing: only another value needs --mixup or --cutmix.
+  const given: Record<string, unknown> = { ...(preset ? PRESETS[preset] : {}), ...partial };
+  if (given.mixUntil === TOOLBOX_DEFAULTS.mixUntil) delete given.mixUntil;
+  const input = Object.fromEntries(Object.keys(TOOLBOX_DEFAULTS).flatMap((k) => (given[k] === undefined ? [] : [[k, given[k]]])));
+  return { ...cfg, ...resolveToolboxOptions(input, cfg) };
 }
 
 /** The two lr drops, 1-based epochs after which they apply. */

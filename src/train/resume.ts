@@ -30,6 +30,13 @@ const SETTINGS: Record<keyof TrainConfig, 'fixed' | 'adjustable' | 'free'> = {
   imageSize: 'fixed',
   grey: 'fixed',
   skipBad: 'fixed',
+  drw: 'fixed',
+  drwEpoch: 'fixed',
+  mixup: 'fixed',
+  cutmix: 'fixed',
+  mixUntil: 'fixed',
+  cutout: 'fixed',
+  autoAugment: 'fixed',
   epochs: 'adjustable',
   lr: 'adjustable',
   wd: 'adjustable',
@@ -38,6 +45,7 @@ const SETTINGS: Record<keyof TrainConfig, 'fixed' | 'adjustable' | 'free'> = {
   warmup: 'adjustable',
   lrSteps: 'adjustable',
   lambda: 'adjustable',
+  posthocTau: 'adjustable',
   curriculum: 'adjustable',
   limitTest: 'adjustable',
   dataDir: 'free',
@@ -91,7 +99,8 @@ export interface ResumeState {
   fingerprint: SubsetFingerprint | null;
 }
 
-const flag = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+// --autoaugment is written as one word, as in the papers and torchvision.
+const flag = (key: string) => (key === 'autoAugment' ? '--autoaugment' : '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
 
 /** Reads the resume state from a checkpoint's metadata; anything missing or broken is named with the file. */
 export function readResumeState(path: string, meta: Record<string, string>): ResumeState {

@@ -4,7 +4,8 @@
  * which raise ConfigError naming the flag (the CLI's exit 2).
  */
 import { AUTOAUGMENT_POLICIES, type AutoAugmentPolicyName } from '../data/autoAugment.js';
-import { ConfigError, type LossName } from './config.js';
+import type { LossName } from '../losses/factory.js';
+import { ConfigError } from './configError.js';
 
 export interface ToolboxOptions {
   /** Deferred re-weighting (class-balanced weights, beta 0.9999) from drwEpoch on. */
