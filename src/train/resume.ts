@@ -4,6 +4,7 @@
  * interruptions and resumes (summary.json's `history`).
  */
 import type { BatchIteratorState } from '../data/batches.js';
+import type { MT19937State } from '../data/mt19937.js';
 import type { SubsetFingerprint } from '../data/longtail.js';
 import { metadataJson } from './checkpoint.js';
 import { ConfigError, DEFAULTS, type TrainConfig } from './config.js';
@@ -82,6 +83,8 @@ export interface EpochPosition {
   lossSum: number;
   correct: number;
   seen: number;
+  /** --mixup / --cutmix: the mixer's generator after the steps taken (it draws once per step). */
+  mixerRng?: MT19937State;
 }
 
 /** What a checkpoint carries to resume from. */
@@ -97,6 +100,8 @@ export interface ResumeState {
   events: RunEvent[];
   /** The training subset the run was on (absent in checkpoints from before it was saved). */
   fingerprint: SubsetFingerprint | null;
+  /** --mixup / --cutmix: the mixer's generator after the last completed epoch; null without mixing. */
+  mixerRng: MT19937State | null;
 }
 
 // --autoaugment is written as one word, as in the papers and torchvision.
@@ -114,6 +119,7 @@ export function readResumeState(path: string, meta: Record<string, string>): Res
     wallSeconds: Number(meta.wallSeconds ?? 0),
     events: meta.events === undefined ? [] : read<RunEvent[]>('events', 'the run history'),
     fingerprint: meta.fingerprint === undefined ? null : read<SubsetFingerprint>('fingerprint', 'the training subset'),
+    mixerRng: meta.mixerRng === undefined ? null : read<MT19937State>('mixerRng', 'the MixUp / CutMix generator'),
   };
   if (state.position && state.position.epoch !== state.history.length + 1) {
     throw new Error(

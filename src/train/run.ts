@@ -26,6 +26,8 @@ import { checkResumeSettings, checkSameData, readResumeState, type EpochPosition
 import { runPlots } from './report.js';
 import { NumericalError, trainEpoch, type EpochTotals, type TrainingParts } from './trainer.js';
 import { fblCurriculumSchedule } from './schedules.js';
+import { toolboxStep } from './toolboxStep.js';
+import type { BatchMixer } from '../losses/mixing.js';
 
 export { NumericalError };
 
@@ -105,6 +107,8 @@ interface Run {
   data: RunData;
   parts: TrainingParts;
   batches: BatchIterator;
+  /** --mixup / --cutmix: the generator of every batch's mixing, checkpointed with the batch order; null without. */
+  mixer: BatchMixer | null;
   /** What predict and wasmtail/infer need to feed the model without the data set (src/nn/fromStateDict.ts). */
   input: ModelInput;
   history: EpochRecord[];
@@ -152,16 +156,19 @@ async function openRun(cfg: TrainConfig, opts: TrainOptions): Promise<Run> {
   if (cfg.threads) await setThreads(cfg.threads);
   const data = loadRunData(cfg);
   const model = buildModel(cfg, data);
+  const classCounts = data.trainCounts.map((n) => Math.max(1, n));
+  const loss = makeLoss(cfg.loss, { classCounts, lambda: cfg.lambda, schedule: fblCurriculumSchedule(cfg.curriculum) });
+  // Seeds beside the model seed's (weights, batch order): model seed + 1 augments, + 2 mixes.
+  const { prepareStep, mixer } = toolboxStep(cfg, loss, classCounts, cfg.modelSeed + 2);
   const parts: TrainingParts = {
     model,
     optimizer: sgd(model.parameters(), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.wd, nesterov: cfg.nesterov }),
-    loss: makeLoss(cfg.loss, {
-      classCounts: data.trainCounts.map((n) => Math.max(1, n)),
-      lambda: cfg.lambda,
-      schedule: fblCurriculumSchedule(cfg.curriculum),
-    }),
+    loss,
     learningRate: learningRateSchedule(cfg),
+    ...(prepareStep ? { prepareStep } : {}),
   };
+  const byteAugment =
+    cfg.autoAugment !== null || cfg.cutout > 0 ? { autoAugment: cfg.autoAugment, cutout: cfg.cutout, seed: cfg.modelSeed + 1 } : null;
   const run: Run = {
     cfg,
     opts,
@@ -170,7 +177,8 @@ async function openRun(cfg: TrainConfig, opts: TrainOptions): Promise<Run> {
     bestPath: join(cfg.out, 'best.safetensors'),
     data,
     parts,
-    batches: new BatchIterator(data.train, { batchSize: cfg.batch, mean: data.mean, std: data.std, seed: cfg.modelSeed }),
+    batches: new BatchIterator(data.train, { batchSize: cfg.batch, mean: data.mean, std: data.std, seed: cfg.modelSeed, byteAugment }),
+    mixer,
     input: {
       classNames: data.train.classNames,
       channels: data.train.c,
@@ -199,6 +207,12 @@ async function resume(run: Run): Promise<void> {
   checkSameData(lastPath, state.fingerprint, run.data.fingerprint);
   ({ history: run.history, confusion: run.confusion, position: run.position } = state);
   run.batches.setState(state.batchRng);
+  if (run.mixer) {
+    // A stop inside an epoch saved the mixer where the steps taken left it.
+    const mixerRng = state.position?.mixerRng ?? state.mixerRng;
+    if (!mixerRng) throw new Error(`${lastPath}: --mixup / --cutmix are on but the checkpoint has no mixer state (a corrupt checkpoint)`);
+    run.mixer.setState(mixerRng);
+  }
   run.wallBefore = state.wallSeconds;
   run.events = [
     ...state.events,
@@ -239,6 +253,7 @@ function checkpointMeta(run: Run, extra: Record<string, string> = {}): Record<st
     wallSeconds: String(run.wallBefore + (Date.now() - run.started) / 1000),
     fingerprint: JSON.stringify(run.data.fingerprint),
     events: JSON.stringify(run.events),
+    ...(run.mixer ? { mixerRng: JSON.stringify(run.mixer.getState()) } : {}),
     ...extra,
   };
 }
@@ -292,7 +307,15 @@ async function saveStop(
   { lossSum, correct, seen }: EpochTotals,
 ): Promise<never> {
   const signal = run.opts.stop!.signal!;
-  const at: EpochPosition = { epoch, step, rngAtEpochStart, lossSum, correct, seen };
+  const at: EpochPosition = {
+    epoch,
+    step,
+    rngAtEpochStart,
+    lossSum,
+    correct,
+    seen,
+    ...(run.mixer ? { mixerRng: run.mixer.getState() } : {}),
+  };
   run.events = [...run.events, { event: 'interrupted', time: new Date().toISOString(), epoch: epoch - 1, step, signal }];
   run.batches.setState(rngAtEpochStart);
   await saveCheckpoint(run.lastPath, run.parts.model, run.parts.optimizer, checkpointMeta(run, { position: JSON.stringify(at) }));

@@ -7,15 +7,24 @@
  * through the hooks of trainEpoch.
  */
 import type { Batch, Epoch } from '../data/batches.js';
-import type { Loss } from '../losses/factory.js';
+import type { Loss, LossInput } from '../losses/factory.js';
 import type { CifarResNet } from '../nn/resnet.js';
 import type { SGD } from '../optim/sgd.js';
 import { noGrad } from '../autograd/node.js';
 import { add } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import { tensor } from '../tensor.js';
+import { type Tensor, tensor } from '../tensor.js';
 import { countCorrect } from './metrics.js';
 import type { Position, Schedule } from './schedules.js';
+
+/** A step's network input and loss, where a run changes them (mixing, class weights). */
+export interface PreparedStep {
+  x: Float32Array;
+  loss: (out: LossInput) => Tensor;
+}
+
+/** Prepares a batch's step at `position`; called once per step, in step order (it may draw from its own generator). */
+export type StepPreparer = (batch: Batch, position: Position) => PreparedStep;
 
 /** What a step needs: the model, its optimiser, the loss and the learning-rate schedule. */
 export interface TrainingParts {
@@ -23,6 +32,8 @@ export interface TrainingParts {
   optimizer: SGD;
   loss: Loss;
   learningRate: Schedule;
+  /** Absent: the batch's own images, and loss.compute against its labels, unweighted. */
+  prepareStep?: StepPreparer;
 }
 
 /** A step's loss or gradient turned NaN or infinite; the message says where and what to try. */
@@ -69,8 +80,12 @@ export async function trainStep(parts: TrainingParts, batch: Batch, position: Po
   const { model, optimizer, loss } = parts;
   optimizer.lr = parts.learningRate.at(position);
   optimizer.zeroGrad();
-  const out = model.forward(tensor(batch.x, batch.shape));
-  const l = loss.compute(out, batch.y, position.index, position.length);
+  const step = parts.prepareStep?.(batch, position) ?? {
+    x: batch.x,
+    loss: (o: LossInput) => loss.compute(o, batch.y, position.index, position.length),
+  };
+  const out = model.forward(tensor(step.x, batch.shape));
+  const l = step.loss(out);
   // One round trip for both (a device backend reads asynchronously).
   const [lossValues, logits] = await Promise.all([l.data(), out.logits.data()]);
   const value = lossValues[0];
@@ -82,6 +97,7 @@ export async function trainStep(parts: TrainingParts, batch: Batch, position: Po
     throw new NumericalError(`the gradient of ${bad} became non-finite at ${context.where} (loss ${value}, lr ${optimizer.lr})${advice}`);
   }
   optimizer.step();
+  // Mixed batches count as correct against their own labels (the larger share for MixUp's lambda > 0.5 half).
   return { loss: value, correct: countCorrect(logits, batch.y, out.logits.shape[1]) };
 }
 
