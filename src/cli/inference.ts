@@ -80,6 +80,8 @@ export async function evalCommand(values: Record<string, string | boolean | unde
     mean: description.mean,
     std: description.std,
     trainCounts: data.trainCounts,
+    // The checkpoint's own tau unless --posthoc-tau re-scores with another.
+    posthocTau: cfg.posthocTau,
   });
   process.stdout.write(JSON.stringify({ checkpoint, dataset: cfg.dataset, classNames: data.test.classNames, ...m }) + '\n');
   return 0;

@@ -2,13 +2,17 @@
  * Evaluation as the long-tail literature reports it: top-1, top-5,
  * per-class accuracy, many / medium / few-shot accuracy (classes with > 100,
  * 20-100, < 20 training images), the mean feature norm per class (what FBL
- * acts on) and the confusion matrix.
+ * acts on) and the confusion matrix; beside them, the post-hoc scores
+ * (logit adjustment and the tau-normalised classifier, posthoc.ts) of the
+ * same forward passes.
  */
 import type { Dataset } from '../data/dataset.js';
 import { evalBatches } from '../data/batches.js';
 import { noGrad } from '../autograd/node.js';
 import { tensor } from '../tensor.js';
 import type { CifarResNet } from '../nn/resnet.js';
+import { Linear } from '../nn/layers.js';
+import { PosthocScorer, type PosthocMetrics } from './posthoc.js';
 import { argmax, groupAccuracy, perClassAccuracy } from './metrics.js';
 
 export interface EvalMetrics {
@@ -19,6 +23,8 @@ export interface EvalMetrics {
   few: number | null;
   perClass: number[];
   featureNormPerClass: number[];
+  /** Logit-adjusted and tau-normalised accuracy (tauNorm null for LDAM's cosine classifier). */
+  posthoc: PosthocMetrics;
   /** confusion[true][predicted] counts. */
   confusion: number[][];
   n: number;
@@ -27,7 +33,14 @@ export interface EvalMetrics {
 export async function evaluate(
   model: CifarResNet,
   ds: Dataset,
-  opts: { batchSize: number; mean: readonly number[]; std: readonly number[]; trainCounts: number[] },
+  opts: {
+    batchSize: number;
+    mean: readonly number[];
+    std: readonly number[];
+    trainCounts: number[];
+    /** tau of both post-hoc scores (default 1). */
+    posthocTau?: number;
+  },
 ): Promise<EvalMetrics> {
   const C = ds.numClasses;
   // Refused before any kernel runs: logits of another width would be read in rows of C, past their end.
@@ -41,6 +54,17 @@ export async function evaluate(
   const normSum = new Array<number>(C).fill(0);
   let top5Hits = 0;
   const k = Math.min(5, C);
+  const tau = opts.posthocTau ?? 1;
+  // The cosine classifier (LDAM) has unit columns already: nothing to tau-normalise.
+  const linear = model.linear instanceof Linear ? model.linear : null;
+  const posthoc = new PosthocScorer({
+    // A class absent from a cut training set (--limit-train) counts as one image, as the losses' counts do.
+    trainCounts: opts.trainCounts.map((n) => Math.max(1, n)),
+    weight: linear && (await linear.weight.data()),
+    bias: linear && (await linear.bias.data()),
+    adjustTau: tau,
+    normTau: tau,
+  });
   const wasTraining = model.training;
   model.eval();
   for (const b of evalBatches(ds, opts)) {
@@ -48,6 +72,7 @@ export async function evaluate(
     // Read before the next forward() ends this step and frees both.
     const [z, f] = await Promise.all([logits.data(), features.data()]);
     const d = features.shape[1];
+    posthoc.add(z, f, b.y);
     for (let i = 0; i < b.y.length; i++) {
       const row = z.subarray(i * C, (i + 1) * C);
       confusion[b.y[i]][argmax(row)]++;
@@ -72,6 +97,7 @@ export async function evaluate(
     few: groupAccuracy(confusion, opts.trainCounts, 'few'),
     perClass: perClassAccuracy(confusion),
     featureNormPerClass: normSum.map((s, c) => (perClassTotal[c] ? s / perClassTotal[c] : NaN)),
+    posthoc: posthoc.result(),
     confusion,
     n,
   };

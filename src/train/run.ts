@@ -347,7 +347,13 @@ function reportStep(
 async function finishEpoch(run: Run, epoch: number, { lossSum, correct, seen }: EpochTotals, t0: number): Promise<EpochRecord> {
   const { cfg, data, parts } = run;
   const trainSeconds = (performance.now() - t0) / 1000;
-  const metrics = await evaluate(parts.model, data.test, { batchSize: 256, mean: data.mean, std: data.std, trainCounts: data.trainCounts });
+  const metrics = await evaluate(parts.model, data.test, {
+    batchSize: 256,
+    mean: data.mean,
+    std: data.std,
+    trainCounts: data.trainCounts,
+    posthocTau: cfg.posthocTau,
+  });
   run.confusion = metrics.confusion;
   const { confusion: _c, n: _n, ...rest } = metrics;
   const record: EpochRecord = {
