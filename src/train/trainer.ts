@@ -97,7 +97,7 @@ export async function trainStep(parts: TrainingParts, batch: Batch, position: Po
     throw new NumericalError(`the gradient of ${bad} became non-finite at ${context.where} (loss ${value}, lr ${optimizer.lr})${advice}`);
   }
   optimizer.step();
-  // Mixed batches count as correct against their own labels (the larger share for MixUp's lambda > 0.5 half).
+  // A mixed batch's accuracy is against its own labels (those of weight lambda).
   return { loss: value, correct: countCorrect(logits, batch.y, out.logits.shape[1]) };
 }
 
