@@ -13,7 +13,7 @@
  * CPU arrays in and out: evaluation reads logits and features back anyway.
  * PosthocScorer accumulates both over the evaluation batches.
  */
-import { shotGroup } from './metrics.js';
+import { argmax, groupAccuracy, perClassAccuracy } from './metrics.js';
 
 /** Accuracy as the long-tail literature reports it. */
 export interface ShotAccuracy {
@@ -96,47 +96,29 @@ export function tauNormalizedLogits(
   return classifierLogits(features, tauNormalizedWeight(weight, numClasses, tau), bias, numClasses);
 }
 
-/** Per-class hit and total counts, into which batches of logits are scored. */
+/** A confusion matrix into which batches of logits are scored, read out with the shared metrics (metrics.ts). */
 class AccuracyCounts {
-  readonly hits: Float64Array;
-  readonly totals: Float64Array;
+  readonly confusion: number[][];
   constructor(readonly numClasses: number) {
-    this.hits = new Float64Array(numClasses);
-    this.totals = new Float64Array(numClasses);
+    this.confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   }
 
   /** Scores logits [N, C]: the prediction is the first largest logit, as evaluate()'s. */
   add(logits: Float32Array, labels: ArrayLike<number>): void {
-    const c = this.numClasses;
-    for (let i = 0; i < labels.length; i++) {
-      let best = 0;
-      for (let j = 1; j < c; j++) if (logits[i * c + j] > logits[i * c + best]) best = j;
-      this.totals[labels[i]]++;
-      if (best === labels[i]) this.hits[labels[i]]++;
-    }
+    for (let i = 0; i < labels.length; i++) this.confusion[labels[i]][argmax(logits, i * this.numClasses, this.numClasses)]++;
   }
 
   /** top-1, many / medium / few (metrics.ts's shotGroup: > 100, 20-100, < 20 training images) and per class. */
   result(trainCounts: ArrayLike<number>): ShotAccuracy {
-    const group = (g: 'many' | 'medium' | 'few') => {
-      let hit = 0;
-      let total = 0;
-      for (let j = 0; j < this.numClasses; j++) {
-        if (shotGroup(trainCounts[j]) === g) {
-          hit += this.hits[j];
-          total += this.totals[j];
-        }
-      }
-      return total ? hit / total : null;
-    };
-    const hit = this.hits.reduce((a, b) => a + b, 0);
-    const total = this.totals.reduce((a, b) => a + b, 0);
+    const counts = Array.from(trainCounts);
+    const hit = this.confusion.reduce((s, row, c) => s + row[c], 0);
+    const total = this.confusion.reduce((s, row) => s + row.reduce((a, b) => a + b, 0), 0);
     return {
       top1: total ? hit / total : NaN,
-      many: group('many'),
-      medium: group('medium'),
-      few: group('few'),
-      perClass: Array.from(this.hits, (h, j) => (this.totals[j] ? h / this.totals[j] : NaN)),
+      many: groupAccuracy(this.confusion, counts, 'many'),
+      medium: groupAccuracy(this.confusion, counts, 'medium'),
+      few: groupAccuracy(this.confusion, counts, 'few'),
+      perClass: perClassAccuracy(this.confusion),
     };
   }
 }

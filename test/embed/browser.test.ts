@@ -10,39 +10,16 @@
 // WASMTAIL_SCREENSHOT=docs/screenshot.png WASMTAIL_DEMO_STEPS=240 makes the README's picture.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { serveStatic } from '../../scripts/serve-web.js';
 import { X, assertMatchesTorch, assertBuilt } from './fixture.js';
 import { type Demo, type Training, dropPng, sneakerPng } from './demo.js';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumMissing, playwright } from '../util/chromium.js';
 
-const CHROMIUM = process.env.WASMTAIL_CHROMIUM ?? '/usr/bin/chromium';
-// The flags that keep Chromium off the (closed) network and runnable as root.
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-type Playwright = typeof import('playwright-core');
-let playwright: Playwright | null = null;
-try {
-  playwright = await import('playwright-core');
-} catch {
-  /* reported below */
-}
-const missing = !existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium)`
-  : !playwright
-    ? 'playwright-core is not installed (npm ci)'
-    : null;
-if (missing && process.env.CI) throw new Error(`browser tests: ${missing}; .ci/run installs both`);
+const missing = chromiumMissing('browser tests');
 
 const STEPS = Number(process.env.WASMTAIL_DEMO_STEPS ?? 20);
 
@@ -61,7 +38,7 @@ declare const wasmtailDemo: Demo;
 
 describe('the demo page in headless Chromium', { skip: missing ?? false }, () => {
   let server: Server;
-  let browser: Awaited<ReturnType<Playwright['chromium']['launch']>>;
+  let browser: import('playwright-core').Browser;
   let page: Awaited<ReturnType<typeof browser.newPage>>;
   const errors: string[] = [];
 
@@ -69,7 +46,7 @@ describe('the demo page in headless Chromium', { skip: missing ?? false }, () =>
     assertBuilt(['dist/web/index.html', 'dist/web/app.js', 'dist/web/wasmtail.wasm', 'dist/web/model.safetensors']);
     const served = await serveStatic('dist/web');
     server = served.server;
-    browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 });
+    browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, timeout: 30_000 });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.setDefaultTimeout(30_000);
     page.on('pageerror', (e) => errors.push(e.message));

@@ -6,7 +6,7 @@
 // WASMTAIL_REPORT_SCREENSHOT=docs/report.png keeps the picture.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -17,31 +17,9 @@ import { findRuns } from '../../src/report/runs.js';
 import { groupRuns } from '../../src/report/groups.js';
 import { reportPlots } from '../../src/report/plots.js';
 import { reportHtml } from '../../src/report/tables.js';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumMissing, playwright } from '../util/chromium.js';
 
-const CHROMIUM = process.env.WASMTAIL_CHROMIUM ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-type Playwright = typeof import('playwright-core');
-let playwright: Playwright | null = null;
-try {
-  playwright = await import('playwright-core');
-} catch {
-  /* reported below */
-}
-const missing = !existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium)`
-  : !playwright
-    ? 'playwright-core is not installed (npm ci)'
-    : null;
-if (missing && process.env.CI) throw new Error(`report browser test: ${missing}; .ci/run installs both`);
+const missing = chromiumMissing('report browser test');
 
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-report-page-'));
 const CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -78,7 +56,7 @@ describe('report.html in headless Chromium', { skip: missing ?? false }, () => {
     const groups = groupRuns(findRuns([fakeRuns()]).runs);
     const file = join(root, 'report.html');
     writeFileSync(file, reportHtml(groups, [], reportPlots(groups)));
-    const browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 });
+    const browser = await playwright!.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, timeout: 30_000 });
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       const errors: string[] = [];

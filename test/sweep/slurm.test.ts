@@ -12,25 +12,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSafetensorsFile } from '../../src/io/files.js';
 import { SlurmCluster, slurmMissing } from './slurmCluster.js';
+import { TINY } from './tiny.js';
 
 const missing = slurmMissing();
 if (missing && process.env.CI) throw new Error(`Slurm tests: ${missing}`);
 
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-slurm-sweep-'));
-const TINY = [
-  '--dataset',
-  'fashion-mnist-lt',
-  '--arch',
-  'resnet20',
-  '--epochs',
-  '1',
-  '--limit-train',
-  '64',
-  '--limit-test',
-  '50',
-  '--warmup',
-  '1',
-];
 const LONGER = [...TINY, '--epochs', '2', '--limit-train', '1024', '--loss', 'fbl', '--lambda', '10'];
 
 function cli(args: string[], env: NodeJS.ProcessEnv = process.env) {

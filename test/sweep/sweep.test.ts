@@ -10,22 +10,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSafetensorsFile } from '../../src/io/files.js';
+import { TINY } from './tiny.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-sweep-'));
-const TINY = [
-  '--dataset',
-  'fashion-mnist-lt',
-  '--arch',
-  'resnet20',
-  '--epochs',
-  '1',
-  '--limit-train',
-  '64',
-  '--limit-test',
-  '50',
-  '--warmup',
-  '1',
-];
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { encoding: 'utf8', timeout: 300_000 });
