@@ -9,6 +9,7 @@
 import type { TrainConfig } from '../train/config.js';
 import { ignoredBy } from '../sweep/grid.js';
 import type { FinishedRun } from './runs.js';
+import { POSTHOC_KINDS, type PosthocKind } from '../train/posthoc.js';
 
 /** Mean and sample standard deviation; std is null for one value, both null when a run has no value. */
 export interface Stat {
@@ -22,6 +23,20 @@ export interface GroupRun {
   modelSeed: number;
   top1: number;
   best: number;
+}
+
+/** Accuracy over a group's runs in the long-tail literature's terms. */
+export interface ShotStats {
+  top1: Stat;
+  many: Stat;
+  medium: Stat;
+  few: Stat;
+  perClass: Stat[];
+}
+
+/** Whether any group has post-hoc scores (runs from before they existed have none). */
+export function hasPosthoc(groups: Group[]): boolean {
+  return groups.some((g) => POSTHOC_KINDS.some((k) => g.posthoc[k] !== null));
 }
 
 export interface Group {
@@ -39,6 +54,12 @@ export interface Group {
   medium: Stat;
   few: Stat;
   perClass: Stat[];
+  /**
+   * The same evaluations re-scored post hoc (logit adjustment, the
+   * tau-normalised classifier), at the group's posthocTau; a kind is null
+   * unless every run of the group has it.
+   */
+  posthoc: Record<PosthocKind, ShotStats | null>;
   classNames: string[];
   trainCounts: number[];
 }
@@ -80,6 +101,23 @@ function valueText(v: unknown): string {
   return Array.isArray(v) ? v.join('/') : String(v);
 }
 
+type Shot = { top1: number; many: number | null; medium: number | null; few: number | null; perClass: number[] };
+
+function shotStats(shots: Shot[], classes: number): ShotStats {
+  return {
+    top1: stat(shots.map((s) => s.top1)),
+    many: stat(shots.map((s) => s.many)),
+    medium: stat(shots.map((s) => s.medium)),
+    few: stat(shots.map((s) => s.few)),
+    perClass: Array.from({ length: classes }, (_, c) => stat(shots.map((s) => s.perClass[c] ?? null))),
+  };
+}
+
+function posthocStats(runs: FinishedRun[], kind: PosthocKind, classes: number): ShotStats | null {
+  const shots = runs.map((r) => r.last.posthoc?.[kind] ?? null);
+  return shots.every((s) => s !== null) ? shotStats(shots as Shot[], classes) : null;
+}
+
 /** Groups runs (in the order their first run comes), with labels naming the settings that differ between groups. */
 export function groupRuns(runs: FinishedRun[]): Group[] {
   const byKey = new Map<string, { config: Partial<TrainConfig>; runs: FinishedRun[] }>();
@@ -107,12 +145,12 @@ export function groupRuns(runs: FinishedRun[]): Group[] {
         .join(', '),
       n: rs.length,
       runs: rs.map((r) => ({ dir: r.dir, seed: r.config.seed, modelSeed: r.config.modelSeed, top1: r.last.top1, best: r.best.top1 })),
-      top1: stat(rs.map((r) => r.last.top1)),
+      ...shotStats(
+        rs.map((r) => r.last),
+        classes,
+      ),
       best: stat(rs.map((r) => r.best.top1)),
-      many: stat(rs.map((r) => r.last.many)),
-      medium: stat(rs.map((r) => r.last.medium)),
-      few: stat(rs.map((r) => r.last.few)),
-      perClass: Array.from({ length: classes }, (_, c) => stat(rs.map((r) => r.last.perClass[c] ?? null))),
+      posthoc: { logitAdjusted: posthocStats(rs, 'logitAdjusted', classes), tauNorm: posthocStats(rs, 'tauNorm', classes) },
       classNames: first.classNames,
       trainCounts: first.trainCounts,
     };

@@ -1,7 +1,8 @@
 // The report's pictures: per-class accuracy against class size (mean over a
 // group's runs, ± one sample std, points named by class), and top-1 per group.
 import { barChart, scatterChart } from '../plot/svg.js';
-import type { Group } from './groups.js';
+import { hasPosthoc, type Group } from './groups.js';
+import { POSTHOC_KINDS, POSTHOC_NAMES } from '../train/posthoc.js';
 
 export function reportPlots(groups: Group[]): Record<string, string> {
   const lows = groups.map((g) => (g.top1.mean ?? 1) - (g.top1.std ?? 0));
@@ -34,5 +35,27 @@ export function reportPlots(groups: Group[]): Record<string, string> {
       categories: groups.map((g) => g.label),
       series: [{ name: 'top-1', values: groups.map((g) => g.top1.mean ?? NaN), errors: groups.map((g) => g.top1.std ?? NaN) }],
     }),
+    ...(hasPosthoc(groups) ? { 'posthoc.svg': posthocPlot(groups) } : {}),
   };
+}
+
+/** Each group's accuracy on its smallest class, plain and re-scored post hoc: where the re-scorings act. */
+function posthocPlot(groups: Group[]): string {
+  const counts = groups[0].trainCounts;
+  const tail = counts.indexOf(Math.min(...counts));
+  return barChart({
+    title: `Post-hoc re-scoring: top-1 and the smallest class (${groups[0].classNames[tail]}), mean ± std over seeds`,
+    yLabel: 'test accuracy',
+    width: 860,
+    yMin: 0,
+    yMax: 1,
+    categories: groups.flatMap((g) => [`${g.label}: top-1`, `${g.label}: ${groups[0].classNames[tail]}`]),
+    series: [
+      { name: 'logits', stats: groups.flatMap((g) => [g.top1, g.perClass[tail]]) },
+      ...POSTHOC_KINDS.map((k) => ({
+        name: POSTHOC_NAMES[k],
+        stats: groups.flatMap((g) => [g.posthoc[k]?.top1, g.posthoc[k]?.perClass[tail]]),
+      })),
+    ].map(({ name, stats }) => ({ name, values: stats.map((s) => s?.mean ?? NaN), errors: stats.map((s) => s?.std ?? NaN) })),
+  });
 }

@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TrainConfig } from '../train/config.js';
+import type { PosthocMetrics } from '../train/posthoc.js';
 import { readSweepFile } from '../sweep/grid.js';
 
 /** What a report needs of a finished run's summary.json. */
@@ -23,6 +24,8 @@ interface RunMetrics {
   medium: number | null;
   few: number | null;
   perClass: number[];
+  /** Post-hoc re-scoring of the same evaluation (absent in runs from before it existed). */
+  posthoc?: PosthocMetrics;
 }
 
 export interface FoundRuns {

@@ -1,7 +1,8 @@
 // The report as text: Markdown tables, CSV, JSON (fractions, as in
 // metrics.jsonl), and one HTML page with the tables and the plots inline.
 import { escapeXml } from '../plot/svg.js';
-import { formatStat, type Group, type Stat } from './groups.js';
+import { formatStat, hasPosthoc, type Group, type ShotStats, type Stat } from './groups.js';
+import { POSTHOC_KINDS, POSTHOC_NAMES } from '../train/posthoc.js';
 
 const METRICS = ['top1', 'best', 'many', 'medium', 'few'] as const;
 const HEADERS: Record<(typeof METRICS)[number], string> = {
@@ -23,6 +24,28 @@ function summaryTable(groups: Group[]): Table {
     rows: groups.map((g) => [g.label, String(g.n), ...METRICS.map((m) => formatStat(g[m], g.n))]),
   };
 }
+
+const SHOTS = ['top1', 'many', 'medium', 'few'] as const;
+
+/** Each group's plain scores beside its post-hoc re-scorings (last epoch). */
+function posthocTable(groups: Group[]): Table {
+  const row = (g: Group, scoring: string, s: ShotStats | null) => [
+    g.label,
+    scoring,
+    ...SHOTS.map((m) => (s ? formatStat(s[m], g.n) : 'n/a')),
+  ];
+  return {
+    header: ['group', 'scores', 'top-1', 'many', 'medium', 'few'],
+    rows: groups.flatMap((g) => [
+      row(g, 'logits', g),
+      ...POSTHOC_KINDS.map((k) => row(g, `${POSTHOC_NAMES[k]} (τ ${g.config.posthocTau ?? 1})`, g.posthoc[k])),
+    ]),
+  };
+}
+
+const POSTHOC_NOTE =
+  'The same evaluations re-scored without retraining: logit adjustment (logits − τ · log prior; Menon et al. 2021) and the ' +
+  'τ-normalised classifier (each class weight row divided by its norm to the power τ; Kang et al. 2020).';
 
 function perClassTable(groups: Group[]): Table {
   const first = groups[0];
@@ -65,6 +88,7 @@ export function reportMarkdown(groups: Group[], unfinished: string[]): string {
     ...(same ? [`Settings shared by all groups: ${same}.`, ''] : []),
     markdownTable(summaryTable(groups)),
     '',
+    ...(hasPosthoc(groups) ? ['## Post-hoc re-scoring (last epoch)', '', POSTHOC_NOTE, '', markdownTable(posthocTable(groups)), ''] : []),
     '## Per class (last epoch)',
     '',
     markdownTable(perClassTable(groups)),
@@ -99,13 +123,16 @@ export function reportCsv(groups: Group[]): string {
     'n',
     ...METRICS.flatMap((m) => [`${m}_mean`, `${m}_std`]),
     ...classes.flatMap((c) => [`class_${c}_mean`, `class_${c}_std`]),
+    ...POSTHOC_KINDS.flatMap((k) => SHOTS.flatMap((m) => [`${k}_${m}_mean`, `${k}_${m}_std`])),
     'config',
   ];
+  const none = { mean: null, std: null };
   const rows = groups.map((g) => [
     g.label,
     String(g.n),
     ...METRICS.flatMap((m) => pair(g[m])),
     ...g.perClass.flatMap(pair),
+    ...POSTHOC_KINDS.flatMap((k) => SHOTS.flatMap((m) => pair(g.posthoc[k]?.[m] ?? none))),
     JSON.stringify(g.config),
   ]);
   return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
@@ -126,6 +153,7 @@ export function reportJson(groups: Group[], unfinished: string[]): string {
           medium: g.medium,
           few: g.few,
           perClass: g.perClass,
+          posthoc: g.posthoc,
           classNames: g.classNames,
           trainCounts: g.trainCounts,
         })),
@@ -173,6 +201,7 @@ ${same ? `<p class="note">Settings shared by all groups: ${escapeXml(same)}.</p>
 <h2>Groups</h2>
 ${htmlTable(summaryTable(groups))}
 ${figure('top1.svg')}
+${hasPosthoc(groups) ? `<h2>Post-hoc re-scoring (last epoch)</h2>\n<p class="note">${escapeXml(POSTHOC_NOTE)}</p>\n${htmlTable(posthocTable(groups))}\n${figure('posthoc.svg')}` : ''}
 <h2>Per class (last epoch)</h2>
 ${htmlTable(perClassTable(groups))}
 ${figure('per-class-accuracy.svg')}

@@ -31,6 +31,11 @@ export interface PosthocMetrics {
   tauNorm: ShotAccuracy | null;
 }
 
+/** The re-scorings, as PosthocMetrics's keys, and their names in tables and plots. */
+export const POSTHOC_KINDS = ['logitAdjusted', 'tauNorm'] as const satisfies readonly (keyof PosthocMetrics)[];
+export type PosthocKind = (typeof POSTHOC_KINDS)[number];
+export const POSTHOC_NAMES: Record<PosthocKind, string> = { logitAdjusted: 'logit adjusted', tauNorm: 'τ-normalised' };
+
 function checkPositiveCounts(trainCounts: ArrayLike<number>, c: number, op: string): void {
   if (trainCounts.length !== c) throw new RangeError(`${op}: ${trainCounts.length} class counts for ${c} classes`);
   for (let j = 0; j < c; j++) {

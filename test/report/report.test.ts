@@ -14,10 +14,19 @@ const root = mkdtempSync(join(tmpdir(), 'wasmtail-report-'));
 const CLASSES = ['Big', 'Middle', 'Small'];
 const COUNTS = [500, 50, 5];
 
-function fakeRun(name: string, config: Partial<typeof DEFAULTS>, top1: number, perClass: number[]) {
-  const dir = join(root, 'runs', name);
+const shots = (top1: number, perClass: number[]) => ({ top1, many: perClass[0], medium: perClass[1], few: perClass[2], perClass });
+
+function fakeRun(
+  name: string,
+  config: Partial<typeof DEFAULTS>,
+  top1: number,
+  perClass: number[],
+  posthoc?: { logitAdjusted: ReturnType<typeof shots>; tauNorm: ReturnType<typeof shots> | null },
+  folder = 'runs',
+) {
+  const dir = join(root, folder, name);
   mkdirSync(dir, { recursive: true });
-  const last = { epoch: 3, top1, many: perClass[0], medium: perClass[1], few: perClass[2], perClass };
+  const last = { epoch: 3, ...shots(top1, perClass), ...(posthoc ? { posthoc } : {}) };
   writeFileSync(
     join(dir, 'summary.json'),
     JSON.stringify({
@@ -96,6 +105,47 @@ describe('wasmtail report', () => {
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.match(html, /<table>/);
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
+  });
+
+  it('post-hoc re-scoring: a table beside the plain scores, CSV and JSON columns, a plot', () => {
+    const la = (t: number, tail: number) => shots(t, [0.8, 0.8, tail]);
+    fakeRun(
+      'ce-1',
+      { loss: 'ce', modelSeed: 1 },
+      0.8,
+      [0.9, 0.7, 0.2],
+      { logitAdjusted: la(0.82, 0.5), tauNorm: la(0.81, 0.4) },
+      'posthoc',
+    );
+    fakeRun('ce-2', { loss: 'ce', modelSeed: 2 }, 0.84, [0.92, 0.74, 0.3], { logitAdjusted: la(0.86, 0.7), tauNorm: null }, 'posthoc');
+    // A run from before post-hoc scoring: its group has none, and the report still reads it.
+    fakeRun('fbl-1', { loss: 'fbl', lambda: 10, modelSeed: 1 }, 0.86, [0.9, 0.8, 0.5], undefined, 'posthoc');
+    const out = join(root, 'posthoc-report');
+    const r = cli('report', join(root, 'posthoc'), '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    const [ce, fbl] = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).groups;
+    assert.ok(Math.abs(ce.posthoc.logitAdjusted.top1.mean - 0.84) < 1e-12);
+    assert.ok(Math.abs(ce.posthoc.logitAdjusted.few.std - Math.sqrt(0.02)) < 1e-12);
+    assert.equal(ce.posthoc.tauNorm, null, 'one run without tau-norm: no mean for the group');
+    assert.deepEqual(fbl.posthoc, { logitAdjusted: null, tauNorm: null });
+
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.match(md, /## Post-hoc re-scoring/);
+    assert.match(md, /\| loss ce \| logits \| 82\.00 ± 2\.83 \(2\) \|/);
+    assert.match(
+      md,
+      /\| loss ce \| logit adjusted \(τ 1\) \| 84\.00 ± 2\.83 \(2\) \| 80\.00 ± 0\.00 \(2\) \| 80\.00 ± 0\.00 \(2\) \| 60\.00 ± 14\.14 \(2\) \|/,
+    );
+    assert.match(md, /\| loss ce \| τ-normalised \(τ 1\) \| n\/a \|/);
+    const csv = readFileSync(join(out, 'report.csv'), 'utf8').trim().split('\n');
+    const header = csv[0].split(',');
+    const ceRow = csv[1].split(',');
+    assert.equal(ceRow[header.indexOf('logitAdjusted_top1_mean')], '0.84');
+    assert.equal(ceRow[header.indexOf('tauNorm_top1_mean')], '');
+    const plot = readFileSync(join(out, 'posthoc.svg'), 'utf8');
+    assert.match(plot, /logit adjusted/);
+    assert.match(plot, /loss ce: Small/);
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /Post-hoc re-scoring/);
   });
 
   it('bad input: no folder, several folders without --out, a folder without runs', () => {

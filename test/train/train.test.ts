@@ -61,6 +61,9 @@ describe('training', () => {
     for (const f of ['last.safetensors', 'best.safetensors', 'summary.json', 'curves.svg', 'per-class-accuracy.svg', 'feature-norm.svg']) {
       assert.ok(existsSync(join(out, f)), `${f} missing`);
     }
+    // The plots show the post-hoc re-scorings beside the plain logits.
+    assert.match(readFileSync(join(out, 'curves.svg'), 'utf8'), /test top-1, logit adjusted/);
+    assert.match(readFileSync(join(out, 'per-class-accuracy.svg'), 'utf8'), /τ-normalised/);
     assert.equal(summary.fingerprint.total, 192);
     const ckpt = await loadSafetensorsFile(join(out, 'last.safetensors'));
     assert.ok(ckpt.tensors.has('layer1.0.conv2.weight') && ckpt.tensors.has('bn1.running_mean') && ckpt.tensors.has('linear.bias'));
