@@ -4,7 +4,7 @@
 import { gemmSummary, runGemmBench } from './gemm.bench.js';
 import { inferSummary, runInferBench } from './infer.bench.js';
 import { memorySummary, runMemoryBench } from './memory.bench.js';
-import { runTrainBench } from './train.bench.js';
+import { runTrainBench, trainPairsSummary } from './train.bench.js';
 import { runImageBench } from './images.bench.js';
 import { runFolderEpochBench } from './folder-epoch.bench.js';
 import { execSync } from 'node:child_process';
@@ -28,20 +28,11 @@ console.table(gemm);
 for (const line of gemmSummary(gemm)) console.log(line);
 console.log();
 
-console.log('ResNet-32 (CIFAR, 10 classes), images/s, against PyTorch CPU where installed:');
-const { rows, notes } = await runTrainBench(quick ? { batches: [64], steps: 2 } : {});
-console.table(rows);
+console.log('ResNet-32 (CIFAR, 10 classes) training, against PyTorch CPU where installed: interleaved pairs, each side a fresh process:');
+const { pairs: trainPairs, notes } = await runTrainBench(quick ? { batches: [64], steps: 2, pairs: 1 } : {});
+console.table(trainPairs);
+for (const line of trainPairsSummary(trainPairs)) console.log(line);
 for (const n of notes) console.log(n);
-for (const batch of [...new Set(rows.map((r) => r.batch))]) {
-  for (const threads of [1, 2]) {
-    const our = rows.find((r) => r.batch === batch && r.what === 'train step' && r.engine.startsWith('wasmtail') && r.threads === threads);
-    const peer = rows.find((r) => r.batch === batch && r.what === 'train step' && r.engine.startsWith('PyTorch') && r.threads === threads);
-    if (our && peer)
-      console.log(
-        `train step, batch ${batch}, ${threads} thread${threads > 1 ? 's' : ''}: wasmtail / PyTorch = ${(our.imagesPerSec / peer.imagesPerSec).toFixed(2)}`,
-      );
-  }
-}
 console.log();
 
 console.log(

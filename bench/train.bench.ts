@@ -3,9 +3,16 @@
 // runtime has it) on 1 and 2 threads; PyTorch CPU on 1 and 2 threads measured
 // in the same run where Debian's python3-torch is installed (skipped with a
 // message otherwise).
-// Run: npm run build:wasm && npx tsx bench/train.bench.ts
+//
+// Measured as interleaved pairs: ours and PyTorch, each in a fresh process
+// (which goes first alternates),
+// `pairs` times per batch and thread count. The shared machine's speed
+// drifts by ±20 % over minutes; a pair's two halves run a few seconds apart,
+// so the ratio of each pair is the number to trust, and the report is the
+// median ratio over the pairs with its range.
+// Run: npm run build:wasm && npx tsx bench/train.bench.ts [--pairs 5]
 import { spawnSync } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as wt from '../src/index.js';
 import { benchStep } from './trainerStep.js';
 
@@ -20,7 +27,18 @@ export interface TrainBenchRow {
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** One side of a pair, in a fresh process: this file with --child prints ours() as JSON. */
+function oursFresh(batch: number, threads: number, steps: number): TrainBenchRow[] {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', String(batch), String(threads), String(steps)],
+    { encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`wasmtail bench child failed: ${r.stderr || r.error}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
 async function ours(batch: number, steps: number, threads: number): Promise<TrainBenchRow[]> {
@@ -94,24 +112,89 @@ function torch(batch: number, threads: number, steps: number): TrainBenchRow[] |
   return [row('train step', Number(train)), row('inference', Number(infer))];
 }
 
+/** One batch size and thread count: the pairs, and their median and range. */
+export interface TrainPairs {
+  batch: number;
+  threads: number;
+  /** wasmtail / PyTorch training images/s of each pair, in the order run. */
+  ratios: number[];
+  /** The median of the ratios and their range. */
+  median: number;
+  min: number;
+  max: number;
+  /** Median images/s of each engine over the pairs (context; the ratio is the result). */
+  ours: number;
+  peer: number;
+  /** The same for inference at this batch size (eval mode). */
+  inferRatio: number;
+}
+
 export async function runTrainBench(
-  opts: { batches?: number[]; steps?: number } = {},
-): Promise<{ rows: TrainBenchRow[]; notes: string[] }> {
+  opts: { batches?: number[]; threads?: number[]; steps?: number; pairs?: number } = {},
+): Promise<{ rows: TrainBenchRow[]; pairs: TrainPairs[]; notes: string[] }> {
   const rows: TrainBenchRow[] = [];
+  const pairs: TrainPairs[] = [];
   const notes: string[] = [];
+  const steps = opts.steps ?? 8;
   for (const batch of opts.batches ?? [64, 128]) {
-    for (const threads of [1, 2]) {
-      rows.push(...(await ours(batch, opts.steps ?? 8, threads)));
-      const t = torch(batch, threads, opts.steps ?? 8);
-      if (typeof t === 'string') notes.push(t);
-      else rows.push(...t);
+    for (const threads of opts.threads ?? [1, 2]) {
+      const ratios: number[] = [];
+      const inferRatios: number[] = [];
+      const ourRates: number[] = [];
+      const peerRates: number[] = [];
+      for (let p = 0; p < (opts.pairs ?? 5); p++) {
+        // Which side goes first alternates, so a drift within a pair does not favour one engine.
+        const first = p % 2 === 0 ? oursFresh(batch, threads, steps) : null;
+        const t = torch(batch, threads, steps);
+        const o = first ?? oursFresh(batch, threads, steps);
+        rows.push(...o);
+        if (typeof t === 'string') {
+          notes.push(t);
+          continue;
+        }
+        rows.push(...t);
+        ratios.push(o[0].imagesPerSec / t[0].imagesPerSec);
+        inferRatios.push(o[1].imagesPerSec / t[1].imagesPerSec);
+        ourRates.push(o[0].imagesPerSec);
+        peerRates.push(t[0].imagesPerSec);
+      }
+      if (ratios.length > 0)
+        pairs.push({
+          batch,
+          threads,
+          ratios: ratios.map((r) => +r.toFixed(3)),
+          median: +median(ratios).toFixed(3),
+          min: +Math.min(...ratios).toFixed(3),
+          max: +Math.max(...ratios).toFixed(3),
+          ours: +median(ourRates).toFixed(1),
+          peer: +median(peerRates).toFixed(1),
+          inferRatio: +median(inferRatios).toFixed(3),
+        });
     }
   }
-  return { rows, notes: [...new Set(notes)] };
+  return { rows, pairs, notes: [...new Set(notes)] };
+}
+
+/** "train step, batch 128, 2 threads: wasmtail / PyTorch = 1.08 (median of 5 pairs, range 0.87-1.26; 212 vs 198 images/s)". */
+export function trainPairsSummary(pairs: TrainPairs[]): string[] {
+  return pairs.map(
+    (p) =>
+      `train step, batch ${p.batch}, ${p.threads} thread${p.threads > 1 ? 's' : ''}: wasmtail / PyTorch = ${p.median.toFixed(2)} ` +
+      `(median of ${p.ratios.length} interleaved pairs, range ${p.min.toFixed(2)}-${p.max.toFixed(2)}; ${p.ours} vs ${p.peer} images/s; ` +
+      `inference at this batch ${p.inferRatio.toFixed(2)})`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { rows, notes } = await runTrainBench();
-  console.table(rows);
-  for (const n of notes) console.log(n);
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') {
+    const [batch, threads, steps] = args.slice(1).map(Number);
+    console.log(JSON.stringify(await ours(batch, steps, threads)));
+  } else {
+    const at = args.indexOf('--pairs');
+    const { pairs, notes } = await runTrainBench(at >= 0 ? { pairs: Number(args[at + 1]) } : {});
+    console.table(pairs);
+    for (const line of trainPairsSummary(pairs)) console.log(line);
+    for (const n of notes) console.log(n);
+  }
 }
