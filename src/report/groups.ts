@@ -23,6 +23,11 @@ export interface GroupRun {
   modelSeed: number;
   top1: number;
   best: number;
+  many: number | null;
+  medium: number | null;
+  few: number | null;
+  /** Accuracy on the class with the fewest training images. */
+  smallest: number;
 }
 
 /** Accuracy over a group's runs in the long-tail literature's terms. */
@@ -144,7 +149,17 @@ export function groupRuns(runs: FinishedRun[]): Group[] {
         .map((k) => `${k} ${valueText(config[k])}`)
         .join(', '),
       n: rs.length,
-      runs: rs.map((r) => ({ dir: r.dir, seed: r.config.seed, modelSeed: r.config.modelSeed, top1: r.last.top1, best: r.best.top1 })),
+      runs: rs.map((r) => ({
+        dir: r.dir,
+        seed: r.config.seed,
+        modelSeed: r.config.modelSeed,
+        top1: r.last.top1,
+        best: r.best.top1,
+        many: r.last.many,
+        medium: r.last.medium,
+        few: r.last.few,
+        smallest: r.last.perClass[smallestClass(first.trainCounts)],
+      })),
       ...shotStats(
         rs.map((r) => r.last),
         classes,
@@ -155,6 +170,48 @@ export function groupRuns(runs: FinishedRun[]): Group[] {
       trainCounts: first.trainCounts,
     };
   });
+}
+
+/** The index of the class with the fewest training images (the first of equals). */
+export function smallestClass(trainCounts: number[]): number {
+  return trainCounts.indexOf(Math.min(...trainCounts));
+}
+
+export const PAIRED_METRICS = ['top1', 'many', 'medium', 'few', 'smallest'] as const;
+
+/** A group's runs against the baseline's runs with the same seeds: the per-pair differences' mean ± std, and how many pairs. */
+export interface Paired {
+  label: string;
+  pairs: number;
+  diff: Record<(typeof PAIRED_METRICS)[number], Stat>;
+}
+
+/**
+ * Each group against the first (the baseline), pairing runs with the same
+ * subset and model seed: such runs share their initial weights and batch
+ * order, so a paired difference removes most of the seed-to-seed spread
+ * that the groups' own std carries (the std of a difference of unpaired
+ * means would be about sqrt(2) times the groups' std).
+ */
+export function pairedAgainstFirst(groups: Group[]): Paired[] {
+  const base = new Map(groups[0].runs.map((r) => [`${r.seed}/${r.modelSeed}`, r]));
+  return groups.slice(1).map((g) => {
+    const pairs = g.runs.flatMap((r) => {
+      const b = base.get(`${r.seed}/${r.modelSeed}`);
+      return b ? [[r, b] as const] : [];
+    });
+    const diff = Object.fromEntries(
+      PAIRED_METRICS.map((m) => [m, stat(pairs.map(([r, b]) => (r[m] === null || b[m] === null ? null : r[m]! - b[m]!)))]),
+    ) as Paired['diff'];
+    return { label: g.label, pairs: pairs.length, diff };
+  });
+}
+
+/** A difference in percentage points with its sign: "+2.20 ± 1.50 (3)". */
+export function formatDiff(s: Stat, n: number): string {
+  if (s.mean === null) return 'n/a';
+  const sign = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(2)}`;
+  return s.std === null ? `${sign(s.mean)} (${n})` : `${sign(s.mean)} ± ${(100 * s.std).toFixed(2)} (${n})`;
 }
 
 /** "88.12 ± 0.31 (3)" in percent; one run: "88.12 (1)"; no value: "n/a". */

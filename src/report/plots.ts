@@ -1,7 +1,7 @@
 // The report's pictures: per-class accuracy against class size (mean over a
 // group's runs, ± one sample std, points named by class), and top-1 per group.
 import { barChart, scatterChart } from '../plot/svg.js';
-import { hasPosthoc, type Group } from './groups.js';
+import { hasPosthoc, smallestClass, type Group } from './groups.js';
 import { POSTHOC_KINDS, POSTHOC_NAMES } from '../train/posthoc.js';
 
 export function reportPlots(groups: Group[]): Record<string, string> {
@@ -41,8 +41,7 @@ export function reportPlots(groups: Group[]): Record<string, string> {
 
 /** Each group's accuracy on its smallest class, plain and re-scored post hoc: where the re-scorings act. */
 function posthocPlot(groups: Group[]): string {
-  const counts = groups[0].trainCounts;
-  const tail = counts.indexOf(Math.min(...counts));
+  const tail = smallestClass(groups[0].trainCounts);
   return barChart({
     title: `Post-hoc re-scoring: top-1 and the smallest class (${groups[0].classNames[tail]}), mean ± std over seeds`,
     yLabel: 'test accuracy',

@@ -1,7 +1,17 @@
 // The report as text: Markdown tables, CSV, JSON (fractions, as in
 // metrics.jsonl), and one HTML page with the tables and the plots inline.
 import { escapeXml } from '../plot/svg.js';
-import { formatStat, hasPosthoc, type Group, type ShotStats, type Stat } from './groups.js';
+import {
+  formatDiff,
+  formatStat,
+  hasPosthoc,
+  PAIRED_METRICS,
+  pairedAgainstFirst,
+  smallestClass,
+  type Group,
+  type ShotStats,
+  type Stat,
+} from './groups.js';
 import { POSTHOC_KINDS, POSTHOC_NAMES } from '../train/posthoc.js';
 
 const METRICS = ['top1', 'best', 'many', 'medium', 'few'] as const;
@@ -47,6 +57,27 @@ const POSTHOC_NOTE =
   'The same evaluations re-scored without retraining: logit adjustment (logits − τ · log prior; Menon et al. 2021) and the ' +
   'τ-normalised classifier (each class weight row divided by its norm to the power τ; Kang et al. 2020).';
 
+/** Each group's paired differences against the first group (same seeds), in percentage points. */
+function pairedTable(groups: Group[]): Table {
+  const smallest = groups[0].classNames[smallestClass(groups[0].trainCounts)];
+  return {
+    header: ['group', 'pairs', 'top-1', 'many', 'medium', 'few', `smallest class (${smallest})`],
+    rows: pairedAgainstFirst(groups).map((p) => [p.label, String(p.pairs), ...PAIRED_METRICS.map((m) => formatDiff(p.diff[m], p.pairs))]),
+  };
+}
+
+function pairedNote(groups: Group[]): string {
+  return (
+    `Differences from \`${groups[0].label}\` in percentage points, \`mean ± std (pairs)\`, each run paired with the baseline's run ` +
+    'of the same seeds (same initial weights and batch order), which removes most of the seed-to-seed spread the groups carry.'
+  );
+}
+
+/** Whether the paired table says anything: several groups, and some pair. */
+function hasPairs(groups: Group[]): boolean {
+  return groups.length > 1 && pairedAgainstFirst(groups).some((p) => p.pairs > 0);
+}
+
 function perClassTable(groups: Group[]): Table {
   const first = groups[0];
   return {
@@ -88,6 +119,9 @@ export function reportMarkdown(groups: Group[], unfinished: string[]): string {
     ...(same ? [`Settings shared by all groups: ${same}.`, ''] : []),
     markdownTable(summaryTable(groups)),
     '',
+    ...(hasPairs(groups)
+      ? [`## Paired against ${groups[0].label} (last epoch)`, '', pairedNote(groups), '', markdownTable(pairedTable(groups)), '']
+      : []),
     ...(hasPosthoc(groups) ? ['## Post-hoc re-scoring (last epoch)', '', POSTHOC_NOTE, '', markdownTable(posthocTable(groups)), ''] : []),
     '## Per class (last epoch)',
     '',
@@ -157,6 +191,7 @@ export function reportJson(groups: Group[], unfinished: string[]): string {
           classNames: g.classNames,
           trainCounts: g.trainCounts,
         })),
+        pairedAgainstFirst: groups.length > 1 ? pairedAgainstFirst(groups) : [],
         unfinished,
       },
       null,
@@ -201,6 +236,7 @@ ${same ? `<p class="note">Settings shared by all groups: ${escapeXml(same)}.</p>
 <h2>Groups</h2>
 ${htmlTable(summaryTable(groups))}
 ${figure('top1.svg')}
+${hasPairs(groups) ? `<h2>Paired against ${escapeXml(groups[0].label)} (last epoch)</h2>\n<p class="note">${escapeXml(pairedNote(groups))}</p>\n${htmlTable(pairedTable(groups))}` : ''}
 ${hasPosthoc(groups) ? `<h2>Post-hoc re-scoring (last epoch)</h2>\n<p class="note">${escapeXml(POSTHOC_NOTE)}</p>\n${htmlTable(posthocTable(groups))}\n${figure('posthoc.svg')}` : ''}
 <h2>Per class (last epoch)</h2>
 ${htmlTable(perClassTable(groups))}

@@ -84,7 +84,15 @@ describe('wasmtail report', () => {
     assert.equal(fbl30.top1.std, null);
     assert.equal(fbl.runs.length, 3);
 
+    // Paired differences against the first group: FBL λ 10's model seeds 1 and 2 meet CE's (seed 3 has no partner).
+    const [fblPaired, fbl30Paired] = report.pairedAgainstFirst;
+    assert.equal(fblPaired.pairs, 2);
+    assert.ok(Math.abs(fblPaired.diff.top1.mean - 0.05) < 1e-12 && Math.abs(fblPaired.diff.top1.std - Math.SQRT2 * 0.01) < 1e-12);
+    assert.equal(fbl30Paired.pairs, 0, 'the λ 30 run has model seed 123, which no CE run has');
+    assert.equal(fbl30Paired.diff.top1.mean, null);
+
     const md = readFileSync(join(out, 'report.md'), 'utf8');
+    assert.match(md, /\| loss fbl, lambda 10 \| 2 \| \+5\.00 ± 1\.41 \(2\) \|/);
     assert.match(md, /\| loss fbl, lambda 10 \| 3 \| 88\.00 ± 2\.00 \(3\) \| 89\.00 ± 2\.00 \(3\) \|/);
     assert.match(md, /\| loss fbl, lambda 30 \| 1 \| 85\.00 \(1\) \|/);
     assert.match(md, /\| Small \| 5 \| 25\.00 ± 7\.07 \(2\) \| 60\.00 ± 10\.00 \(3\) \| 40\.00 \(1\) \|/);
@@ -142,6 +150,17 @@ describe('wasmtail report', () => {
     const ceRow = csv[1].split(',');
     assert.equal(ceRow[header.indexOf('logitAdjusted_top1_mean')], '0.84');
     assert.equal(ceRow[header.indexOf('tauNorm_top1_mean')], '');
+    // Paired against the first group: only fbl-1 shares seeds (0, model seed 1) with a CE run.
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    assert.equal(report.pairedAgainstFirst.length, 1);
+    assert.equal(report.pairedAgainstFirst[0].pairs, 1);
+    assert.ok(Math.abs(report.pairedAgainstFirst[0].diff.top1.mean - 0.06) < 1e-12);
+    assert.ok(Math.abs(report.pairedAgainstFirst[0].diff.smallest.mean - 0.3) < 1e-12);
+    assert.match(md, /## Paired against loss ce/);
+    assert.match(
+      md,
+      /\| loss fbl, lambda 10 \| 1 \| \+6\.00 \(1\) \| \+0\.00 \(1\) \| \+10\.00 \(1\) \| \+30\.00 \(1\) \| \+30\.00 \(1\) \|/,
+    );
     const plot = readFileSync(join(out, 'posthoc.svg'), 'utf8');
     assert.match(plot, /logit adjusted/);
     assert.match(plot, /loss ce: Small/);
