@@ -1,0 +1,168 @@
+// Planned inference (src/nn/resnetPlan.ts): the same logits, bit for bit, as
+// model.forward() in eval mode for both classifiers and batch sizes 1 and 3;
+// close to the float64 reference backend; and once built, runs that allocate
+// and free nothing in backend memory, through wasmtail/infer's predict() too.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as wt from '../../src/index.js';
+import * as inference from '../../src/infer.js';
+import { backend, setBackend } from '../../src/backend/current.js';
+import { ReferenceBackend } from '../../src/backend/reference/referenceBackend.js';
+import { ResNetInferencePlan } from '../../src/nn/resnetPlan.js';
+import { mulberry32, randomFrom } from '../util/close.js';
+
+type State = Map<string, { shape: readonly number[]; data: Float32Array }>;
+
+/** The model's weights with batch-norm statistics and affine terms made random, as after training. */
+function trainedLooking(model: ReturnType<typeof wt.nn.resnet20>, seed: number): State {
+  const rng = mulberry32(seed);
+  return new Map(
+    [...model.stateDict()].map(([name, t]) => {
+      let data = t.toFloat32Array();
+      if (name.endsWith('running_mean')) data = randomFrom(t.size, rng);
+      if (name.endsWith('running_var')) data = randomFrom(t.size, rng).map((v) => 0.5 + Math.abs(v));
+      if (/bn\d\.weight$/.test(name)) data = randomFrom(t.size, rng).map((v) => 1 + 0.3 * v);
+      if (/bn\d\.bias$/.test(name)) data = randomFrom(t.size, rng).map((v) => 0.2 * v);
+      return [name, { shape: t.shape, data }] as const;
+    }),
+  );
+}
+
+function model20(classifier: 'linear' | 'normed', state?: State) {
+  const model = wt.nn.resnet20({ numClasses: 7, seed: 3, classifier });
+  model.loadStateDict(state ?? trainedLooking(model, 11));
+  return model.eval();
+}
+
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+/** Counts the backend's alloc() and free() calls while fn runs. */
+function countStorageCalls(fn: () => void): { allocs: number; frees: number } {
+  const be = backend();
+  assert.ok(!Object.hasOwn(be, 'alloc') && !Object.hasOwn(be, 'free'), 'alloc and free are methods of the backend, not own properties');
+  const { alloc, free } = be;
+  const counts = { allocs: 0, frees: 0 };
+  be.alloc = (length) => {
+    counts.allocs++;
+    return alloc.call(be, length);
+  };
+  be.free = (s) => {
+    counts.frees++;
+    free.call(be, s);
+  };
+  try {
+    fn();
+  } finally {
+    // The methods live on the prototype (or behind the bounds-checking proxy): drop the own properties set above.
+    delete (be as Partial<typeof be>).alloc;
+    delete (be as Partial<typeof be>).free;
+  }
+  return counts;
+}
+
+before(() => wt.init({ threads: 1 }));
+
+describe('ResNet inference plan', () => {
+  for (const classifier of ['linear', 'normed'] as const) {
+    it(`${classifier} classifier: logits bit-identical to model.forward() in eval mode at batch 1 and 3`, () => {
+      const model = model20(classifier);
+      const rng = mulberry32(5);
+      for (const n of [1, 3]) {
+        const x = randomFrom(n * 3 * 17 * 17, rng);
+        const plan = new ResNetInferencePlan(model, [n, 3, 17, 17]);
+        const planned = plan.run(x);
+        const forward = wt.noGrad(() => model.forward(wt.tensor(x, [n, 3, 17, 17])).logits.toFloat32Array());
+        assert.deepEqual(bits(planned), bits(forward), `batch ${n}`);
+        assert.deepEqual(bits(plan.run(x)), bits(forward), `batch ${n}, second run`);
+        plan.dispose();
+      }
+      model.dispose();
+    });
+  }
+
+  it('agrees with the plan on the float64 reference backend', () => {
+    const rng = mulberry32(8);
+    const x = randomFrom(2 * 3 * 12 * 12, rng);
+    const wasmModel = model20('linear');
+    const state = new Map([...wasmModel.stateDict()].map(([name, t]) => [name, { shape: t.shape, data: t.toFloat32Array() }] as const));
+    const wasmPlan = new ResNetInferencePlan(wasmModel, [2, 3, 12, 12]);
+    const got = wasmPlan.run(x);
+    const wasm = backend();
+    setBackend(new ReferenceBackend('float64'));
+    let want: Float32Array;
+    try {
+      const refModel = model20('linear', state);
+      want = new ResNetInferencePlan(refModel, [2, 3, 12, 12]).run(x);
+    } finally {
+      setBackend(wasm);
+    }
+    for (let i = 0; i < want.length; i++) {
+      assert.ok(Math.abs(got[i] - want[i]) <= 1e-3 + 1e-3 * Math.abs(want[i]), `logit ${i}: ${got[i]} vs ${want[i]}`);
+    }
+    wasmPlan.dispose();
+    wasmModel.dispose();
+  });
+
+  it('runs without allocating or freeing backend memory once built, and frees its buffers on dispose', () => {
+    const model = model20('normed');
+    const x = randomFrom(2 * 3 * 16 * 16, mulberry32(1));
+    const inUse = () => backend().describe().heapBytesInUse as number;
+    const before = inUse();
+    const plan = new ResNetInferencePlan(model, [2, 3, 16, 16]);
+    plan.run(x);
+    const built = inUse();
+    const memory = backend().memoryBytes?.();
+    assert.deepEqual(
+      countStorageCalls(() => {
+        for (let i = 0; i < 5; i++) plan.run(x);
+      }),
+      { allocs: 0, frees: 0 },
+    );
+    assert.equal(inUse(), built);
+    assert.equal(backend().memoryBytes?.(), memory);
+    plan.dispose();
+    assert.equal(inUse(), before);
+    assert.throws(() => plan.run(x), /disposed/);
+    model.dispose();
+  });
+
+  it('refuses an input of the wrong size or channel count', () => {
+    const model = model20('linear');
+    assert.throws(() => new ResNetInferencePlan(model, [1, 1, 8, 8]), /not NCHW with 3 channels/);
+    const plan = new ResNetInferencePlan(model, [1, 3, 8, 8]);
+    assert.throws(() => plan.run(new Float32Array(10)), /given 10 values, not 192/);
+    plan.dispose();
+    model.dispose();
+  });
+});
+
+describe('wasmtail/infer predict() with plans', () => {
+  let model: inference.LoadedModel;
+  before(async () => {
+    const network = model20('linear');
+    const state = new Map([...network.stateDict()].map(([name, t]) => [name, { shape: t.shape, data: t.toFloat32Array() }] as const));
+    network.dispose();
+    model = await inference.loadModel(state, { name: 'plan test' });
+  });
+  after(() => model.dispose());
+
+  it("gives model.forward()'s logits and, after the first call at a shape, allocates nothing in WASM memory", async () => {
+    const x = randomFrom(3 * 3 * 32 * 32, mulberry32(4));
+    const first = await inference.predict(model, x);
+    const forward = wt.noGrad(() => model.network.forward(wt.tensor(x, [3, 3, 32, 32])).logits.toFloat32Array());
+    assert.deepEqual(bits(Float32Array.from(first.flatMap((p) => [...p.logits]))), bits(forward));
+    let again: inference.Prediction[] = [];
+    const calls = countStorageCalls(() => {
+      // predict() is async only in its signature: the work runs before the promise is returned.
+      void inference.predict(model, x).then((p) => {
+        again = p;
+      });
+    });
+    assert.deepEqual(calls, { allocs: 0, frees: 0 });
+    await Promise.resolve();
+    assert.deepEqual(
+      again.map((p) => p.top1),
+      first.map((p) => p.top1),
+    );
+  });
+});
