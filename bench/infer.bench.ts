@@ -419,6 +419,18 @@ function torch(
   };
 }
 
+/** An onnxruntime-node session on the exported ResNet-32 with `threads` intra-op threads. */
+function ortSession(ort: typeof import('onnxruntime-node'), dir: string, threads: number) {
+  // 'all' is onnxruntime's default level: it folds batch norm into the convolutions and fuses the ReLUs.
+  return ort.InferenceSession.create(join(dir, 'resnet32.onnx'), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    executionProviders: ['cpu'],
+  });
+}
+
 async function onnxruntime(
   dir: string,
   threadsList: number[],
@@ -436,14 +448,7 @@ async function onnxruntime(
   const version = ort.env.versions?.node ?? '?';
   const engine = `onnxruntime-node ${version} CPU EP`;
   for (const threads of threadsList) {
-    // 'all' is onnxruntime's default level: it folds batch norm into the convolutions and fuses the ReLUs.
-    const session = await ort.InferenceSession.create(join(dir, 'resnet32.onnx'), {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
-    });
+    const session = await ortSession(ort, dir, threads);
     const run = async (x: Float32Array, n: number) =>
       (await session.run({ x: new ort.Tensor('float32', x, [n, 3, 32, 32]) })).logits.data as Float32Array;
     if (check.length === 0) check = await run(randomImages(CHECK_BATCH, 99), CHECK_BATCH);
@@ -584,13 +589,7 @@ export async function runInferPairs(opts: InferPairsOptions = {}): Promise<strin
       const model = wt.nn.resnet32({ numClasses: 10 });
       model.loadStateDict(state);
       model.eval();
-      const session = await ort.InferenceSession.create(join(dir, 'resnet32.onnx'), {
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        executionProviders: ['cpu'],
-      });
+      const session = await ortSession(ort, dir, threads);
       for (const batch of opts.batches ?? [1, 64]) {
         const x = randomImages(batch, batch);
         const plan = new ResNetInferencePlan(model, [batch, 3, 32, 32]);

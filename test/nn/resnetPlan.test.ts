@@ -10,27 +10,13 @@ import { backend, setBackend } from '../../src/backend/current.js';
 import { ReferenceBackend } from '../../src/backend/reference/referenceBackend.js';
 import { ResNetInferencePlan } from '../../src/nn/resnetPlan.js';
 import { mulberry32, randomFrom } from '../util/close.js';
+import { withTrainedBatchNorm } from '../util/batchnorm.js';
 
 type State = Map<string, { shape: readonly number[]; data: Float32Array }>;
 
-/** The model's weights with batch-norm statistics and affine terms made random, as after training. */
-function trainedLooking(model: ReturnType<typeof wt.nn.resnet20>, seed: number): State {
-  const rng = mulberry32(seed);
-  return new Map(
-    [...model.stateDict()].map(([name, t]) => {
-      let data = t.toFloat32Array();
-      if (name.endsWith('running_mean')) data = randomFrom(t.size, rng);
-      if (name.endsWith('running_var')) data = randomFrom(t.size, rng).map((v) => 0.5 + Math.abs(v));
-      if (/bn\d\.weight$/.test(name)) data = randomFrom(t.size, rng).map((v) => 1 + 0.3 * v);
-      if (/bn\d\.bias$/.test(name)) data = randomFrom(t.size, rng).map((v) => 0.2 * v);
-      return [name, { shape: t.shape, data }] as const;
-    }),
-  );
-}
-
 function model20(classifier: 'linear' | 'normed', state?: State) {
   const model = wt.nn.resnet20({ numClasses: 7, seed: 3, classifier });
-  model.loadStateDict(state ?? trainedLooking(model, 11));
+  model.loadStateDict(state ?? withTrainedBatchNorm(model, mulberry32(11)));
   return model.eval();
 }
 
