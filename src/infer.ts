@@ -10,7 +10,9 @@
  *
  * Inference only: one thread, the plain-SIMD kernels (wasmtail.wasm), no
  * autograd bookkeeping, and nothing Node-only is imported, so this entry
- * bundles for browsers and edge runtimes as it is.
+ * bundles for browsers and edge runtimes as it is. predict() runs an
+ * inference plan (src/nn/resnetPlan.ts) built on its first call at an input
+ * shape: later calls at that shape allocate nothing in WASM memory.
  */
 import { hasBackend, setBackend } from './backend/current.js';
 import { WasmBackend } from './backend/wasm/wasmBackend.js';
