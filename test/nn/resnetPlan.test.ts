@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as wt from '../../src/index.js';
 import * as inference from '../../src/infer.js';
 import { backend, setBackend } from '../../src/backend/current.js';
+import type { Backend } from '../../src/backend/backend.js';
 import { ReferenceBackend } from '../../src/backend/reference/referenceBackend.js';
 import { ResNetInferencePlan } from '../../src/nn/resnetPlan.js';
 import { mulberry32, randomFrom } from '../util/close.js';
@@ -22,19 +23,24 @@ function model20(classifier: 'linear' | 'normed', state?: State) {
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
-/** Counts the backend's alloc() and free() calls while fn runs. */
+/**
+ * Counts the backend's alloc() and free() calls while fn runs. The counters
+ * call the class's own methods on `this`: under the bounds-checking proxy,
+ * which wraps whatever it finds, that is the proxied backend, so the proxy's
+ * bookkeeping runs once per call.
+ */
 function countStorageCalls(fn: () => void): { allocs: number; frees: number } {
   const be = backend();
   assert.ok(!Object.hasOwn(be, 'alloc') && !Object.hasOwn(be, 'free'), 'alloc and free are methods of the backend, not own properties');
-  const { alloc, free } = be;
+  const methods = Object.getPrototypeOf(be) as Backend;
   const counts = { allocs: 0, frees: 0 };
-  be.alloc = (length) => {
+  be.alloc = function (this: Backend, length) {
     counts.allocs++;
-    return alloc.call(be, length);
+    return methods.alloc.call(this, length);
   };
-  be.free = (s) => {
+  be.free = function (this: Backend, s) {
     counts.frees++;
-    free.call(be, s);
+    methods.free.call(this, s);
   };
   try {
     fn();
@@ -44,6 +50,18 @@ function countStorageCalls(fn: () => void): { allocs: number; frees: number } {
     delete (be as Partial<typeof be>).free;
   }
   return counts;
+}
+
+/** predict() and the storage calls it made: it is async only in its signature, so its work runs before it returns the promise. */
+async function predictCounted(
+  model: inference.LoadedModel,
+  x: Float32Array,
+): Promise<[inference.Prediction[], { allocs: number; frees: number }]> {
+  let result: Promise<inference.Prediction[]> = Promise.resolve([]);
+  const calls = countStorageCalls(() => {
+    result = inference.predict(model, x);
+  });
+  return [await result, calls];
 }
 
 before(() => wt.init({ threads: 1 }));
@@ -137,18 +155,28 @@ describe('wasmtail/infer predict() with plans', () => {
     const first = await inference.predict(model, x);
     const forward = wt.noGrad(() => model.network.forward(wt.tensor(x, [3, 3, 32, 32])).logits.toFloat32Array());
     assert.deepEqual(bits(Float32Array.from(first.flatMap((p) => [...p.logits]))), bits(forward));
-    let again: inference.Prediction[] = [];
-    const calls = countStorageCalls(() => {
-      // predict() is async only in its signature: the work runs before the promise is returned.
-      void inference.predict(model, x).then((p) => {
-        again = p;
-      });
-    });
+    const [again, calls] = await predictCounted(model, x);
     assert.deepEqual(calls, { allocs: 0, frees: 0 });
-    await Promise.resolve();
     assert.deepEqual(
       again.map((p) => p.top1),
       first.map((p) => p.top1),
     );
+  });
+
+  it('keeps the plans of the last two shapes and frees them with the model', async () => {
+    const inUse = () => backend().describe().heapBytesInUse as number;
+    const before = inUse();
+    const network = model20('normed');
+    const state = new Map([...network.stateDict()].map(([name, t]) => [name, { shape: t.shape, data: t.toFloat32Array() }] as const));
+    network.dispose();
+    const other = await inference.loadModel(state);
+    const images = (n: number) => randomFrom(n * 3 * 32 * 32, mulberry32(n));
+    const predictCalls = async (n: number) => (await predictCounted(other, images(n)))[1];
+    for (const n of [1, 2, 3]) await predictCalls(n);
+    assert.deepEqual(await predictCalls(2), { allocs: 0, frees: 0 }, 'batch 2 kept');
+    assert.deepEqual(await predictCalls(3), { allocs: 0, frees: 0 }, 'batch 3 kept');
+    assert.ok((await predictCalls(1)).allocs > 0, 'batch 1 was dropped and is planned again');
+    other.dispose();
+    assert.equal(inUse(), before);
   });
 });
