@@ -10,12 +10,22 @@
 // so a wrong peer network cannot pass as a fast one.
 // Run: npm run build:wasm && npx tsx bench/infer.bench.ts [--runs N]
 //   (N timed runs per row; default 20 at batch 64 and 200 at batch 1).
+// wasmtail runs as wasmtail/infer's predict() does: an inference plan per
+// input shape (src/nn/resnetPlan.ts).
+//
+// Interleaved pairs, for a busy machine (ratios only):
+//   npx tsx bench/infer.bench.ts --pairs P [--threads 1,2] [--runs N]
+// times wasmtail (the plan, and model.forward() as it was before plans) and
+// onnxruntime-node back to back, P times per batch size and thread count,
+// each turn the median of N runs, and reports the median and range of the
+// per-pair ratios.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as wt from '../src/index.js';
+import { ResNetInferencePlan } from '../src/nn/resnetPlan.js';
 
 export interface InferBenchRow {
   engine: string;
@@ -126,16 +136,22 @@ async function wasmtail(
     state ??= benchState(model);
     model.loadStateDict(state);
     model.eval();
-    const forward = (x: Float32Array, n: number) => wt.noGrad(() => model.forward(wt.tensor(x, [n, 3, 32, 32])).logits.toFloat32Array());
-    if (check.length === 0) check = forward(randomImages(CHECK_BATCH, 99), CHECK_BATCH);
+    // The logits through inference plans (what wasmtail/infer's predict() runs), one per batch size.
+    const plans = new Map<number, ResNetInferencePlan>();
+    const planned = (x: Float32Array, n: number) => {
+      if (!plans.has(n)) plans.set(n, new ResNetInferencePlan(model, [n, 3, 32, 32]));
+      return plans.get(n)!.run(x);
+    };
+    if (check.length === 0) check = planned(randomImages(CHECK_BATCH, 99), CHECK_BATCH);
     const info = wt.info();
     const engine = `wasmtail (WASM ${info.build})`;
     if ((info.threads as number) !== threads) notes.push(`wasmtail: asked for ${threads} threads, got ${info.threads} (no shared memory?)`);
     for (const batch of opts.batches ?? [64, 1]) {
       const x = randomImages(batch, batch);
       const { warm, runs } = runsFor(batch, opts);
-      rows.push(row(engine, info.threads as number, batch, await timeMedian(() => forward(x, batch), warm, runs)));
+      rows.push(row(engine, info.threads as number, batch, await timeMedian(() => planned(x, batch), warm, runs)));
     }
+    for (const plan of plans.values()) plan.dispose();
     model.dispose();
     wt.shutdown();
   }
@@ -403,6 +419,18 @@ function torch(
   };
 }
 
+/** An onnxruntime-node session on the exported ResNet-32 with `threads` intra-op threads. */
+function ortSession(ort: typeof import('onnxruntime-node'), dir: string, threads: number) {
+  // 'all' is onnxruntime's default level: it folds batch norm into the convolutions and fuses the ReLUs.
+  return ort.InferenceSession.create(join(dir, 'resnet32.onnx'), {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    executionProviders: ['cpu'],
+  });
+}
+
 async function onnxruntime(
   dir: string,
   threadsList: number[],
@@ -420,14 +448,7 @@ async function onnxruntime(
   const version = ort.env.versions?.node ?? '?';
   const engine = `onnxruntime-node ${version} CPU EP`;
   for (const threads of threadsList) {
-    // 'all' is onnxruntime's default level: it folds batch norm into the convolutions and fuses the ReLUs.
-    const session = await ort.InferenceSession.create(join(dir, 'resnet32.onnx'), {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
-    });
+    const session = await ortSession(ort, dir, threads);
     const run = async (x: Float32Array, n: number) =>
       (await session.run({ x: new ort.Tensor('float32', x, [n, 3, 32, 32]) })).logits.data as Float32Array;
     if (check.length === 0) check = await run(randomImages(CHECK_BATCH, 99), CHECK_BATCH);
@@ -529,10 +550,107 @@ export function inferSummary(rows: InferBenchRow[]): string[] {
   return out;
 }
 
+export interface InferPairsOptions {
+  /** Pairs per batch size and thread count (default 7). */
+  pairs?: number;
+  threads?: number[];
+  batches?: number[];
+  /** Runs per turn, its median kept (default 50 at batch 1, 5 at batch >= 16). */
+  runs?: number;
+}
+
+function spread(xs: number[]): string {
+  return `${median(xs).toFixed(2)} (range ${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+}
+
+/**
+ * wasmtail against onnxruntime-node in turns, for a machine too busy for
+ * absolute times: per pair, each contender's median of `runs` runs, the
+ * order alternating between pairs; the per-pair ratios' median and range.
+ */
+export async function runInferPairs(opts: InferPairsOptions = {}): Promise<string[]> {
+  const pairs = opts.pairs ?? 7;
+  let ort: typeof import('onnxruntime-node');
+  try {
+    ort = await import('onnxruntime-node');
+  } catch (e) {
+    return [`onnxruntime-node not installed (${(e as Error).message.split('\n')[0]}); npm install`];
+  }
+  await wt.init({ threads: 1 });
+  const state = benchState(wt.nn.resnet32({ numClasses: 10 }));
+  const dir = mkdtempSync(join(tmpdir(), 'wasmtail-infer-'));
+  const lines: string[] = [];
+  try {
+    writeState(dir, state);
+    const pt = torch(dir, [1], { batches: [] }, false);
+    if (typeof pt === 'string') return [`no ONNX model: ${pt}`];
+    for (const threads of opts.threads ?? [1]) {
+      await wt.init({ threads });
+      const model = wt.nn.resnet32({ numClasses: 10 });
+      model.loadStateDict(state);
+      model.eval();
+      const session = await ortSession(ort, dir, threads);
+      for (const batch of opts.batches ?? [1, 64]) {
+        const x = randomImages(batch, batch);
+        const plan = new ResNetInferencePlan(model, [batch, 3, 32, 32]);
+        const contenders: Record<'plan' | 'forward' | 'ort', () => unknown> = {
+          plan: () => plan.run(x),
+          forward: () => wt.noGrad(() => model.forward(wt.tensor(x, [batch, 3, 32, 32])).logits.toFloat32Array()),
+          ort: async () => (await session.run({ x: new ort.Tensor('float32', x, [batch, 3, 32, 32]) })).logits.data,
+        };
+        lines.push(compare(`onnxruntime-node at batch ${batch}`, (await contenders.ort()) as Float32Array, plan.run(x)));
+        const runs = opts.runs ?? (batch >= 16 ? 5 : 50);
+        // Wall time (median run of a turn) and, less disturbed by other processes taking the CPU, this process's CPU time
+        // per run (all its threads: a latency only at 1 thread).
+        const ms: Record<keyof typeof contenders, number[]> = { plan: [], forward: [], ort: [] };
+        const cpuMs: Record<keyof typeof contenders, number[]> = { plan: [], forward: [], ort: [] };
+        const order = Object.keys(contenders) as (keyof typeof contenders)[];
+        for (const k of order) await timeMedian(contenders[k], Math.max(2, runs), 0);
+        for (let p = 0; p < pairs; p++) {
+          for (const k of p % 2 ? [...order].reverse() : order) {
+            const cpu = process.cpuUsage();
+            ms[k].push(await timeMedian(contenders[k], 0, runs));
+            const used = process.cpuUsage(cpu);
+            cpuMs[k].push((used.user + used.system) / 1000 / runs);
+          }
+        }
+        const ratio = (a: number[], b: number[]) => a.map((v, i) => v / b[i]);
+        const label = `batch ${batch}, ${wt.info().threads} thread${threads > 1 ? 's' : ''}, ${pairs} interleaved turns of ${runs} runs`;
+        for (const [what, t] of [
+          ['wall', ms],
+          ['CPU', cpuMs],
+        ] as const) {
+          lines.push(
+            `${label}, ${what} time: speed wasmtail plan / onnxruntime ${spread(ratio(t.ort, t.plan))}; ` +
+              `model.forward() / onnxruntime ${spread(ratio(t.ort, t.forward))}; plan / model.forward() ${spread(ratio(t.forward, t.plan))}; ` +
+              `medians (busy machine: not comparable across runs) plan ${median(t.plan).toFixed(2)} ms, forward ${median(t.forward).toFixed(2)}, onnxruntime ${median(t.ort).toFixed(2)}`,
+          );
+        }
+        plan.dispose();
+      }
+      await session.release();
+      model.dispose();
+    }
+  } finally {
+    wt.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return lines;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const i = process.argv.indexOf('--runs');
-  const { rows, notes } = await runInferBench(i > 0 ? { runs: Number(process.argv[i + 1]) } : {});
-  console.table(rows);
-  for (const n of notes) console.log(n);
-  for (const l of inferSummary(rows)) console.log(l);
+  const flag = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const runs = flag('--runs') === undefined ? undefined : Number(flag('--runs'));
+  if (flag('--pairs') !== undefined) {
+    const threads = flag('--threads')?.split(',').map(Number);
+    for (const l of await runInferPairs({ pairs: Number(flag('--pairs')), threads, runs })) console.log(l);
+  } else {
+    const { rows, notes } = await runInferBench({ runs });
+    console.table(rows);
+    for (const n of notes) console.log(n);
+    for (const l of inferSummary(rows)) console.log(l);
+  }
 }

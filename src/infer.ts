@@ -10,14 +10,13 @@
  *
  * Inference only: one thread, the plain-SIMD kernels (wasmtail.wasm), no
  * autograd bookkeeping, and nothing Node-only is imported, so this entry
- * bundles for browsers and edge runtimes as it is.
+ * bundles for browsers and edge runtimes as it is. predict() runs an
+ * inference plan (src/nn/resnetPlan.ts) built on its first call at an input
+ * shape: later calls at that shape allocate nothing in WASM memory.
  */
 import { hasBackend, setBackend } from './backend/current.js';
 import { WasmBackend } from './backend/wasm/wasmBackend.js';
 import { compileKernels, hasSimd, instantiateKernels, WASM_FILE } from './backend/wasm/loader.js';
-import { noGrad } from './autograd/node.js';
-import { tidy } from './memory.js';
-import { tensor } from './tensor.js';
 import { loadSafetensors } from './io/safetensors.js';
 import { normalize } from './data/augment.js';
 import { decodePng as decodePngWith, rgbaToImage, type DecodedImage } from './data/png.js';
@@ -25,6 +24,7 @@ import { readAtMost } from './data/streams.js';
 import { CIFAR_IMAGE_BYTES, CIFAR10_RECORD_BYTES, CIFAR100_RECORD_BYTES } from './data/formats.js';
 import { resnetFromStateDict, type CheckpointConfig, type ModelDescription, type StateDictTensor } from './nn/fromStateDict.js';
 import type { CifarResNet } from './nn/resnet.js';
+import { ResNetInferencePlan } from './nn/resnetPlan.js';
 import { argmax } from './train/metrics.js';
 
 export type { ModelDescription, StateDictTensor, DecodedImage };
@@ -101,7 +101,15 @@ export async function loadModel(
     }
   }
   const { model, description } = resnetFromStateDict(tensors, name, config, opts.arch);
-  return { ...description, network: model, metadata, dispose: () => model.dispose() };
+  return {
+    ...description,
+    network: model,
+    metadata,
+    dispose: () => {
+      disposePlans(model);
+      model.dispose();
+    },
+  };
 }
 
 /** An RGBA image: ImageData ({ width, height, data }) or a decoded PNG ({ width, height, rgba }). */
@@ -206,6 +214,41 @@ function toBatch(model: LoadedModel, input: PredictInput): { x: Float32Array; sh
   );
 }
 
+/**
+ * Inference plans (src/nn/resnetPlan.ts) by network and input shape, built on
+ * a network's first predict() at a shape: later calls at that shape allocate
+ * nothing in WASM memory. At most PLANS_KEPT per network (a full chunk and a
+ * remainder), the oldest dropped.
+ */
+const plans = new WeakMap<CifarResNet, Map<string, ResNetInferencePlan>>();
+const PLANS_KEPT = 2;
+
+function planFor(network: CifarResNet, shape: readonly [number, number, number, number]): ResNetInferencePlan {
+  let byShape = plans.get(network);
+  if (!byShape) {
+    byShape = new Map();
+    plans.set(network, byShape);
+  }
+  const key = shape.join('x');
+  const kept = byShape.get(key);
+  if (kept && !kept.stale) return kept;
+  kept?.dispose();
+  byShape.delete(key);
+  const plan = new ResNetInferencePlan(network, shape);
+  byShape.set(key, plan);
+  for (const [oldest, old] of byShape) {
+    if (byShape.size <= PLANS_KEPT) break;
+    old.dispose();
+    byShape.delete(oldest);
+  }
+  return plan;
+}
+
+function disposePlans(network: CifarResNet): void {
+  for (const plan of plans.get(network)?.values() ?? []) plan.dispose();
+  plans.delete(network);
+}
+
 /** Class probabilities (softmax of the logits, in float64) and the top class of every image of the input. */
 export async function predict(model: LoadedModel, input: PredictInput): Promise<Prediction[]> {
   const { x, shape } = toBatch(model, input);
@@ -215,11 +258,7 @@ export async function predict(model: LoadedModel, input: PredictInput): Promise<
   const logits = new Float32Array(n * k);
   for (let start = 0; start < n; start += CHUNK) {
     const m = Math.min(CHUNK, n - start);
-    const chunk = x.subarray(start * size, (start + m) * size);
-    logits.set(
-      tidy(() => noGrad(() => model.network.forward(tensor(chunk, [m, c, h, w])).logits.toFloat32Array())),
-      start * k,
-    );
+    logits.set(planFor(model.network, [m, c, h, w]).run(x.subarray(start * size, (start + m) * size)), start * k);
   }
   return Array.from({ length: n }, (_, i) => {
     const z = logits.subarray(i * k, (i + 1) * k);

@@ -35,7 +35,8 @@ export class BasicBlock extends Module {
   readonly bn1: BatchNorm2d;
   readonly conv2: Conv2d;
   readonly bn2: BatchNorm2d;
-  private readonly downsample: { stride: number; padC: number } | null;
+  /** Option A shortcut where the shape changes (read by src/nn/resnetPlan.ts too). */
+  readonly downsample: { stride: number; padC: number } | null;
 
   constructor(inPlanes: number, planes: number, stride: number, rng: InitRng) {
     super();
@@ -55,7 +56,7 @@ export class BasicBlock extends Module {
 }
 
 class Sequential extends Module {
-  private readonly items: Module[] = [];
+  readonly items: Module[] = [];
   add(m: Module): void {
     this.module(String(this.items.length), m);
     this.items.push(m);

@@ -1,5 +1,5 @@
 // Elementwise ops with NumPy broadcasting, forward and backward side by side.
-import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import type { BinaryOp, Storage, UnaryOp } from '../backend/backend.js';
 import { backend } from '../backend/current.js';
 import { record } from '../autograd/node.js';
 import { broadcastStrides, collapseLayout } from '../backend/layout.js';
@@ -31,18 +31,36 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   return viewAs(sumDims(g, padRank(shape, g.shape.length)), shape);
 }
 
+/**
+ * y (of shape, the operands' broadcast shape) = a (op) b on storages: the
+ * dispatch of every broadcasting binary op, also run by callers that plan
+ * their own buffers (src/nn/resnetPlan.ts).
+ */
+export function binaryInto(
+  op: BinaryOp,
+  a: Storage,
+  aShape: readonly number[],
+  b: Storage,
+  bShape: readonly number[],
+  y: Storage,
+  shape: readonly number[],
+): void {
+  const size = sizeOf(shape);
+  if (sizeOf(aShape) === size && sizeOf(bShape) === size) {
+    backend().binary(op, a, b, y, size);
+  } else {
+    // A broadcast operand is read by strides (0 along its broadcast dims), never copied.
+    const walk = collapseLayout(shape, [broadcastStrides(aShape, shape), broadcastStrides(bShape, shape)]);
+    backend().binaryStrided(op, a, walk.strides[0], b, walk.strides[1], y, walk.shape);
+  }
+}
+
 function binary(op: BinaryOp, a: Tensor, b: Tensor, backwardFn: (g: Tensor) => [Tensor | null, Tensor | null]): Tensor {
   assertTensor(a, op, 'a');
   assertTensor(b, op, 'b');
   const shape = broadcastShapes(a.shape, b.shape, op);
   const y = empty(shape);
-  if (a.size === y.size && b.size === y.size) {
-    backend().binary(op, a.storage, b.storage, y.storage, y.size);
-  } else {
-    // A broadcast operand is read by strides (0 along its broadcast dims), never copied.
-    const walk = collapseLayout(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
-    backend().binaryStrided(op, a.storage, walk.strides[0], b.storage, walk.strides[1], y.storage, walk.shape);
-  }
+  binaryInto(op, a.storage, a.shape, b.storage, b.shape, y.storage, shape);
   return record(y, op, [a, b], (g) => {
     const [ga, gb] = backwardFn(g);
     return [ga && a.requiresGrad ? sumToShape(ga, a.shape) : null, gb && b.requiresGrad ? sumToShape(gb, b.shape) : null];

@@ -7,6 +7,7 @@
 // while it is in cache (one pass instead of four, no intermediate tensors).
 // Nothing here records a backward: where a gradient is wanted, or on a backend
 // without the fusion, the same chain runs as the separate differentiable ops.
+import type { Storage } from '../backend/backend.js';
 import { backend } from '../backend/current.js';
 import { isGradEnabled } from '../autograd/node.js';
 import { type Tensor, empty } from '../tensor.js';
@@ -27,6 +28,23 @@ export interface ConvBatchNormEvalOptions extends Conv2dOptions {
   /** Added after the batch norm, before the ReLU: shape [n, oc, oh, ow]. */
   residual?: Tensor | null;
   relu?: boolean;
+}
+
+/**
+ * Writes the eval-mode batch norm's affine map into scale and shift (one
+ * value per channel): scale = gamma / sqrt(running_var + eps), shift = beta -
+ * running_mean * scale, in float32 on the backend, so that every caller (this
+ * op, src/nn/resnetPlan.ts's planned inference) folds to the same bits.
+ */
+export function foldBatchNormEval(bn: BatchNormParams, scale: Storage, shift: Storage): void {
+  const be = backend();
+  const c = bn.weight.size;
+  be.fill(scale, bn.eps, c);
+  be.binary('add', bn.runningVar.storage, scale, scale, c);
+  be.unary('sqrt', scale, scale, c);
+  be.binary('div', bn.weight.storage, scale, scale, c);
+  be.binary('mul', bn.runningMean.storage, scale, shift, c);
+  be.binary('sub', bn.bias.storage, shift, shift, c);
 }
 
 /** act(batchNorm_eval(conv2d(x, w)) + residual), fused where the backend can and no gradient is wanted. */
@@ -56,12 +74,7 @@ export function conv2dBatchNormEval(x: Tensor, w: Tensor, bn: BatchNormParams, o
   }
   const scale = empty([c]);
   const shift = empty([c]);
-  be.fill(scale.storage, bn.eps, c);
-  be.binary('add', bn.runningVar.storage, scale.storage, scale.storage, c);
-  be.unary('sqrt', scale.storage, scale.storage, c);
-  be.binary('div', bn.weight.storage, scale.storage, scale.storage, c);
-  be.binary('mul', bn.runningMean.storage, scale.storage, shift.storage, c);
-  be.binary('sub', bn.bias.storage, shift.storage, shift.storage, c);
+  foldBatchNormEval(bn, scale.storage, shift.storage);
   const y = empty([g.n, g.oc, g.oh, g.ow]);
   be.conv2dForwardAffine(x.storage, w.storage, y.storage, g, scale.storage, shift.storage, residual?.storage ?? null, opts.relu ?? false);
   scale.dispose();

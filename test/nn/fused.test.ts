@@ -7,6 +7,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as wt from '../../src/index.js';
 import { mulberry32, randomFrom } from '../util/close.js';
+import { withTrainedBatchNorm } from '../util/batchnorm.js';
 import type { Backend, Capability } from '../../src/backend/backend.js';
 import { backend, setBackend } from '../../src/backend/current.js';
 
@@ -29,17 +30,7 @@ describe('fused eval forward', () => {
     const model = wt.nn.resnet20({ numClasses: 10, seed: 3 });
     const rng = mulberry32(11);
     // Non-trivial running statistics and affine parameters, as after training.
-    const state = new Map(
-      [...model.stateDict()].map(([name, t]) => {
-        let data = t.toFloat32Array();
-        if (name.endsWith('running_mean')) data = randomFrom(t.size, rng);
-        if (name.endsWith('running_var')) data = randomFrom(t.size, rng).map((v) => 0.5 + Math.abs(v));
-        if (/bn\d\.weight$/.test(name)) data = randomFrom(t.size, rng).map((v) => 1 + 0.3 * v);
-        if (/bn\d\.bias$/.test(name)) data = randomFrom(t.size, rng).map((v) => 0.2 * v);
-        return [name, { shape: t.shape, data }] as const;
-      }),
-    );
-    model.loadStateDict(state);
+    model.loadStateDict(withTrainedBatchNorm(model, rng));
     model.eval();
     const x = randomFrom(3 * 3 * 17 * 17, rng);
     const fused = wt.noGrad(() => model.forward(wt.tensor(x, [3, 3, 17, 17])));
