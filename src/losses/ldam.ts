@@ -25,11 +25,14 @@ export function drwWeights(classCounts: ArrayLike<number>, epoch: number, drwEpo
   return classBalancedWeights(classCounts, epoch >= drwEpoch ? beta : 0);
 }
 
+/** LDAM's logit scale s (Cao et al.'s code: 30), the default of LdamConfig.s. */
+export const LDAM_SCALE = 30;
+
 export interface LdamConfig {
   classCounts: ArrayLike<number>;
   /** Largest margin (default 0.5). */
   maxM?: number;
-  /** Logit scale (default 30). */
+  /** Logit scale (default LDAM_SCALE, 30). */
   s?: number;
   /** Per-class weights (torch's `weight=`: a weighted mean), e.g. drwWeights(...). */
   weights?: ArrayLike<number> | null;
@@ -42,7 +45,7 @@ export interface LdamConfig {
 export function ldam(logits: Tensor, labels: Int32Array | ArrayLike<number>, config: LdamConfig): Tensor {
   const { c, y } = checkBatch(logits, labels, 'ldam');
   checkCounts(config.classCounts, 'ldam', c);
-  const s = config.s ?? 30;
+  const s = config.s ?? LDAM_SCALE;
   if (!(s > 0) || !Number.isFinite(s)) throw new Error(`wasmtail: ldam(): s must be positive, got ${s}`);
   const margins = labelMask(y, c, ldamMargins(config.classCounts, config.maxM ?? 0.5));
   const weights = config.weights ? Float32Array.from(config.weights) : null;

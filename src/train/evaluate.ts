@@ -13,6 +13,7 @@ import { tensor } from '../tensor.js';
 import type { CifarResNet } from '../nn/resnet.js';
 import { Linear } from '../nn/layers.js';
 import { PosthocScorer, type PosthocMetrics } from './posthoc.js';
+import { LDAM_SCALE } from '../losses/ldam.js';
 import { argmax, groupAccuracy, perClassAccuracy } from './metrics.js';
 
 export interface EvalMetrics {
@@ -64,6 +65,8 @@ export async function evaluate(
     bias: linear && (await linear.bias.data()),
     adjustTau: tau,
     normTau: tau,
+    // The cosine classifier is LDAM's, trained on s * cos (the trainer never sets another s).
+    logitScale: linear ? 1 : LDAM_SCALE,
   });
   const wasTraining = model.training;
   model.eval();

@@ -149,6 +149,13 @@ export interface PosthocOptions {
   bias: Float32Array | null;
   /** Logit adjustment's tau (default 1). */
   adjustTau?: number;
+  /**
+   * The factor the training loss put on the logits before its softmax
+   * (default 1; LDAM's s = 30 on the cosine classifier, whose raw logits lie
+   * in [-1, 1]). Logit adjustment acts on the scores the softmax saw: on raw
+   * cosines, log-prior offsets of up to log(rho) would swamp them.
+   */
+  logitScale?: number;
   /** The weight-norm power of the tau-normalised classifier (default 1). */
   normTau?: number;
 }
@@ -178,7 +185,9 @@ export class PosthocScorer {
   }
 
   add(logits: Float32Array, features: Float32Array, labels: ArrayLike<number>): void {
-    this.adjusted.add(logitAdjustedLogits(logits, this.options.trainCounts, this.options.adjustTau ?? 1), labels);
+    const scale = this.options.logitScale ?? 1;
+    const scores = scale === 1 ? logits : logits.map((z) => z * scale);
+    this.adjusted.add(logitAdjustedLogits(scores, this.options.trainCounts, this.options.adjustTau ?? 1), labels);
     if (this.normed) this.normed.add(classifierLogits(features, this.normedWeight!, this.options.bias, this.numClasses), labels);
   }
 

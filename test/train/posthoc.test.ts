@@ -152,5 +152,22 @@ print(json.dumps(out))
     const cosine = new PosthocScorer({ trainCounts: counts, weight: null, bias: null });
     cosine.add(logits, features, labels);
     assert.deepEqual(cosine.result(), { logitAdjusted: got.logitAdjusted, tauNorm: null });
+    // LDAM's cosine logits are adjusted after the loss's scale s: raw cosines in [-1, 1] would be swamped by log-prior offsets.
+    const cosines = logits.map((z) => Math.tanh(z));
+    const ldam = new PosthocScorer({ trainCounts: counts, weight: null, bias: null, logitScale: 30 });
+    ldam.add(cosines, features, labels);
+    const scaled = ldam.result().logitAdjusted;
+    assert.deepEqual(
+      scaled,
+      shotAccuracy(
+        logitAdjustedLogits(
+          cosines.map((z) => 30 * z),
+          counts,
+        ),
+        labels,
+        counts,
+      ),
+    );
+    assert.notDeepEqual(scaled, shotAccuracy(logitAdjustedLogits(cosines, counts), labels, counts), 'the scale changes the decisions here');
   });
 });
