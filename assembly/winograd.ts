@@ -259,7 +259,7 @@ function kernel1x8(kc: i32, a: usize, p: usize, m: usize): void {
  * M (oc x nc, rows ldm bytes apart) = U (oc x c, filterTransform's layout) *
  * V (c x nc in packed 8-column panels); nc a multiple of 8, c >= 1.
  */
-function gemmU(oc: i32, nc: i32, c: i32, u: usize, v: usize, m: usize, ldm: usize): void {
+export function gemmU(oc: i32, nc: i32, c: i32, u: usize, v: usize, m: usize, ldm: usize): void {
   const oc4 = oc & ~3;
   const panelBytes = <usize>c << 5, rowBytes = <usize>c << 2;
   for (let j0 = 0; j0 < nc; j0 += 8) {
@@ -372,7 +372,7 @@ export function inputTransform(xp: usize, c: i32, hp: i32, wp: i32, tilesX: i32,
 // --- output transform ----------------------------------------------------------
 
 /** y * s + t (+ the residual), then max(y, 0) where relu: affineEpilogue's vector step. */
-@inline function epilogue4(v: v128, sv: v128, tv: v128, rp: usize, relu: bool): v128 {
+@inline export function epilogue4(v: v128, sv: v128, tv: v128, rp: usize, relu: bool): v128 {
   v = madd(v, sv, tv);
   if (rp != 0) v = f32x4.add(v, v128.load(rp));
   if (relu) v = f32x4.max(v, f32x4.splat(0));

@@ -33,15 +33,19 @@ import {
 
 const CONFIG = fileURLToPath(new URL('../../assembly/asconfig.json', import.meta.url));
 
-/** The kernels of one build compiled with Winograd wherever it applies, behind the Harness interface. */
-async function loadForcedWinograd(build: KernelBuild): Promise<Harness> {
+/**
+ * The kernels of one build compiled with Winograd wherever it applies, behind
+ * the Harness interface: F(2x2, 3x3), or with f43 F(4x4, 3x3) (assembly/winograd4.ts).
+ */
+async function loadForcedWinograd(build: KernelBuild, f43 = false): Promise<Harness> {
   let wasm: Uint8Array | null = null;
-  const { error, stderr } = await asc.main(['--config', CONFIG, '--target', build, '--use', 'WINOGRAD_MODE=2', '-o', 'forced.wasm'], {
+  const uses = ['--use', 'WINOGRAD_MODE=2', ...(f43 ? ['--use', 'WINOGRAD4_MODE=2'] : [])];
+  const { error, stderr } = await asc.main(['--config', CONFIG, '--target', build, ...uses, '-o', 'forced.wasm'], {
     writeFile(name: string, contents: Uint8Array | string) {
       if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
     },
   } as Parameters<typeof asc.main>[1]);
-  if (error || !wasm) throw new Error(`asc --target ${build} --use WINOGRAD_MODE=2: ${error}\n${stderr}`);
+  if (error || !wasm) throw new Error(`asc --target ${build} ${uses.join(' ')}: ${error}\n${stderr}`);
   return harnessFor(await WebAssembly.compile((wasm as Uint8Array).slice()));
 }
 
@@ -319,6 +323,77 @@ for (const build of await kernelBuilds())
       for (let b = 0; b < g.n; b++) {
         forced.k.conv2dForward(px + b * g.c * g.h * g.w * 4, pw, p1, ...dims(one), work);
         assert.deepEqual(forced.read(p1, yLen), all.subarray(b * yLen, (b + 1) * yLen), `image ${b}`);
+      }
+    });
+  });
+
+/** F(4,3)'s tiles are 4x4: sizes around multiples of 4 (partial tiles of 1 to 3 rows or columns), blocks of several images. */
+const geometry4 = fc
+  .record({
+    n: fc.integer({ min: 1, max: 6 }),
+    c: fc.constantFrom(1, 2, 3, 5, 8, 16, 17),
+    oc: fc.constantFrom(1, 3, 4, 5, 8, 16, 17),
+    h: fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17),
+    w: fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 17, 19, 33),
+  })
+  .map((r) => conv3x3(r.n, r.c, r.oc, r.h, r.w));
+
+const LISTED4: ConvGeometry[] = [
+  ...LISTED,
+  conv3x3(2, 16, 16, 32, 32),
+  conv3x3(1, 32, 32, 16, 16),
+  conv3x3(5, 64, 64, 8, 8),
+  conv3x3(3, 9, 11, 7, 7),
+  conv3x3(2, 6, 7, 5, 5),
+  conv3x3(17, 5, 3, 1, 1),
+  conv3x3(1, 3, 6, 33, 35),
+];
+
+for (const build of await kernelBuilds())
+  describe(`Winograd F(4x4, 3x3) (${build})`, () => {
+    let forced4: Harness;
+    before(async () => {
+      forced4 = await loadForcedWinograd(build, true);
+    });
+
+    it('matches the references on random odd geometries (F(4,3) forced)', () => {
+      fc.assert(
+        fc.property(geometry4, fc.integer(), (g, seed) => {
+          checkGeometry(forced4, g, seed);
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it('matches the references on 1x1 ... 33x35 images, 1 to 64 channels, 1 to 17 images (F(4,3) forced)', () => {
+      LISTED4.forEach((g, i) => {
+        checkGeometry(forced4, g, 500 + i);
+      });
+    });
+
+    it('gives each image the same bits whatever the batch it is computed in (blocks of several images)', () => {
+      // Threads split the batch at any image; small images share blocks with their neighbours.
+      for (const [c, oc, hw] of [
+        [17, 16, 7],
+        [16, 9, 9],
+      ]) {
+        const g = conv3x3(5, c, oc, hw, hw),
+          one = conv3x3(1, c, oc, hw, hw);
+        const rng = mulberry32(9);
+        const x = randomFrom(g.n * g.c * g.h * g.w, rng),
+          w = randomFrom(g.oc * g.c * 9, rng);
+        const px = forced4.alloc(x.length, x),
+          pw = forced4.alloc(w.length, w);
+        const yLen = g.oc * g.h * g.w,
+          py = forced4.alloc(g.n * yLen),
+          p1 = forced4.alloc(yLen);
+        const work = forced4.allocBytes(forced4.k.conv2dWorkspaceBytes(...dims(g)));
+        forced4.k.conv2dForward(px, pw, py, ...dims(g), work);
+        const all = forced4.read(py, g.n * yLen);
+        for (let b = 0; b < g.n; b++) {
+          forced4.k.conv2dForward(px + b * g.c * g.h * g.w * 4, pw, p1, ...dims(one), work);
+          assert.deepEqual(forced4.read(p1, yLen), all.subarray(b * yLen, (b + 1) * yLen), `${JSON.stringify(g)} image ${b}`);
+        }
       }
     });
   });
