@@ -93,17 +93,21 @@ export function winograd4Bytes(c: i32, h: i32, w: i32, oc: i32): i32 {
 
 // --- filter transform ----------------------------------------------------------
 
-/** Row k (0..5) of G times the column (a, b, e): G's rows with the shared sums of rows 1-4 written out. */
-@inline function gRow(a: v128, b: v128, e: v128, k: i32): v128 {
-  if (k == 0) return f32x4.mul(a, f32x4.splat(0.25));
-  if (k == 5) return e;
-  if (k <= 2) {
-    const ae = f32x4.add(a, e);
-    return f32x4.mul(k == 1 ? f32x4.add(ae, b) : f32x4.sub(ae, b), f32x4.splat(<f32>(-1.0 / 6.0)));
-  }
-  // (a/4 + e +- b/2) / 6 = a/24 +- b/12 + e/6
-  const p = f32x4.add(f32x4.mul(a, f32x4.splat(0.25)), e), q = f32x4.mul(b, f32x4.splat(0.5));
-  return f32x4.mul(k == 3 ? f32x4.add(p, q) : f32x4.sub(p, q), f32x4.splat(<f32>(1.0 / 6.0)));
+/**
+ * G times the column (a, b, e): its 6 rows stored step bytes apart from dst,
+ * with the sums that rows 1-4 share written out (rows 3 and 4 as
+ * (a/4 + e +- b/2) / 6 = a/24 +- b/12 + e/6).
+ */
+@inline function transformColumnG(a: v128, b: v128, e: v128, dst: usize, step: usize): void {
+  const quarter = f32x4.mul(a, f32x4.splat(0.25));
+  const ae = f32x4.add(a, e), minusSixth = f32x4.splat(<f32>(-1.0 / 6.0));
+  const p = f32x4.add(quarter, e), q = f32x4.mul(b, f32x4.splat(0.5)), sixth = f32x4.splat(<f32>(1.0 / 6.0));
+  v128.store(dst, quarter);
+  v128.store(dst + step, f32x4.mul(f32x4.add(ae, b), minusSixth));
+  v128.store(dst + 2 * step, f32x4.mul(f32x4.sub(ae, b), minusSixth));
+  v128.store(dst + 3 * step, f32x4.mul(f32x4.add(p, q), sixth));
+  v128.store(dst + 4 * step, f32x4.mul(f32x4.sub(p, q), sixth));
+  v128.store(dst + 5 * step, e);
 }
 
 /** Tap t of the 4 filters at g0..g3. */
@@ -114,19 +118,15 @@ export function winograd4Bytes(c: i32, h: i32, w: i32, oc: i32): i32 {
 
 /**
  * G g G^T of the 4 filters (3x3 each) at g0..g3, one per lane: point xi =
- * 6 i + k at out + xi * 16. Column pass into out's first 18 vectors (G g,
- * 6 x 3), then the row pass from a copy of them.
+ * 6 i + k at dst + xi * step. G g (6 x 3) goes through tmp (18 vectors).
  */
-function transformFilters(g0: usize, g1: usize, g2: usize, g3: usize, out: usize): void {
+function transformFilters(g0: usize, g1: usize, g2: usize, g3: usize, dst: usize, step: usize, tmp: usize): void {
   for (let j = 0; j < 3; j++) {
-    const a = tap4(g0, g1, g2, g3, j), b = tap4(g0, g1, g2, g3, 3 + j), e = tap4(g0, g1, g2, g3, 6 + j);
-    for (let i = 0; i < 6; i++) v128.store(out + <usize>(i * 3 + j) * 16, gRow(a, b, e, i));
+    transformColumnG(tap4(g0, g1, g2, g3, j), tap4(g0, g1, g2, g3, 3 + j), tap4(g0, g1, g2, g3, 6 + j), tmp + <usize>j * 16, 48);
   }
-  for (let i = 5; i >= 0; i--) {
-    // Row i of G g, read before row i's 6 results overwrite it (rows are done last to first).
-    const p = out + <usize>(i * 3) * 16;
-    const a = v128.load(p), b = v128.load(p, 16), e = v128.load(p, 32);
-    for (let k = 0; k < 6; k++) v128.store(out + <usize>(i * 6 + k) * 16, gRow(a, b, e, k));
+  for (let i = 0; i < 6; i++) {
+    const p = tmp + <usize>(i * 3) * 16;
+    transformColumnG(v128.load(p), v128.load(p, 16), v128.load(p, 32), dst + <usize>(6 * i) * step, step);
   }
 }
 
@@ -135,32 +135,30 @@ function transformFilters(g0: usize, g1: usize, g2: usize, g3: usize, out: usize
  * filterTransform): rows in groups of 4 interleaved per ci, then the last
  * oc % 4 rows plain. Four filters at a time: 4 output channels of one input
  * channel (one vector store per point), or for the last rows 4 input
- * channels of one output channel (the same, contiguous too), the group past
- * the last input channel scattered lane by lane.
+ * channels of one output channel (contiguous too), a group past the last
+ * input channel through spill, lane by lane.
  */
-function filterTransform(wt: usize, oc: i32, c: i32, u: usize, plane: usize, tmp: usize): void {
+function filterTransform(wt: usize, oc: i32, c: i32, u: usize, plane: usize, tmp: usize, spill: usize): void {
   const oc4 = oc & ~3;
   const ld = <usize>(c * 36);
   for (let o = 0; o < oc4; o += 4) {
     for (let ci = 0; ci < c; ci++) {
       const g = wt + <usize>((o * c + ci) * 9) * 4;
-      transformFilters(g, g + ld, g + 2 * ld, g + 3 * ld, tmp);
-      const dst = u + <usize>(o * c + ci * 4) * 4;
-      for (let xi = 0; xi < 36; xi++) v128.store(dst + <usize>xi * plane, v128.load(tmp + <usize>xi * 16));
+      transformFilters(g, g + ld, g + 2 * ld, g + 3 * ld, u + <usize>(o * c + ci * 4) * 4, plane, tmp);
     }
   }
   for (let o = oc4; o < oc; o++) {
     for (let ci = 0; ci < c; ci += 4) {
       const lanes = min(4, c - ci);
       const g = wt + <usize>((o * c + ci) * 9) * 4;
-      // Past the last input channel, lanes repeat filter ci (computed, not stored).
-      transformFilters(g, lanes > 1 ? g + 36 : g, lanes > 2 ? g + 72 : g, lanes > 3 ? g + 108 : g, tmp);
       const dst = u + <usize>(o * c + ci) * 4;
       if (lanes == 4) {
-        for (let xi = 0; xi < 36; xi++) v128.store(dst + <usize>xi * plane, v128.load(tmp + <usize>xi * 16));
+        transformFilters(g, g + 36, g + 72, g + 108, dst, plane, tmp);
       } else {
+        // Past the last input channel, lanes repeat filter ci (computed, not stored).
+        transformFilters(g, lanes > 1 ? g + 36 : g, lanes > 2 ? g + 72 : g, g, spill, 16, tmp);
         for (let xi = 0; xi < 36; xi++) {
-          for (let l = 0; l < lanes; l++) store<f32>(dst + <usize>xi * plane + (<usize>l << 2), load<f32>(tmp + <usize>(xi * 16 + l * 4)));
+          for (let l = 0; l < lanes; l++) store<f32>(dst + <usize>xi * plane + (<usize>l << 2), load<f32>(spill + <usize>(xi * 16 + l * 4)));
         }
       }
     }
@@ -304,18 +302,28 @@ function outputTransform(m: usize, mxi: usize, ldm: usize, oc: i32, tilesX: i32,
             const dst = y + off;
             v128.store(dst, v0); v128.store(dst, v1, 16); v128.store(dst, v2, 32); v128.store(dst, v3, 48);
           } else {
-            // An edge group: fewer than 4 tiles, or a tile cut by the right edge.
+            // An edge group: fewer than 4 tiles, or the last cut by the right edge. Whole tiles
+            // still go out as vectors (an image 8 wide has only such groups of 2).
             v128.store(pr, v0); v128.store(pr, v1, 16); v128.store(pr, v2, 32); v128.store(pr, v3, 48);
-            const cols = min(4 * count, ow - ox);
-            for (let cc = 0; cc < cols; cc++) {
-              const e = off + (<usize>cc << 2);
-              let val = load<f32>(pr + (<usize>cc << 2));
-              if (affine) {
-                val = val * s + t;
-                if (res != 0) val += load<f32>(res + e);
-                if (relu) val = max<f32>(val, 0);
+            for (let l = 0; l < count; l++) {
+              const e0 = off + (<usize>l << 4), src = pr + (<usize>l << 4);
+              const px = ox + 4 * l;
+              if (px + 4 <= ow) {
+                let vl = v128.load(src);
+                if (affine) vl = epilogue4(vl, sv, tv, res != 0 ? res + e0 : 0, relu);
+                v128.store(y + e0, vl);
+                continue;
               }
-              store<f32>(y + e, val);
+              for (let cc = 0; cc < ow - px; cc++) {
+                const e = e0 + (<usize>cc << 2);
+                let val = load<f32>(src + (<usize>cc << 2));
+                if (affine) {
+                  val = val * s + t;
+                  if (res != 0) val += load<f32>(res + e);
+                  if (relu) val = max<f32>(val, 0);
+                }
+                store<f32>(y + e, val);
+              }
             }
           }
         }
@@ -351,7 +359,7 @@ export function winograd4Forward(x: usize, wt: usize, y: usize, n: i32, c: i32, 
   const ldm = <usize>cols << 2;
   const mxi = <usize>oc * ldm + PLANE_PAD;
 
-  filterTransform(wt, oc, c, u, uxi, tmp);
+  filterTransform(wt, oc, c, u, uxi, tmp, spill);
   // Borders and slack stay zero (each image overwrites only the interior);
   // lanes of V past a block's tiles, never written or written with finite
   // garbage, cannot hold NaNs or denormals from earlier use of the workspace.
