@@ -18,8 +18,10 @@
 //
 // 3x3 stride-1 convolutions with one pixel of padding and at least 8 channels
 // in and out (every ResNet-32 conv but the stem and the stride-2 ones, in the
-// forward and the flipped backward input) take Winograd F(2x2, 3x3) instead:
-// assembly/winograd.ts, 1.5-2x faster where it applies. Their backward
+// forward and the flipped backward input) take Winograd instead: F(4x4, 3x3)
+// on images of at least 12x12 (assembly/winograd4.ts, 1.1-1.75x faster than
+// F(2,3) there), F(2x2, 3x3) on smaller ones (assembly/winograd.ts, 1.5-2x
+// faster than the direct conv where it applies). Their backward
 // filter (at least 4 input channels and 8 tiles per image) takes Winograd
 // F(3x3, 2x2) per batch chunk: assembly/winograd-filter.ts, 1.7-2.2x.
 //

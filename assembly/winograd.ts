@@ -105,7 +105,8 @@ export const SPILL_BYTES: i32 = 256;
 export const MODE: i32 = isDefined(WINOGRAD_MODE) ? WINOGRAD_MODE : 1;
 
 /**
- * Whether forward() takes the Winograd path for this geometry: 3x3, stride
+ * Whether forward() takes a Winograd path for this geometry (F(4,3) where
+ * assembly/winograd4.ts's winograd4Applies says so, else F(2,3)): 3x3, stride
  * 1, padding 1 on both axes, and (MODE 1) where it won the A/B of
  * bench/winograd.bench.ts (bench/RESULTS.md, "Winograd F(2,3)"):
  * - c >= 8 and oc >= 8: below, the GEMMs' depth c is too short to pay for

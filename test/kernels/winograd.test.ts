@@ -9,11 +9,13 @@
 // has chunks.
 //
 // The shipped builds take Winograd only where it measured faster (forward:
-// c, oc >= 8, at least two tiles; filter: c >= 4, at least 8 tiles, odd
+// c, oc >= 8, at least two tiles, F(4x4, 3x3) of assembly/winograd4.ts from
+// 12x12 images; filter: c >= 4, at least 8 tiles, odd
 // edges wasting at most a quarter of the tiles). To check the transforms at
 // every size, this file also compiles each build with asc --use
-// WINOGRAD_MODE=2 (Winograd wherever it applies, the filter's switch
-// following it) and checks that build on all geometries; the shipped build
+// WINOGRAD_MODE=2 (F(2,3) wherever it applies, the filter's switch
+// following it), and with WINOGRAD4_MODE=2 too (F(4,3) wherever it
+// applies), and checks those builds on all geometries; the shipped build
 // is checked on shapes above the thresholds, bit for bit against the forced
 // one (so the dispatch is seen to take the Winograd path there).
 import assert from 'node:assert/strict';
@@ -175,12 +177,14 @@ const LISTED: ConvGeometry[] = [
   conv3x3(1, 1, 17, 17, 1),
 ];
 
-/** Shapes the shipped builds run with Winograd: ResNet-32's three stages, odd sizes, the threshold's edges. */
+/**
+ * Shapes the shipped builds run with Winograd F(2,3): ResNet-32's last stage,
+ * odd sizes, the threshold's edges (images from 12x12 take F(4,3): SHIPPED_F43).
+ */
 const ABOVE_THRESHOLD: ConvGeometry[] = [
-  conv3x3(2, 16, 16, 32, 32),
-  conv3x3(1, 32, 32, 16, 16),
   conv3x3(2, 64, 64, 8, 8),
-  conv3x3(1, 17, 17, 17, 17),
+  conv3x3(1, 32, 32, 11, 16),
+  conv3x3(1, 17, 17, 16, 11),
   conv3x3(2, 16, 16, 5, 7),
   conv3x3(1, 8, 8, 3, 3),
   conv3x3(1, 8, 9, 2, 3),
@@ -338,6 +342,16 @@ const geometry4 = fc
   })
   .map((r) => conv3x3(r.n, r.c, r.oc, r.h, r.w));
 
+/** Shapes the shipped builds run with F(4,3): ResNet-32's first two stages, odd sizes, the threshold's edges. */
+const SHIPPED_F43: ConvGeometry[] = [
+  conv3x3(2, 16, 16, 32, 32),
+  conv3x3(1, 32, 32, 16, 16),
+  conv3x3(1, 17, 17, 17, 17),
+  conv3x3(2, 8, 8, 12, 12),
+  conv3x3(1, 9, 16, 13, 12),
+  conv3x3(3, 24, 8, 12, 19),
+];
+
 const LISTED4: ConvGeometry[] = [
   ...LISTED,
   conv3x3(2, 16, 16, 32, 32),
@@ -352,8 +366,10 @@ const LISTED4: ConvGeometry[] = [
 for (const build of await kernelBuilds())
   describe(`Winograd F(4x4, 3x3) (${build})`, () => {
     let forced4: Harness;
+    let shipped: Harness;
     before(async () => {
       forced4 = await loadForcedWinograd(build, true);
+      shipped = await loadHarness(build);
     });
 
     it('matches the references on random odd geometries (F(4,3) forced)', () => {
@@ -368,6 +384,18 @@ for (const build of await kernelBuilds())
     it('matches the references on 1x1 ... 33x35 images, 1 to 64 channels, 1 to 17 images (F(4,3) forced)', () => {
       LISTED4.forEach((g, i) => {
         checkGeometry(forced4, g, 500 + i);
+      });
+    });
+
+    it('is what the shipped build runs on images of 12x12 and up, bit for bit', () => {
+      SHIPPED_F43.forEach((g, i) => {
+        const a = checkGeometry(shipped, g, 600 + i),
+          b = checkGeometry(forced4, g, 600 + i);
+        const label = JSON.stringify(g);
+        assert.deepEqual(a.y, b.y, `forward ${label}`);
+        assert.deepEqual(a.affine, b.affine, `affine ${label}`);
+        assert.deepEqual(a.affinePlain, b.affinePlain, `affine without residual ${label}`);
+        assert.deepEqual(a.dx, b.dx, `backward input ${label}`);
       });
     });
 
