@@ -380,6 +380,14 @@ export function inputTransform(xp: usize, c: i32, hp: i32, wp: i32, tilesX: i32,
   return v;
 }
 
+/** epilogue4 for one value (at an edge): y * s + t (+ the residual at rp), then max(y, 0) where relu. */
+@inline export function epilogue1(v: f32, s: f32, t: f32, rp: usize, relu: bool): f32 {
+  v = v * s + t;
+  if (rp != 0) v += load<f32>(rp);
+  if (relu) v = max<f32>(v, 0);
+  return v;
+}
+
 /**
  * Y = A^T M A for the block's tiles, written into y [oc, oh, ow] (one image),
  * with y = act(y * scale[o] + shift[o] + res) where scale != 0.
@@ -432,13 +440,8 @@ function outputTransform(m: usize, mxi: usize, ldm: usize, oc: i32, tilesX: i32,
           for (let rr = 0; rr < rowsOut; rr++) {
             for (let cc = 0; cc < cols; cc++) {
               const e = off + <usize>(rr * ow + cc) * 4;
-              let val = load<f32>(spill + <usize>(rr * 8 + cc) * 4);
-              if (affine) {
-                val = val * s + t;
-                if (res != 0) val += load<f32>(res + e);
-                if (relu) val = max<f32>(val, 0);
-              }
-              store<f32>(y + e, val);
+              const val = load<f32>(spill + <usize>(rr * 8 + cc) * 4);
+              store<f32>(y + e, affine ? epilogue1(val, s, t, res != 0 ? res + e : 0, relu) : val);
             }
           }
         }

@@ -42,7 +42,7 @@
 //
 // Reference: src/backend/reference/kernels/conv.ts (conv2dForwardRef,
 // conv2dForwardAffineRef); test/kernels/winograd.test.ts.
-import { epilogue4, gemmU, MODE, padImage, PLANE_PAD, roundUp64, roundUp8, zeroF32 } from './winograd';
+import { epilogue1, epilogue4, gemmU, MODE, padImage, PLANE_PAD, roundUp64, roundUp8, zeroF32 } from './winograd';
 
 /** Tiles per block (whole tile rows or whole images up to at least this many): F(2,3)'s block. */
 const TILES_PER_BLOCK: i32 = 16;
@@ -326,13 +326,8 @@ function outputTransform(m: usize, mxi: usize, ldm: usize, oc: i32, tilesX: i32,
               }
               for (let cc = 0; cc < ow - px; cc++) {
                 const e = e0 + (<usize>cc << 2);
-                let val = load<f32>(src + (<usize>cc << 2));
-                if (affine) {
-                  val = val * s + t;
-                  if (res != 0) val += load<f32>(res + e);
-                  if (relu) val = max<f32>(val, 0);
-                }
-                store<f32>(y + e, val);
+                const val = load<f32>(src + (<usize>cc << 2));
+                store<f32>(y + e, affine ? epilogue1(val, s, t, res != 0 ? res + e : 0, relu) : val);
               }
             }
           }

@@ -14,42 +14,12 @@
 // all of one sign: the transforms' sums no longer cancel).
 //
 // Run: npx tsx bench/winograd-error.ts [--plain] [--n N]
-import asc from 'assemblyscript/asc';
-import { fileURLToPath } from 'node:url';
-import { enableRelaxedSimd, instantiateKernels } from '../src/backend/wasm/loader.js';
-import { LinearAllocator } from '../src/backend/wasm/allocator.js';
+import { enableRelaxedSimd } from '../src/backend/wasm/loader.js';
+import { compileVariant, type KernelVariant, put } from './kernelVariant.js';
 import { convGeometry, type ConvGeometry } from '../src/backend/backend.js';
 import { conv2dBackwardInputRef, conv2dForwardRef } from '../src/backend/reference/kernels/conv.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-interface Kernels {
-  // biome-ignore lint/suspicious/noExplicitAny: untyped WebAssembly exports, called by name
-  k: Record<string, any>;
-  mem: WebAssembly.Memory;
-  heap: LinearAllocator;
-}
-
-async function compile(target: string, uses: string[]): Promise<Kernels> {
-  let wasm: Uint8Array | null = null;
-  const { error, stderr } = await asc.main(
-    ['--config', 'assembly/asconfig.json', '--target', target, ...uses.flatMap((u) => ['--use', u]), '-o', 'variant.wasm'],
-    {
-      writeFile(name: string, contents: Uint8Array | string) {
-        if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
-      },
-    } as Parameters<typeof asc.main>[1],
-  );
-  if (error || !wasm) throw new Error(`asc ${target} ${uses.join(' ')}: ${error}\n${stderr}`);
-  const inst = await instantiateKernels(await WebAssembly.compile((wasm as Uint8Array).slice()));
-  return { k: inst.exports, mem: inst.memory, heap: new LinearAllocator(inst.memory, inst.heapBase, 2 ** 32 - 65536) };
-}
-
-function put(s: Kernels, data: Float32Array): number {
-  const p = s.heap.alloc(Math.max(1, data.length) * 4);
-  new Float32Array(s.mem.buffer, p, data.length).set(data);
-  return p;
-}
+type Kernels = KernelVariant;
 
 function uniform(n: number, seed: number, scale: number, abs: boolean): Float32Array {
   let x = seed >>> 0;
@@ -99,11 +69,10 @@ const nAt = argv.indexOf('--n');
 const n = nAt >= 0 ? Number(argv[nAt + 1]) : 2;
 const target = argv.includes('--plain') ? 'simd' : 'relaxed';
 if (target === 'relaxed' && !(await enableRelaxedSimd())) throw new Error('relaxed SIMD is not available');
-process.chdir(ROOT);
 const paths: [string, Kernels][] = [
-  ['direct', await compile(target, ['WINOGRAD_MODE=0'])],
-  ['F(2,3)', await compile(target, ['WINOGRAD_MODE=2'])],
-  ['F(4,3)', await compile(target, ['WINOGRAD_MODE=2', 'WINOGRAD4_MODE=2'])],
+  ['direct', await compileVariant(target, ['WINOGRAD_MODE=0'])],
+  ['F(2,3)', await compileVariant(target, ['WINOGRAD_MODE=2'])],
+  ['F(4,3)', await compileVariant(target, ['WINOGRAD_MODE=2', 'WINOGRAD4_MODE=2'])],
 ];
 console.log(`build ${target}, batch ${n}; per path: max rel / tol share`);
 console.log(`| shape | op | inputs | scale | ${paths.map(([name]) => `${name} max rel | ${name} tol`).join(' | ')} |`);

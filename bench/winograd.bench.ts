@@ -20,47 +20,13 @@
 // Run: npx tsx bench/winograd.bench.ts [--plain | --both] [--rounds N] [--quick | --filter | --f43]
 // (default: the relaxed-SIMD build, the one init() picks under Node; 15
 // rounds; --filter: the backward-filter cases only).
-import asc from 'assemblyscript/asc';
-import { fileURLToPath } from 'node:url';
-import { enableRelaxedSimd, instantiateKernels } from '../src/backend/wasm/loader.js';
-import { LinearAllocator } from '../src/backend/wasm/allocator.js';
+import { enableRelaxedSimd } from '../src/backend/wasm/loader.js';
+import { compileVariant, type KernelVariant, put } from './kernelVariant.js';
 import { convGeometry, type ConvGeometry } from '../src/backend/backend.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BURST_MS = 30;
 
-interface Side {
-  // biome-ignore lint/suspicious/noExplicitAny: untyped WebAssembly exports (kernel functions with their own signatures, and globals), called by name
-  k: Record<string, any>;
-  mem: WebAssembly.Memory;
-  heap: LinearAllocator;
-}
-
-/** The kernels of target compiled with these compile-time constants (asc --use NAME=value). */
-async function compileVariant(target: string, uses: string[]): Promise<Uint8Array> {
-  let wasm: Uint8Array | null = null;
-  const { error, stderr } = await asc.main(
-    ['--config', 'assembly/asconfig.json', '--target', target, ...uses.flatMap((u) => ['--use', u]), '-o', 'variant.wasm'],
-    {
-      writeFile(name: string, contents: Uint8Array | string) {
-        if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
-      },
-    } as Parameters<typeof asc.main>[1],
-  );
-  if (error || !wasm) throw new Error(`asc ${target} ${uses.join(' ')}: ${error}\n${stderr}`);
-  return wasm;
-}
-
-async function load(bytes: Uint8Array): Promise<Side> {
-  const inst = await instantiateKernels(await WebAssembly.compile(bytes.slice()));
-  return { k: inst.exports, mem: inst.memory, heap: new LinearAllocator(inst.memory, inst.heapBase, 2 ** 32 - 65536) };
-}
-
-function put(s: Side, data: Float32Array): number {
-  const p = s.heap.alloc(data.length * 4);
-  new Float32Array(s.mem.buffer, p, data.length).set(data);
-  return p;
-}
+type Side = KernelVariant;
 
 function random(n: number, seed: number): Float32Array {
   let x = seed >>> 0;
@@ -312,11 +278,10 @@ const filterOnly = argv.includes('--filter');
 const f43 = argv.includes('--f43');
 const targets = argv.includes('--plain') ? ['simd'] : argv.includes('--both') ? ['relaxed', 'simd'] : ['relaxed'];
 if (targets.includes('relaxed') && !(await enableRelaxedSimd())) throw new Error('relaxed SIMD is not available');
-process.chdir(ROOT);
 const rows: Row[] = [];
 for (const target of targets) {
-  const direct = await load(await compileVariant(target, [f43 ? 'WINOGRAD_MODE=2' : 'WINOGRAD_MODE=0']));
-  const wino = await load(await compileVariant(target, ['WINOGRAD_MODE=2', ...(f43 ? ['WINOGRAD4_MODE=2'] : [])]));
+  const direct = await compileVariant(target, [f43 ? 'WINOGRAD_MODE=2' : 'WINOGRAD_MODE=0']);
+  const wino = await compileVariant(target, ['WINOGRAD_MODE=2', ...(f43 ? ['WINOGRAD4_MODE=2'] : [])]);
   for (const { g, ops } of cases(quick, filterOnly, f43)) {
     for (const op of ops) {
       const row = await abShape(target, direct, wino, g, op, rounds);

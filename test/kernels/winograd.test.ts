@@ -127,6 +127,14 @@ function checkGeometry(h: Harness, g: ConvGeometry, seed: number): Outputs {
   return { y, affine, affinePlain, dx };
 }
 
+/** The outputs of two builds, bit for bit. */
+function assertSameOutputs(a: Outputs, b: Outputs, label: string): void {
+  assert.deepEqual(a.y, b.y, `forward ${label}`);
+  assert.deepEqual(a.affine, b.affine, `affine ${label}`);
+  assert.deepEqual(a.affinePlain, b.affinePlain, `affine without residual ${label}`);
+  assert.deepEqual(a.dx, b.dx, `backward input ${label}`);
+}
+
 /**
  * The backward filter of h's kernels on random inputs from seed against its
  * reference (conv.test.ts's tolerance: the sums run over n * h * w products).
@@ -253,11 +261,7 @@ for (const build of await kernelBuilds())
       ABOVE_THRESHOLD.forEach((g, i) => {
         const a = checkGeometry(shipped, g, 200 + i),
           b = checkGeometry(forced, g, 200 + i);
-        const label = JSON.stringify(g);
-        assert.deepEqual(a.y, b.y, `forward ${label}`);
-        assert.deepEqual(a.affine, b.affine, `affine ${label}`);
-        assert.deepEqual(a.affinePlain, b.affinePlain, `affine without residual ${label}`);
-        assert.deepEqual(a.dx, b.dx, `backward input ${label}`);
+        assertSameOutputs(a, b, JSON.stringify(g));
       });
     });
 
@@ -391,12 +395,29 @@ for (const build of await kernelBuilds())
       SHIPPED_F43.forEach((g, i) => {
         const a = checkGeometry(shipped, g, 600 + i),
           b = checkGeometry(forced4, g, 600 + i);
-        const label = JSON.stringify(g);
-        assert.deepEqual(a.y, b.y, `forward ${label}`);
-        assert.deepEqual(a.affine, b.affine, `affine ${label}`);
-        assert.deepEqual(a.affinePlain, b.affinePlain, `affine without residual ${label}`);
-        assert.deepEqual(a.dx, b.dx, `backward input ${label}`);
+        assertSameOutputs(a, b, JSON.stringify(g));
       });
+    });
+
+    it('writes nothing past conv2dWorkspaceBytes (a guard after the workspace stays intact)', () => {
+      for (const g of [conv3x3(3, 17, 9, 7, 7), conv3x3(5, 64, 64, 8, 8), conv3x3(2, 5, 3, 33, 35), conv3x3(1, 16, 17, 1, 1)]) {
+        const bytes = forced4.k.conv2dWorkspaceBytes(...dims(g));
+        const work = forced4.allocBytes(bytes + 1024);
+        const guard = () => new Uint8Array(forced4.memory.buffer, work + bytes, 1024);
+        guard().fill(0xa5);
+        const rng = mulberry32(3);
+        const px = forced4.alloc(g.n * g.c * g.h * g.w, randomFrom(g.n * g.c * g.h * g.w, rng)),
+          pw = forced4.alloc(g.oc * g.c * 9, randomFrom(g.oc * g.c * 9, rng)),
+          py = forced4.alloc(g.n * g.oc * g.oh * g.ow),
+          pv = forced4.alloc(g.oc, randomFrom(g.oc, rng));
+        forced4.k.conv2dForward(px, pw, py, ...dims(g), work);
+        forced4.k.conv2dForwardAffine(px, pw, py, ...dims(g), work, pv, pv, py, 1);
+        forced4.k.conv2dBackwardInput(py, pw, px, ...dims(g), work);
+        assert.ok(
+          guard().every((b) => b === 0xa5),
+          JSON.stringify(g),
+        );
+      }
     });
 
     it('gives each image the same bits whatever the batch it is computed in (blocks of several images)', () => {
