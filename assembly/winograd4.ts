@@ -34,11 +34,17 @@
 // combines the 36 entries of M with weights up to 64, so float32 rounding is
 // amplified more than in F(2,3); the filter transform rounds 1/6 and 1/24.
 // Against float64 on ResNet-32's three stages (bench/winograd-error.ts,
-// forward and backward input, inputs signed or post-ReLU, scaled 1 to 100):
-// max |y - y64| / max |y64| 1.7e-6 to 6.6e-6, about 10x F(2,3)'s (1.7e-7 to
-// 4.3e-7) and 3-8x the direct conv's (3.3e-7 to 1.1e-6); at most 1.5 % of the
-// kernel tests' tolerance (F(2,3) 0.1 %, direct 0.2 %). Non-finite inputs
-// spread to the whole 4x4 tile.
+// forward and backward input, inputs signed or post-ReLU, scaled 1 to 100,
+// both builds): max |y - y64| / max |y64| 1.6e-6 to 6.6e-6, about 10x
+// F(2,3)'s (1.7e-7 to 4.3e-7) and 3-8x the direct conv's (3.3e-7 to
+// 1.2e-6); at most 2.2 % of the kernel tests' tolerance (F(2,3) 0.1 %,
+// direct 0.2 %). Non-finite inputs spread to the whole 4x4 tile.
+//
+// Speed against F(2,3) (bench/winograd.bench.ts --f43, relaxed SIMD, one
+// thread, a busy machine: medians of interleaved ratios): 1.1-1.9x on
+// ResNet-32's 16->16 @32x32 and 32->32 @16x16 at batch 64 and 1; on
+// 64->64 @8x8 1.4-1.8x at batch 64 but 0.67-0.74x at batch 1, so images
+// under 12x12 keep F(2,3) (winograd4Applies).
 //
 // Reference: src/backend/reference/kernels/conv.ts (conv2dForwardRef,
 // conv2dForwardAffineRef); test/kernels/winograd.test.ts.
