@@ -18,8 +18,10 @@
 //
 // 3x3 stride-1 convolutions with one pixel of padding and at least 8 channels
 // in and out (every ResNet-32 conv but the stem and the stride-2 ones, in the
-// forward and the flipped backward input) take Winograd F(2x2, 3x3) instead:
-// assembly/winograd.ts, 1.5-2x faster where it applies. Their backward
+// forward and the flipped backward input) take Winograd instead: F(4x4, 3x3)
+// on images of at least 12x12 (assembly/winograd4.ts, 1.1-1.75x faster than
+// F(2,3) there), F(2x2, 3x3) on smaller ones (assembly/winograd.ts, 1.5-2x
+// faster than the direct conv where it applies). Their backward
 // filter (at least 4 input channels and 8 tiles per image) takes Winograd
 // F(3x3, 2x2) per batch chunk: assembly/winograd-filter.ts, 1.7-2.2x.
 //
@@ -27,6 +29,7 @@
 import { gemmPacked, gemmWorkspaceBytes, sgemm, TILE_BYTES } from './gemm';
 import { madd } from './simd';
 import { winogradApplies, winogradBytes, winogradForward } from './winograd';
+import { winograd4Applies, winograd4Bytes, winograd4Forward } from './winograd4';
 import { winogradFilterApplies, winogradFilterBytes, winogradFilterChunk, winogradFilterPrepare } from './winograd-filter';
 
 @inline function roundUp64(bytes: i32): i32 {
@@ -320,6 +323,10 @@ function affineEpilogue(y: usize, oc: i32, P: i32, scale: usize, shift: usize, r
 function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
   stride: i32, padH: i32, padW: i32, oh: i32, ow: i32, work: usize,
   scale: usize = 0, shift: usize = 0, res: usize = 0, relu: bool = false): void {
+  if (winograd4Applies(c, h, w, oc, kh, kw, stride, padH, padW)) {
+    winograd4Forward(x, wt, y, n, c, h, w, oc, work, scale, shift, res, relu);
+    return;
+  }
   if (winogradApplies(c, h, w, oc, kh, kw, stride, padH, padW)) {
     winogradForward(x, wt, y, n, c, h, w, oc, work, scale, shift, res, relu);
     return;
@@ -363,6 +370,7 @@ function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, 
 
 /** Scratch bytes of forward(), whichever path it takes. */
 @inline function forwardBytes(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): i32 {
+  if (winograd4Applies(c, h, w, oc, kh, kw, stride, padH, padW)) return winograd4Bytes(c, h, w, oc);
   if (winogradApplies(c, h, w, oc, kh, kw, stride, padH, padW)) return winogradBytes(c, h, w, oc);
   return TILE_BYTES + roundUp64(c * kh * kw * 32) + roundUp64(c * kh * kw * 4) +
     roundUp64(c * (h + 2 * padH) * (w + 2 * padW) * 4);

@@ -105,7 +105,8 @@ export const SPILL_BYTES: i32 = 256;
 export const MODE: i32 = isDefined(WINOGRAD_MODE) ? WINOGRAD_MODE : 1;
 
 /**
- * Whether forward() takes the Winograd path for this geometry: 3x3, stride
+ * Whether forward() takes a Winograd path for this geometry (F(4,3) where
+ * assembly/winograd4.ts's winograd4Applies says so, else F(2,3)): 3x3, stride
  * 1, padding 1 on both axes, and (MODE 1) where it won the A/B of
  * bench/winograd.bench.ts (bench/RESULTS.md, "Winograd F(2,3)"):
  * - c >= 8 and oc >= 8: below, the GEMMs' depth c is too short to pay for
@@ -259,7 +260,7 @@ function kernel1x8(kc: i32, a: usize, p: usize, m: usize): void {
  * M (oc x nc, rows ldm bytes apart) = U (oc x c, filterTransform's layout) *
  * V (c x nc in packed 8-column panels); nc a multiple of 8, c >= 1.
  */
-function gemmU(oc: i32, nc: i32, c: i32, u: usize, v: usize, m: usize, ldm: usize): void {
+export function gemmU(oc: i32, nc: i32, c: i32, u: usize, v: usize, m: usize, ldm: usize): void {
   const oc4 = oc & ~3;
   const panelBytes = <usize>c << 5, rowBytes = <usize>c << 2;
   for (let j0 = 0; j0 < nc; j0 += 8) {
@@ -372,10 +373,18 @@ export function inputTransform(xp: usize, c: i32, hp: i32, wp: i32, tilesX: i32,
 // --- output transform ----------------------------------------------------------
 
 /** y * s + t (+ the residual), then max(y, 0) where relu: affineEpilogue's vector step. */
-@inline function epilogue4(v: v128, sv: v128, tv: v128, rp: usize, relu: bool): v128 {
+@inline export function epilogue4(v: v128, sv: v128, tv: v128, rp: usize, relu: bool): v128 {
   v = madd(v, sv, tv);
   if (rp != 0) v = f32x4.add(v, v128.load(rp));
   if (relu) v = f32x4.max(v, f32x4.splat(0));
+  return v;
+}
+
+/** epilogue4 for one value (at an edge): y * s + t (+ the residual at rp), then max(y, 0) where relu. */
+@inline export function epilogue1(v: f32, s: f32, t: f32, rp: usize, relu: bool): f32 {
+  v = v * s + t;
+  if (rp != 0) v += load<f32>(rp);
+  if (relu) v = max<f32>(v, 0);
   return v;
 }
 
@@ -431,13 +440,8 @@ function outputTransform(m: usize, mxi: usize, ldm: usize, oc: i32, tilesX: i32,
           for (let rr = 0; rr < rowsOut; rr++) {
             for (let cc = 0; cc < cols; cc++) {
               const e = off + <usize>(rr * ow + cc) * 4;
-              let val = load<f32>(spill + <usize>(rr * 8 + cc) * 4);
-              if (affine) {
-                val = val * s + t;
-                if (res != 0) val += load<f32>(res + e);
-                if (relu) val = max<f32>(val, 0);
-              }
-              store<f32>(y + e, val);
+              const val = load<f32>(spill + <usize>(rr * 8 + cc) * 4);
+              store<f32>(y + e, affine ? epilogue1(val, s, t, res != 0 ? res + e : 0, relu) : val);
             }
           }
         }

@@ -13,49 +13,20 @@
 // the median of the per-round ratios direct / Winograd (> 1: Winograd wins),
 // which cancels most of the drift of a loaded machine.
 //
-// Run: npx tsx bench/winograd.bench.ts [--plain | --both] [--rounds N] [--quick | --filter]
+// --f43 pits Winograd F(4x4, 3x3) (assembly/winograd4.ts; --use
+// WINOGRAD_MODE=2 WINOGRAD4_MODE=2) against F(2x2, 3x3) (WINOGRAD_MODE=2)
+// instead: the columns "direct" then read F(2,3), "Winograd" F(4,3).
+//
+// Run: npx tsx bench/winograd.bench.ts [--plain | --both] [--rounds N] [--quick | --filter | --f43]
 // (default: the relaxed-SIMD build, the one init() picks under Node; 15
 // rounds; --filter: the backward-filter cases only).
-import asc from 'assemblyscript/asc';
-import { fileURLToPath } from 'node:url';
-import { enableRelaxedSimd, instantiateKernels } from '../src/backend/wasm/loader.js';
-import { LinearAllocator } from '../src/backend/wasm/allocator.js';
+import { enableRelaxedSimd } from '../src/backend/wasm/loader.js';
+import { compileVariant, type KernelVariant, put } from './kernelVariant.js';
 import { convGeometry, type ConvGeometry } from '../src/backend/backend.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BURST_MS = 30;
 
-interface Side {
-  // biome-ignore lint/suspicious/noExplicitAny: untyped WebAssembly exports (kernel functions with their own signatures, and globals), called by name
-  k: Record<string, any>;
-  mem: WebAssembly.Memory;
-  heap: LinearAllocator;
-}
-
-async function compileVariant(target: string, mode: number): Promise<Uint8Array> {
-  let wasm: Uint8Array | null = null;
-  const { error, stderr } = await asc.main(
-    ['--config', 'assembly/asconfig.json', '--target', target, '--use', `WINOGRAD_MODE=${mode}`, '-o', 'variant.wasm'],
-    {
-      writeFile(name: string, contents: Uint8Array | string) {
-        if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
-      },
-    } as Parameters<typeof asc.main>[1],
-  );
-  if (error || !wasm) throw new Error(`asc ${target} WINOGRAD_MODE=${mode}: ${error}\n${stderr}`);
-  return wasm;
-}
-
-async function load(bytes: Uint8Array): Promise<Side> {
-  const inst = await instantiateKernels(await WebAssembly.compile(bytes.slice()));
-  return { k: inst.exports, mem: inst.memory, heap: new LinearAllocator(inst.memory, inst.heapBase, 2 ** 32 - 65536) };
-}
-
-function put(s: Side, data: Float32Array): number {
-  const p = s.heap.alloc(data.length * 4);
-  new Float32Array(s.mem.buffer, p, data.length).set(data);
-  return p;
-}
+type Side = KernelVariant;
 
 function random(n: number, seed: number): Float32Array {
   let x = seed >>> 0;
@@ -122,6 +93,8 @@ interface Row {
   directGflops: number;
   winoGflops: number;
   ratio: number;
+  /** The smallest and largest per-round ratio. */
+  range: [number, number];
   maxRelDiff: number;
 }
 
@@ -170,6 +143,7 @@ async function abShape(build: string, direct: Side, wino: Side, g: ConvGeometry,
     directGflops: +(flops / dm / 1e6).toFixed(1),
     winoGflops: +(flops / wm / 1e6).toFixed(1),
     ratio: +median(ratio).toFixed(3),
+    range: [+Math.min(...ratio).toFixed(2), +Math.max(...ratio).toFixed(2)],
     maxRelDiff: +(maxDiff / maxAbs).toExponential(1),
   };
 }
@@ -226,14 +200,37 @@ function filterCases(): Case[] {
 }
 
 /**
+ * F(4,3) against F(2,3): ResNet-32's three stages at batch 64 and 1, every
+ * op the forward kernel serves; then forward at batch 16 the image sizes and
+ * channel counts around F(4,3)'s threshold (assembly/winograd4.ts,
+ * winograd4Applies).
+ */
+function f43Cases(quick: boolean): Case[] {
+  const all: Op[] = ['forward', 'backward input', 'affine'];
+  const resnet = [32, 16, 8].flatMap((hw) => [64, 1].map((n) => ({ g: conv3x3(n, 512 / hw, 512 / hw, hw), ops: all })));
+  if (quick) return resnet;
+  const fwd = (g: ConvGeometry): Case => ({ g, ops: ['forward'] });
+  const sizes = [3, 4, 5, 6, 7, 9, 12, 17].map((hw) => fwd(conv3x3(16, 16, 16, hw)));
+  const deep = [4, 5, 7].map((hw) => fwd(conv3x3(16, 64, 64, hw)));
+  const channels = [
+    [8, 8],
+    [8, 16],
+    [16, 8],
+    [128, 128],
+  ].map(([c, oc]) => fwd(conv3x3(16, c, oc, 16)));
+  return [...resnet, ...sizes, ...deep, ...channels];
+}
+
+/**
  * ResNet-32's three stages at batch 64 (training) and 1 (inference), every
  * op (the backward filter at batch 64 only); then, forward only at batch 16,
  * the channel counts and image sizes around the dispatch threshold
  * (assembly/winograd.ts, winogradApplies; the backward input dispatches on
  * the channel-swapped shape, so the forward covers it).
  */
-function cases(quick: boolean, filter: boolean): Case[] {
+function cases(quick: boolean, filter: boolean, f43: boolean): Case[] {
   if (filter) return filterCases();
+  if (f43) return f43Cases(quick);
   const all: Op[] = ['forward', 'backward input', 'affine'];
   const resnet = [32, 16, 8].flatMap((hw) =>
     [64, 1].map((n) => ({
@@ -278,14 +275,14 @@ const roundsAt = argv.indexOf('--rounds');
 const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : 15;
 const quick = argv.includes('--quick');
 const filterOnly = argv.includes('--filter');
+const f43 = argv.includes('--f43');
 const targets = argv.includes('--plain') ? ['simd'] : argv.includes('--both') ? ['relaxed', 'simd'] : ['relaxed'];
 if (targets.includes('relaxed') && !(await enableRelaxedSimd())) throw new Error('relaxed SIMD is not available');
-process.chdir(ROOT);
 const rows: Row[] = [];
 for (const target of targets) {
-  const direct = await load(await compileVariant(target, 0));
-  const wino = await load(await compileVariant(target, 2));
-  for (const { g, ops } of cases(quick, filterOnly)) {
+  const direct = await compileVariant(target, [f43 ? 'WINOGRAD_MODE=2' : 'WINOGRAD_MODE=0']);
+  const wino = await compileVariant(target, ['WINOGRAD_MODE=2', ...(f43 ? ['WINOGRAD4_MODE=2'] : [])]);
+  for (const { g, ops } of cases(quick, filterOnly, f43)) {
     for (const op of ops) {
       const row = await abShape(target, direct, wino, g, op, rounds);
       rows.push(row);
@@ -293,10 +290,13 @@ for (const target of targets) {
     }
   }
 }
-console.log('| build | shape | op | direct ms | Winograd ms | direct GFLOPS | Winograd GFLOPS (equiv.) | direct / Winograd |');
-console.log('|---|---|---|---:|---:|---:|---:|---:|');
+const [nameA, nameB] = f43 ? ['F(2,3)', 'F(4,3)'] : ['direct', 'Winograd'];
+console.log(
+  `| build | shape | op | ${nameA} ms | ${nameB} ms | ${nameA} GFLOPS | ${nameB} GFLOPS (equiv.) | ${nameA} / ${nameB} | range |`,
+);
+console.log('|---|---|---|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
   console.log(
-    `| ${r.build} | ${r.shape} | ${r.op} | ${r.directMs} | ${r.winoMs} | ${r.directGflops} | ${r.winoGflops} | ${r.ratio.toFixed(2)} |`,
+    `| ${r.build} | ${r.shape} | ${r.op} | ${r.directMs} | ${r.winoMs} | ${r.directGflops} | ${r.winoGflops} | ${r.ratio.toFixed(2)} | ${r.range[0].toFixed(2)}-${r.range[1].toFixed(2)} |`,
   );
 }

@@ -17,7 +17,7 @@ function splitEverything(): void {
 /** Values as exact bit patterns, so that -0 vs 0 and NaN payloads count as differences too. */
 const bits = (t: wt.Tensor) => new Uint32Array(t.toFloat32Array().buffer);
 
-/** conv2d forward and both gradients and a matmul with both gradients on odd batch sizes; elementwise ops on an odd length. */
+/** conv2d forward and both gradients (direct and Winograd paths) and a matmul with both gradients on odd batch sizes; elementwise ops on an odd length. */
 function convAndGemm(): Uint32Array[] {
   const out: Uint32Array[] = [];
   const rng = mulberry32(5);
@@ -27,6 +27,8 @@ function convAndGemm(): Uint32Array[] {
     [5, 4, 7, 8, 1],
     [7, 2, 6, 3, 1],
     [13, 3, 5, 5, 1],
+    // Winograd F(4x4, 3x3) (assembly/winograd4.ts): 12x12 and larger images, at least 8 channels.
+    [5, 9, 13, 8, 1],
   ]) {
     const x = wt.tensor(randomFrom(n * c * hw * hw, rng), [n, c, hw, hw], { requiresGrad: true });
     const w = wt.tensor(randomFrom(oc * c * 9, rng), [oc, c, 3, 3], { requiresGrad: true });

@@ -9,11 +9,13 @@
 // has chunks.
 //
 // The shipped builds take Winograd only where it measured faster (forward:
-// c, oc >= 8, at least two tiles; filter: c >= 4, at least 8 tiles, odd
+// c, oc >= 8, at least two tiles, F(4x4, 3x3) of assembly/winograd4.ts from
+// 12x12 images; filter: c >= 4, at least 8 tiles, odd
 // edges wasting at most a quarter of the tiles). To check the transforms at
 // every size, this file also compiles each build with asc --use
-// WINOGRAD_MODE=2 (Winograd wherever it applies, the filter's switch
-// following it) and checks that build on all geometries; the shipped build
+// WINOGRAD_MODE=2 (F(2,3) wherever it applies, the filter's switch
+// following it), and with WINOGRAD4_MODE=2 too (F(4,3) wherever it
+// applies), and checks those builds on all geometries; the shipped build
 // is checked on shapes above the thresholds, bit for bit against the forced
 // one (so the dispatch is seen to take the Winograd path there).
 import assert from 'node:assert/strict';
@@ -33,15 +35,19 @@ import {
 
 const CONFIG = fileURLToPath(new URL('../../assembly/asconfig.json', import.meta.url));
 
-/** The kernels of one build compiled with Winograd wherever it applies, behind the Harness interface. */
-async function loadForcedWinograd(build: KernelBuild): Promise<Harness> {
+/**
+ * The kernels of one build compiled with Winograd wherever it applies, behind
+ * the Harness interface: F(2x2, 3x3), or with f43 F(4x4, 3x3) (assembly/winograd4.ts).
+ */
+async function loadForcedWinograd(build: KernelBuild, f43 = false): Promise<Harness> {
   let wasm: Uint8Array | null = null;
-  const { error, stderr } = await asc.main(['--config', CONFIG, '--target', build, '--use', 'WINOGRAD_MODE=2', '-o', 'forced.wasm'], {
+  const uses = ['--use', 'WINOGRAD_MODE=2', ...(f43 ? ['--use', 'WINOGRAD4_MODE=2'] : [])];
+  const { error, stderr } = await asc.main(['--config', CONFIG, '--target', build, ...uses, '-o', 'forced.wasm'], {
     writeFile(name: string, contents: Uint8Array | string) {
       if (name.endsWith('.wasm')) wasm = contents as Uint8Array;
     },
   } as Parameters<typeof asc.main>[1]);
-  if (error || !wasm) throw new Error(`asc --target ${build} --use WINOGRAD_MODE=2: ${error}\n${stderr}`);
+  if (error || !wasm) throw new Error(`asc --target ${build} ${uses.join(' ')}: ${error}\n${stderr}`);
   return harnessFor(await WebAssembly.compile((wasm as Uint8Array).slice()));
 }
 
@@ -121,6 +127,14 @@ function checkGeometry(h: Harness, g: ConvGeometry, seed: number): Outputs {
   return { y, affine, affinePlain, dx };
 }
 
+/** The outputs of two builds, bit for bit. */
+function assertSameOutputs(a: Outputs, b: Outputs, label: string): void {
+  assert.deepEqual(a.y, b.y, `forward ${label}`);
+  assert.deepEqual(a.affine, b.affine, `affine ${label}`);
+  assert.deepEqual(a.affinePlain, b.affinePlain, `affine without residual ${label}`);
+  assert.deepEqual(a.dx, b.dx, `backward input ${label}`);
+}
+
 /**
  * The backward filter of h's kernels on random inputs from seed against its
  * reference (conv.test.ts's tolerance: the sums run over n * h * w products).
@@ -171,12 +185,14 @@ const LISTED: ConvGeometry[] = [
   conv3x3(1, 1, 17, 17, 1),
 ];
 
-/** Shapes the shipped builds run with Winograd: ResNet-32's three stages, odd sizes, the threshold's edges. */
+/**
+ * Shapes the shipped builds run with Winograd F(2,3): ResNet-32's last stage,
+ * odd sizes, the threshold's edges (images from 12x12 take F(4,3): SHIPPED_F43).
+ */
 const ABOVE_THRESHOLD: ConvGeometry[] = [
-  conv3x3(2, 16, 16, 32, 32),
-  conv3x3(1, 32, 32, 16, 16),
   conv3x3(2, 64, 64, 8, 8),
-  conv3x3(1, 17, 17, 17, 17),
+  conv3x3(1, 32, 32, 11, 16),
+  conv3x3(1, 17, 17, 16, 11),
   conv3x3(2, 16, 16, 5, 7),
   conv3x3(1, 8, 8, 3, 3),
   conv3x3(1, 8, 9, 2, 3),
@@ -245,11 +261,7 @@ for (const build of await kernelBuilds())
       ABOVE_THRESHOLD.forEach((g, i) => {
         const a = checkGeometry(shipped, g, 200 + i),
           b = checkGeometry(forced, g, 200 + i);
-        const label = JSON.stringify(g);
-        assert.deepEqual(a.y, b.y, `forward ${label}`);
-        assert.deepEqual(a.affine, b.affine, `affine ${label}`);
-        assert.deepEqual(a.affinePlain, b.affinePlain, `affine without residual ${label}`);
-        assert.deepEqual(a.dx, b.dx, `backward input ${label}`);
+        assertSameOutputs(a, b, JSON.stringify(g));
       });
     });
 
@@ -319,6 +331,118 @@ for (const build of await kernelBuilds())
       for (let b = 0; b < g.n; b++) {
         forced.k.conv2dForward(px + b * g.c * g.h * g.w * 4, pw, p1, ...dims(one), work);
         assert.deepEqual(forced.read(p1, yLen), all.subarray(b * yLen, (b + 1) * yLen), `image ${b}`);
+      }
+    });
+  });
+
+/** F(4,3)'s tiles are 4x4: sizes around multiples of 4 (partial tiles of 1 to 3 rows or columns), blocks of several images. */
+const geometry4 = fc
+  .record({
+    n: fc.integer({ min: 1, max: 6 }),
+    c: fc.constantFrom(1, 2, 3, 5, 8, 16, 17),
+    oc: fc.constantFrom(1, 3, 4, 5, 8, 16, 17),
+    h: fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 17),
+    w: fc.constantFrom(1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 15, 17, 19, 33),
+  })
+  .map((r) => conv3x3(r.n, r.c, r.oc, r.h, r.w));
+
+/** Shapes the shipped builds run with F(4,3): ResNet-32's first two stages, odd sizes, the threshold's edges. */
+const SHIPPED_F43: ConvGeometry[] = [
+  conv3x3(2, 16, 16, 32, 32),
+  conv3x3(1, 32, 32, 16, 16),
+  conv3x3(1, 17, 17, 17, 17),
+  conv3x3(2, 8, 8, 12, 12),
+  conv3x3(1, 9, 16, 13, 12),
+  conv3x3(3, 24, 8, 12, 19),
+];
+
+const LISTED4: ConvGeometry[] = [
+  ...LISTED,
+  conv3x3(2, 16, 16, 32, 32),
+  conv3x3(1, 32, 32, 16, 16),
+  conv3x3(5, 64, 64, 8, 8),
+  conv3x3(3, 9, 11, 7, 7),
+  conv3x3(2, 6, 7, 5, 5),
+  conv3x3(17, 5, 3, 1, 1),
+  conv3x3(1, 3, 6, 33, 35),
+];
+
+for (const build of await kernelBuilds())
+  describe(`Winograd F(4x4, 3x3) (${build})`, () => {
+    let forced4: Harness;
+    let shipped: Harness;
+    before(async () => {
+      forced4 = await loadForcedWinograd(build, true);
+      shipped = await loadHarness(build);
+    });
+
+    it('matches the references on random odd geometries (F(4,3) forced)', () => {
+      fc.assert(
+        fc.property(geometry4, fc.integer(), (g, seed) => {
+          checkGeometry(forced4, g, seed);
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it('matches the references on 1x1 ... 33x35 images, 1 to 64 channels, 1 to 17 images (F(4,3) forced)', () => {
+      LISTED4.forEach((g, i) => {
+        checkGeometry(forced4, g, 500 + i);
+      });
+    });
+
+    it('is what the shipped build runs on images of 12x12 and up, bit for bit', () => {
+      SHIPPED_F43.forEach((g, i) => {
+        const a = checkGeometry(shipped, g, 600 + i),
+          b = checkGeometry(forced4, g, 600 + i);
+        assertSameOutputs(a, b, JSON.stringify(g));
+      });
+    });
+
+    it('writes nothing past conv2dWorkspaceBytes (a guard after the workspace stays intact)', () => {
+      for (const g of [conv3x3(3, 17, 9, 7, 7), conv3x3(5, 64, 64, 8, 8), conv3x3(2, 5, 3, 33, 35), conv3x3(1, 16, 17, 1, 1)]) {
+        const bytes = forced4.k.conv2dWorkspaceBytes(...dims(g));
+        const work = forced4.allocBytes(bytes + 1024);
+        const guard = () => new Uint8Array(forced4.memory.buffer, work + bytes, 1024);
+        guard().fill(0xa5);
+        const rng = mulberry32(3);
+        const px = forced4.alloc(g.n * g.c * g.h * g.w, randomFrom(g.n * g.c * g.h * g.w, rng)),
+          pw = forced4.alloc(g.oc * g.c * 9, randomFrom(g.oc * g.c * 9, rng)),
+          py = forced4.alloc(g.n * g.oc * g.oh * g.ow),
+          pv = forced4.alloc(g.oc, randomFrom(g.oc, rng));
+        forced4.k.conv2dForward(px, pw, py, ...dims(g), work);
+        forced4.k.conv2dForwardAffine(px, pw, py, ...dims(g), work, pv, pv, py, 1);
+        forced4.k.conv2dBackwardInput(py, pw, px, ...dims(g), work);
+        assert.ok(
+          guard().every((b) => b === 0xa5),
+          JSON.stringify(g),
+        );
+      }
+    });
+
+    it('gives each image the same bits whatever the batch it is computed in (blocks of several images)', () => {
+      // Threads split the batch at any image; small images share blocks with their neighbours.
+      for (const [c, oc, hw] of [
+        [17, 16, 7],
+        [16, 9, 9],
+      ]) {
+        const g = conv3x3(5, c, oc, hw, hw),
+          one = conv3x3(1, c, oc, hw, hw);
+        const rng = mulberry32(9);
+        const x = randomFrom(g.n * g.c * g.h * g.w, rng),
+          w = randomFrom(g.oc * g.c * 9, rng);
+        const px = forced4.alloc(x.length, x),
+          pw = forced4.alloc(w.length, w);
+        const yLen = g.oc * g.h * g.w,
+          py = forced4.alloc(g.n * yLen),
+          p1 = forced4.alloc(yLen);
+        const work = forced4.allocBytes(forced4.k.conv2dWorkspaceBytes(...dims(g)));
+        forced4.k.conv2dForward(px, pw, py, ...dims(g), work);
+        const all = forced4.read(py, g.n * yLen);
+        for (let b = 0; b < g.n; b++) {
+          forced4.k.conv2dForward(px + b * g.c * g.h * g.w * 4, pw, p1, ...dims(one), work);
+          assert.deepEqual(forced4.read(p1, yLen), all.subarray(b * yLen, (b + 1) * yLen), `${JSON.stringify(g)} image ${b}`);
+        }
       }
     });
   });
