@@ -62,7 +62,7 @@ export interface LoadedModel extends ModelDescription {
 export interface LoadOptions {
   /** Names the checkpoint in error messages. */
   name?: string;
-  /** Overrides the depth read off the state dict ('resnet20' ... 'resnet110'). */
+  /** Overrides the depth read off the state dict ('resnet8' ... 'resnet110'). */
   arch?: string;
 }
 

@@ -10,7 +10,7 @@
 import { setBackend } from '../src/backend/current.js';
 import { WasmBackend } from '../src/backend/wasm/wasmBackend.js';
 import { compileKernels, hasThreads, instantiateKernels } from '../src/backend/wasm/loader.js';
-import { CifarResNet } from '../src/nn/resnet.js';
+import { resnet8 } from '../src/nn/resnet.js';
 import { sgd } from '../src/optim/sgd.js';
 import { makeLoss } from '../src/losses/factory.js';
 import { BatchIterator } from '../src/data/batches.js';
@@ -71,7 +71,7 @@ async function run(req: TrainRequest): Promise<void> {
   const classCounts = Array.from({ length: train.numClasses }, (_, j) => train.labels.filter((y) => y === j).length);
   post({ type: 'ready', loss: req.loss, classCounts, classNames: train.classNames, trainImages: train.n, threads });
 
-  const model = new CifarResNet(1, { numClasses: 10, inChannels: 1, seed: req.seed, classifier: 'linear' });
+  const model = resnet8({ numClasses: 10, inChannels: 1, seed: req.seed });
   // The schedules count steps here, not epochs: FBL's curriculum ((t / 0.95 T)^2, 'relative') and the
   // recipe's step decay compressed to the run (lr x 0.1 after 80 % of the steps, x 0.01 after 90 %).
   const curriculum = fblCurriculumSchedule('relative');

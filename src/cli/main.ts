@@ -8,8 +8,9 @@ import { init, info, shutdown } from '../init.js';
 import { ConfigError, DATASET_CHOICES, DEFAULTS, PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
 import { train, NumericalError, type RunSummary } from '../train/run.js';
 import { LOSS_NAMES } from '../losses/factory.js';
+import { ARCHITECTURES, type ArchName } from '../nn/resnet.js';
 import { InterruptedError, StopRequest } from '../train/interrupt.js';
-import { runDemo } from './demo.js';
+import { DEMO_PRESET, runDemo } from './demo.js';
 import { evalCommand, predictCommand } from './inference.js';
 import { downloadForConfig, fetchCommand } from './fetch.js';
 import { sweepCommand, SWEEP_USAGE } from '../sweep/command.js';
@@ -20,7 +21,7 @@ const USAGE = `wasmtail: train and run long-tail image classifiers on WebAssembl
 usage:
   wasmtail train [--preset NAME] [--dataset cifar10-lt|cifar100-lt|fashion-mnist-lt|cifar10|cifar100|fashion-mnist|folder]
                  [--data-dir DIR] [--image-size 32] [--grey] [--skip-bad] [--imb 100] [--imb-type exp|step] [--loss ce|fbl|focal|ldam-drw|cb|balanced-softmax]
-                 [--lambda 60] [--curriculum relative|reference] [--arch resnet20|resnet32|resnet44|resnet56|resnet110]
+                 [--lambda 60] [--curriculum relative|reference] [--arch ${Object.keys(ARCHITECTURES).join('|')}]
                  [--epochs 200] [--batch 64] [--lr 0.1] [--wd 2e-4] [--momentum 0.9] [--nesterov] [--warmup 5]
                  [--seed 0] [--model-seed 123] [--limit-train N] [--limit-test N] --out runs/NAME [--resume] [--threads N]
                  [--force-threads] (more --threads than logical cores) [--allow-changes] (--resume with changed settings)
@@ -33,7 +34,7 @@ usage:
   wasmtail fetch cifar10|cifar100|fashion-mnist [--dir data] [--mirror URL]
                                                    (official files, MD5-checked; --download on train / eval does the same)
 ${SWEEP_USAGE}
-  wasmtail demo [--epochs 3] [--arch resnet20]     (CE vs FBL on the shipped Fashion-MNIST-LT; what \`npm start\` runs)
+  wasmtail demo [--epochs ${PRESETS[DEMO_PRESET].epochs}] [--arch ${PRESETS[DEMO_PRESET].arch}]      (CE vs FBL on the shipped Fashion-MNIST-LT, preset ${DEMO_PRESET}; what \`npm start\` runs)
   wasmtail info
 
 --dataset folder: DIR/train/<class>/*.png|jpg and DIR/test/<class>/ (or val/), torchvision's ImageFolder layout;
@@ -120,7 +121,7 @@ export function explicitConfig(values: Record<string, string | boolean | undefin
     loss: oneOf(s('loss'), 'loss', LOSS_NAMES),
     lambda: number(s('lambda'), 'lambda'),
     curriculum: oneOf(s('curriculum'), 'curriculum', ['relative', 'reference']),
-    arch: oneOf(s('arch'), 'arch', ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110']),
+    arch: oneOf(s('arch'), 'arch', Object.keys(ARCHITECTURES) as ArchName[]),
     epochs: number(s('epochs'), 'epochs'),
     batch: number(s('batch'), 'batch'),
     lr: number(s('lr'), 'lr'),

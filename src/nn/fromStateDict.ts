@@ -81,7 +81,7 @@ export function describeStateDict(
   const chosen = arch ?? config.arch ?? `resnet${6 * blocks + 2}`;
   if (!(chosen in ARCHITECTURES)) {
     throw new Error(
-      `${name}: ${arch ? `unknown architecture '${arch}'` : `${blocks} blocks a stage is no known architecture`} (resnet20/32/44/56/110)`,
+      `${name}: ${arch ? `unknown architecture '${arch}'` : `${blocks} blocks a stage is no known architecture`} (resnet8/20/32/44/56/110)`,
     );
   }
   const classifier = tensors.has('linear.bias') ? 'linear' : 'normed';

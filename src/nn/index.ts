@@ -4,6 +4,7 @@ export { NormedLinear, normedLinear } from './normedLinear.js';
 export {
   BasicBlock,
   CifarResNet,
+  resnet8,
   resnet20,
   resnet32,
   resnet44,

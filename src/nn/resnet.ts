@@ -140,11 +140,12 @@ function resnet(blocks: number) {
     });
 }
 
+export const resnet8 = resnet(1);
 export const resnet20 = resnet(3);
 export const resnet32 = resnet(5);
 export const resnet44 = resnet(7);
 export const resnet56 = resnet(9);
 export const resnet110 = resnet(18);
 
-export const ARCHITECTURES = { resnet20, resnet32, resnet44, resnet56, resnet110 } as const;
+export const ARCHITECTURES = { resnet8, resnet20, resnet32, resnet44, resnet56, resnet110 } as const;
 export type ArchName = keyof typeof ARCHITECTURES;

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { encodePng } from '../util/png.js';
 import { cli, jsonLines, tinyArgs } from '../util/cli.js';
+import { PRESETS } from '../../src/train/config.js';
+import { DEMO_PRESET } from '../../src/cli/demo.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wasmtail-cli-'));
 
@@ -75,5 +77,24 @@ describe('cli', () => {
     r = cli('predict', '--checkpoint', join(out, 'best.safetensors'), join(root, 'junk.bin'));
     assert.equal(r.code, 1);
     assert.match(r.stderr, /junk\.bin: neither a \.png \/ \.jpg nor whole CIFAR/);
+  });
+
+  it('demo (npm start): CE and FBL with the demo preset, a table of both; --arch and --epochs override it', () => {
+    const summary = (dir: string, loss: string) => JSON.parse(readFileSync(join(dir, loss, 'summary.json'), 'utf8'));
+    const preset = PRESETS[DEMO_PRESET];
+    let dir = join(root, 'demo');
+    let r = cli('demo', '--limit-train', '128', '--limit-test', '100', '--out', dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\| ce +\|/m);
+    assert.match(r.stdout, /^\| fbl +\|/m);
+    for (const loss of ['ce', 'fbl']) {
+      const { config } = summary(dir, loss);
+      assert.equal(config.loss, loss);
+      for (const key of ['dataset', 'arch', 'epochs', 'batch', 'warmup', 'lambda'] as const) assert.equal(config[key], preset[key], key);
+    }
+    dir = join(root, 'demo-resnet20');
+    r = cli('demo', '--arch', 'resnet20', '--epochs', '1', '--limit-train', '64', '--limit-test', '50', '--out', dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([summary(dir, 'fbl').config.arch, summary(dir, 'fbl').config.epochs], ['resnet20', 1]);
   });
 });
