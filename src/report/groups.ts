@@ -144,10 +144,13 @@ export function groupRuns(runs: FinishedRun[]): Group[] {
     const classes = first.last.perClass.length;
     return {
       config,
-      label: labelKeys
-        .filter((k) => config[k] !== undefined)
-        .map((k) => `${k} ${valueText(config[k])}`)
-        .join(', '),
+      // An option that is off (null, false) is left out of the label and one that is on (true) is named alone:
+      // "loss fbl, lambda 10, drw" rather than "loss fbl, lambda 10, drw true, mixup null".
+      label:
+        labelKeys
+          .filter((k) => config[k] !== undefined && config[k] !== null && config[k] !== false)
+          .map((k) => (config[k] === true ? k : `${k} ${valueText(config[k])}`))
+          .join(', ') || 'defaults',
       n: rs.length,
       runs: rs.map((r) => ({
         dir: r.dir,

@@ -115,6 +115,16 @@ describe('wasmtail report', () => {
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
   });
 
+  it('labels leave out options that are off and name those that are on', () => {
+    fakeRun('ce', { loss: 'ce' }, 0.8, [0.9, 0.7, 0.2], undefined, 'labels');
+    fakeRun('ce-drw', { loss: 'ce', drw: true }, 0.82, [0.9, 0.7, 0.4], undefined, 'labels');
+    fakeRun('fbl-mixup', { loss: 'fbl', lambda: 10, mixup: 1 }, 0.83, [0.9, 0.7, 0.5], undefined, 'labels');
+    const out = join(root, 'labels-report');
+    assert.equal(cli('report', join(root, 'labels'), '--out', out).code, 0);
+    const labels = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).groups.map((g: { label: string }) => g.label);
+    assert.deepEqual(labels, ['loss ce', 'loss ce, drw', 'loss fbl, lambda 10, mixup 1']);
+  });
+
   it('post-hoc re-scoring: a table beside the plain scores, CSV and JSON columns, a plot', () => {
     const la = (t: number, tail: number) => shots(t, [0.8, 0.8, tail]);
     fakeRun(
