@@ -9,7 +9,7 @@
 import type { TrainConfig } from '../train/config.js';
 import { ignoredBy } from '../sweep/grid.js';
 import type { FinishedRun } from './runs.js';
-import { POSTHOC_KINDS, type PosthocKind } from '../train/posthoc.js';
+import { POSTHOC_KINDS, POSTHOC_NAMES, type PosthocKind } from '../train/posthoc.js';
 
 /** Mean and sample standard deviation; std is null for one value, both null when a run has no value. */
 export interface Stat {
@@ -28,7 +28,12 @@ export interface GroupRun {
   few: number | null;
   /** Accuracy on the class with the fewest training images. */
   smallest: number;
+  /** The same metrics re-scored post hoc, where the run has them. */
+  posthoc: Partial<Record<PosthocKind, RunScores>>;
 }
+
+/** One run's scores in the paired comparison's terms. */
+export type RunScores = Pick<GroupRun, 'top1' | 'many' | 'medium' | 'few' | 'smallest'>;
 
 /** Accuracy over a group's runs in the long-tail literature's terms. */
 export interface ShotStats {
@@ -162,6 +167,15 @@ export function groupRuns(runs: FinishedRun[]): Group[] {
         medium: r.last.medium,
         few: r.last.few,
         smallest: r.last.perClass[smallestClass(first.trainCounts)],
+        posthoc: Object.fromEntries(
+          POSTHOC_KINDS.flatMap((k) => {
+            const p = r.last.posthoc?.[k];
+            const scores: RunScores | null = p
+              ? { top1: p.top1, many: p.many, medium: p.medium, few: p.few, smallest: p.perClass[smallestClass(first.trainCounts)] }
+              : null;
+            return scores ? [[k, scores]] : [];
+          }),
+        ),
       })),
       ...shotStats(
         rs.map((r) => r.last),
@@ -194,20 +208,36 @@ export interface Paired {
  * subset and model seed: such runs share their initial weights and batch
  * order, so a paired difference removes most of the seed-to-seed spread
  * that the groups' own std carries (the std of a difference of unpaired
- * means would be about sqrt(2) times the groups' std).
+ * means would be about sqrt(2) times the groups' std). The baseline's own
+ * post-hoc re-scorings come first, as methods of their own ("CE with
+ * post-hoc logit adjustment"), paired with its plain scores run by run.
  */
 export function pairedAgainstFirst(groups: Group[]): Paired[] {
-  const base = new Map(groups[0].runs.map((r) => [`${r.seed}/${r.modelSeed}`, r]));
-  return groups.slice(1).map((g) => {
-    const pairs = g.runs.flatMap((r) => {
-      const b = base.get(`${r.seed}/${r.modelSeed}`);
-      return b ? [[r, b] as const] : [];
-    });
-    const diff = Object.fromEntries(
+  const baseline = groups[0];
+  const base = new Map(baseline.runs.map((r) => [`${r.seed}/${r.modelSeed}`, r]));
+  const compare = (label: string, pairs: (readonly [RunScores, RunScores])[]): Paired => ({
+    label,
+    pairs: pairs.length,
+    diff: Object.fromEntries(
       PAIRED_METRICS.map((m) => [m, stat(pairs.map(([r, b]) => (r[m] === null || b[m] === null ? null : r[m]! - b[m]!)))]),
-    ) as Paired['diff'];
-    return { label: g.label, pairs: pairs.length, diff };
+    ) as Paired['diff'],
   });
+  const rescored = POSTHOC_KINDS.filter((k) => baseline.runs.every((r) => r.posthoc[k])).map((k) =>
+    compare(
+      `${baseline.label} + post-hoc ${POSTHOC_NAMES[k]}`,
+      baseline.runs.map((r) => [r.posthoc[k]!, r] as const),
+    ),
+  );
+  const others = groups.slice(1).map((g) =>
+    compare(
+      g.label,
+      g.runs.flatMap((r) => {
+        const b = base.get(`${r.seed}/${r.modelSeed}`);
+        return b ? [[r, b] as const] : [];
+      }),
+    ),
+  );
+  return [...rescored, ...others];
 }
 
 /** A difference in percentage points with its sign: "+2.20 ± 1.50 (3)". */

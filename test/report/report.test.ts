@@ -162,10 +162,16 @@ describe('wasmtail report', () => {
     assert.equal(ceRow[header.indexOf('tauNorm_top1_mean')], '');
     // Paired against the first group: only fbl-1 shares seeds (0, model seed 1) with a CE run.
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    assert.equal(report.pairedAgainstFirst.length, 1);
-    assert.equal(report.pairedAgainstFirst[0].pairs, 1);
-    assert.ok(Math.abs(report.pairedAgainstFirst[0].diff.top1.mean - 0.06) < 1e-12);
-    assert.ok(Math.abs(report.pairedAgainstFirst[0].diff.smallest.mean - 0.3) < 1e-12);
+    // First the baseline's own logit adjustment against its plain scores, run by run (tau-norm: one run lacks it, no row).
+    const [adjusted, fblPaired] = report.pairedAgainstFirst;
+    assert.equal(report.pairedAgainstFirst.length, 2);
+    assert.equal(adjusted.label, 'loss ce + post-hoc logit adjusted');
+    assert.equal(adjusted.pairs, 2);
+    assert.ok(Math.abs(adjusted.diff.top1.mean - 0.02) < 1e-12 && Math.abs(adjusted.diff.top1.std) < 1e-12);
+    assert.ok(Math.abs(adjusted.diff.smallest.mean - 0.35) < 1e-12, 'Small: 0.5 - 0.2 and 0.7 - 0.3');
+    assert.equal(fblPaired.pairs, 1);
+    assert.ok(Math.abs(fblPaired.diff.top1.mean - 0.06) < 1e-12);
+    assert.ok(Math.abs(fblPaired.diff.smallest.mean - 0.3) < 1e-12);
     assert.match(md, /## Paired against loss ce/);
     assert.match(
       md,
