@@ -62,7 +62,9 @@ describe('report.html in headless Chromium', { skip: missing ?? false }, () => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(pathToFileURL(file).href);
-      assert.equal(await page.locator('table').count(), 3);
+      // Groups, paired differences (the seeds pair up), per class, runs.
+      assert.equal(await page.locator('table').count(), 4);
+      assert.match((await page.locator('table').nth(1).textContent()) ?? '', /loss fbl, lambda 10\s*3\s*\+6\.00 ± 0\.00 \(3\)/);
       assert.match(await page.locator('table').first().innerText(), /loss fbl, lambda 10\s+3\s+88\.00 ± 1\.00 \(3\)/);
       const figures = await page.locator('figure svg').evaluateAll((svgs) =>
         svgs.map((s) => {
