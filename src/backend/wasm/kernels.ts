@@ -34,6 +34,11 @@ const convWork: Param = {
   type: 'ptr',
   bytes: (p, { exports }) => exports.conv2dWorkspaceBytes(p.n, p.c, p.h, p.w, p.oc, p.kh, p.kw, p.stride, p.pad, p.oh, p.ow),
 };
+/** A filter prepared by conv2dPrepareFilter, of the size the module reports for the geometry. */
+const preparedFilter: Param = {
+  type: 'ptr',
+  bytes: (p, { exports }) => exports.conv2dPreparedFilterBytes(p.n, p.c, p.h, p.w, p.oc, p.kh, p.kw, p.stride, p.pad, p.oh, p.ow),
+};
 const gemmWork: Param = { type: 'ptr', bytes: (p, { exports }) => exports.gemmWorkspaceBytes(p.m, p.n, p.k) };
 
 const geometry = { n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32 };
@@ -134,6 +139,20 @@ export const KERNELS = {
     shift: ptr((p) => p.oc),
     residual: optPtr(ySize),
     relu: i32,
+  },
+  conv2dPreparedFilterBytes: geometry,
+  conv2dPrepareFilter: { wt: ptr(wSize), prepared: preparedFilter, ...geometry, work: convWork },
+  conv2dForwardAffinePrepared: {
+    x: ptr(xSize),
+    prepared: preparedFilter,
+    y: ptr(ySize),
+    ...geometry,
+    work: convWork,
+    scale: ptr((p) => p.oc),
+    shift: ptr((p) => p.oc),
+    residual: optPtr(ySize),
+    relu: i32,
+    path: i32,
   },
   conv2dBackwardInput: { dy: ptr(ySize), wt: ptr(wSize), dx: ptr(xSize), ...geometry, work: convWork },
   conv2dBackwardFilter: { x: ptr(xSize), dy: ptr(ySize), dw: ptr(wSize), ...geometry, work: convWork },
