@@ -13,6 +13,7 @@ import { kernelBuilds, loadHarness, type Harness } from './harness.js';
 import { mulberry32, randomFrom } from '../util/close.js';
 import { type Backend, type ConvGeometry, convGeometry } from '../../src/backend/backend.js';
 import { init, shutdown } from '../../src/init.js';
+import { squareConvGeometries } from '../util/convGeometry.js';
 
 process.env.WASMTAIL_CHECK_BOUNDS = '1';
 
@@ -66,19 +67,7 @@ function checkPrepared(h: Harness, g: ConvGeometry, withResidual: boolean, relu:
 
 const batch = fc.integer({ min: 1, max: 3 });
 /** Odd sizes of every kind; mostly the direct path (few channels, 1x1, stride 2, no padding). */
-const anyGeometry = fc
-  .record({
-    n: batch,
-    c: fc.integer({ min: 1, max: 11 }),
-    oc: fc.integer({ min: 1, max: 11 }),
-    k: fc.constantFrom(1, 3),
-    stride: fc.constantFrom(1, 2),
-    pad: fc.constantFrom(0, 1),
-    h: fc.integer({ min: 1, max: 17 }),
-    w: fc.integer({ min: 1, max: 17 }),
-  })
-  .filter((r) => r.h + 2 * r.pad >= r.k && r.w + 2 * r.pad >= r.k)
-  .map((r) => convGeometry([r.n, r.c, r.h, r.w], [r.oc, r.c, r.k, r.k], r.stride, r.pad));
+const anyGeometry = squareConvGeometries(11, 11);
 /** 3x3, stride 1, padding 1, at least 8 channels in and out: Winograd, F(4,3) from 12x12 up. */
 const winogradGeometry = (minSide: number, maxSide: number) =>
   fc

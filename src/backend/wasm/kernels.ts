@@ -45,6 +45,8 @@ const geometry = { n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, st
 const xSize = (p: Args) => p.n * p.c * p.h * p.w;
 const wSize = (p: Args) => p.oc * p.c * p.kh * p.kw;
 const ySize = (p: Args) => p.n * p.oc * p.oh * p.ow;
+/** The inference forwards' epilogue: y * scale[o] + shift[o] + residual, then ReLU where relu. */
+const affineEpilogue = { scale: ptr((p) => p.oc), shift: ptr((p) => p.oc), residual: optPtr(ySize), relu: i32 };
 const planes = (p: Args) => p.n * p.c * p.hw;
 const channels = (p: Args) => p.c;
 const shortcutOut = (p: Args) => p.n * (p.c + 2 * p.padC) * Math.ceil(p.h / p.stride) * Math.ceil(p.w / p.stride);
@@ -129,17 +131,7 @@ export const KERNELS = {
   },
   conv2dWorkspaceBytes: geometry,
   conv2dForward: { x: ptr(xSize), wt: ptr(wSize), y: ptr(ySize), ...geometry, work: convWork },
-  conv2dForwardAffine: {
-    x: ptr(xSize),
-    wt: ptr(wSize),
-    y: ptr(ySize),
-    ...geometry,
-    work: convWork,
-    scale: ptr((p) => p.oc),
-    shift: ptr((p) => p.oc),
-    residual: optPtr(ySize),
-    relu: i32,
-  },
+  conv2dForwardAffine: { x: ptr(xSize), wt: ptr(wSize), y: ptr(ySize), ...geometry, work: convWork, ...affineEpilogue },
   conv2dPreparedFilterBytes: geometry,
   conv2dPrepareFilter: { wt: ptr(wSize), prepared: preparedFilter, ...geometry, work: convWork },
   conv2dForwardAffinePrepared: {
@@ -148,10 +140,7 @@ export const KERNELS = {
     y: ptr(ySize),
     ...geometry,
     work: convWork,
-    scale: ptr((p) => p.oc),
-    shift: ptr((p) => p.oc),
-    residual: optPtr(ySize),
-    relu: i32,
+    ...affineEpilogue,
     path: i32,
   },
   conv2dBackwardInput: { dy: ptr(ySize), wt: ptr(wSize), dx: ptr(xSize), ...geometry, work: convWork },

@@ -405,6 +405,23 @@ export class WasmBackend implements Backend {
     }));
   }
 
+  /** The fused forward's arguments for a run of images, all but the filter (wt or prepared). */
+  private affineRun(x: Storage, y: Storage, g: ConvGeometry, scale: Storage, shift: Storage, residual: Storage | null, relu: boolean) {
+    const xImage = 4 * g.c * g.h * g.w,
+      yImage = 4 * g.oc * g.oh * g.ow;
+    return (b0: number, images: number, work: number) => ({
+      x: this.p(x) + b0 * xImage,
+      y: this.p(y) + b0 * yImage,
+      ...this.geometry(g),
+      n: images,
+      work,
+      scale: this.p(scale),
+      shift: this.p(shift),
+      residual: residual ? this.p(residual) + b0 * yImage : 0,
+      relu: relu ? 1 : 0,
+    });
+  }
+
   conv2dForwardAffine(
     x: Storage,
     w: Storage,
@@ -415,20 +432,8 @@ export class WasmBackend implements Backend {
     residual: Storage | null,
     relu: boolean,
   ): void {
-    const xImage = 4 * g.c * g.h * g.w,
-      yImage = 4 * g.oc * g.oh * g.ow;
-    this.convOverBatch('conv2dForwardAffine', g, (b0, images, work) => ({
-      x: this.p(x) + b0 * xImage,
-      wt: this.p(w),
-      y: this.p(y) + b0 * yImage,
-      ...this.geometry(g),
-      n: images,
-      work,
-      scale: this.p(scale),
-      shift: this.p(shift),
-      residual: residual ? this.p(residual) + b0 * yImage : 0,
-      relu: relu ? 1 : 0,
-    }));
+    const run = this.affineRun(x, y, g, scale, shift, residual, relu);
+    this.convOverBatch('conv2dForwardAffine', g, (b0, images, work) => ({ ...run(b0, images, work), wt: this.p(w) }));
   }
 
   conv2dPreparedFilterLength(g: ConvGeometry): number {
@@ -459,19 +464,10 @@ export class WasmBackend implements Backend {
     relu: boolean,
   ): void {
     checkPreparedGeometry(this.name, filter, g);
-    const xImage = 4 * g.c * g.h * g.w,
-      yImage = 4 * g.oc * g.oh * g.ow;
+    const run = this.affineRun(x, y, g, scale, shift, residual, relu);
     this.convOverBatch('conv2dForwardAffinePrepared', g, (b0, images, work) => ({
-      x: this.p(x) + b0 * xImage,
+      ...run(b0, images, work),
       prepared: this.p(filter.storage),
-      y: this.p(y) + b0 * yImage,
-      ...this.geometry(g),
-      n: images,
-      work,
-      scale: this.p(scale),
-      shift: this.p(shift),
-      residual: residual ? this.p(residual) + b0 * yImage : 0,
-      relu: relu ? 1 : 0,
       path: filter.layout,
     }));
   }
