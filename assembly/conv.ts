@@ -28,8 +28,15 @@
 // References: src/backend/reference/kernels/conv.ts.
 import { gemmPacked, gemmWorkspaceBytes, sgemm, TILE_BYTES } from './gemm';
 import { madd } from './simd';
-import { winogradApplies, winogradBytes, winogradForward } from './winograd';
-import { winograd4Applies, winograd4Bytes, winograd4Forward } from './winograd4';
+import { winogradApplies, winogradBytes, winogradForward, winogradForwardU, winogradTransformFilter, winogradUBytes } from './winograd';
+import {
+  winograd4Applies,
+  winograd4Bytes,
+  winograd4Forward,
+  winograd4ForwardU,
+  winograd4TransformFilter,
+  winograd4UBytes,
+} from './winograd4';
 import { winogradFilterApplies, winogradFilterBytes, winogradFilterChunk, winogradFilterPrepare } from './winograd-filter';
 
 @inline function roundUp64(bytes: i32): i32 {
@@ -315,6 +322,21 @@ function affineEpilogue(y: usize, oc: i32, P: i32, scale: usize, shift: usize, r
   }
 }
 
+/** forward()'s paths: the direct conv, Winograd F(2,3), Winograd F(4,3). */
+const PATH_DIRECT: i32 = 0;
+const PATH_WINOGRAD: i32 = 1;
+const PATH_WINOGRAD4: i32 = 2;
+
+/**
+ * The path forward() takes for a geometry, decided here only: the workspace
+ * size, the prepared filter's layout and the forward all follow it.
+ */
+function forwardPath(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): i32 {
+  if (winograd4Applies(c, h, w, oc, kh, kw, stride, padH, padW)) return PATH_WINOGRAD4;
+  if (winogradApplies(c, h, w, oc, kh, kw, stride, padH, padW)) return PATH_WINOGRAD;
+  return PATH_DIRECT;
+}
+
 /**
  * Forward with separate vertical and horizontal padding (the flipped
  * backward-input pass needs that); scale != 0 applies affineEpilogue to
@@ -323,14 +345,16 @@ function affineEpilogue(y: usize, oc: i32, P: i32, scale: usize, shift: usize, r
 function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
   stride: i32, padH: i32, padW: i32, oh: i32, ow: i32, work: usize,
   scale: usize = 0, shift: usize = 0, res: usize = 0, relu: bool = false): void {
-  if (winograd4Applies(c, h, w, oc, kh, kw, stride, padH, padW)) {
-    winograd4Forward(x, wt, y, n, c, h, w, oc, work, scale, shift, res, relu);
-    return;
-  }
-  if (winogradApplies(c, h, w, oc, kh, kw, stride, padH, padW)) {
-    winogradForward(x, wt, y, n, c, h, w, oc, work, scale, shift, res, relu);
-    return;
-  }
+  const path = forwardPath(c, h, w, oc, kh, kw, stride, padH, padW);
+  if (path == PATH_WINOGRAD4) winograd4Forward(x, wt, y, n, c, h, w, oc, work, scale, shift, res, relu);
+  else if (path == PATH_WINOGRAD) winogradForward(x, wt, y, n, c, h, w, oc, work, scale, shift, res, relu);
+  else directForward(x, wt, y, n, c, h, w, oc, kh, kw, stride, padH, padW, oh, ow, work, scale, shift, res, relu);
+}
+
+/** forward()'s direct path: 8-pixel panels read in place from the padded image (convKernel4x8) or im2col'ed. */
+function directForward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
+  stride: i32, padH: i32, padW: i32, oh: i32, ow: i32, work: usize,
+  scale: usize, shift: usize, res: usize, relu: bool): void {
   const K = c * kh * kw, P = oh * ow;
   const hp = h + 2 * padH, wp = w + 2 * padW;
   const tile = work, panel = tile + TILE_BYTES;
@@ -370,8 +394,9 @@ function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, 
 
 /** Scratch bytes of forward(), whichever path it takes. */
 @inline function forwardBytes(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): i32 {
-  if (winograd4Applies(c, h, w, oc, kh, kw, stride, padH, padW)) return winograd4Bytes(c, h, w, oc);
-  if (winogradApplies(c, h, w, oc, kh, kw, stride, padH, padW)) return winogradBytes(c, h, w, oc);
+  const path = forwardPath(c, h, w, oc, kh, kw, stride, padH, padW);
+  if (path == PATH_WINOGRAD4) return winograd4Bytes(c, h, w, oc);
+  if (path == PATH_WINOGRAD) return winogradBytes(c, h, w, oc);
   return TILE_BYTES + roundUp64(c * kh * kw * 32) + roundUp64(c * kh * kw * 4) +
     roundUp64(c * (h + 2 * padH) * (w + 2 * padW) * 4);
 }
@@ -390,6 +415,53 @@ export function conv2dForwardAffine(x: usize, wt: usize, y: usize, n: i32, c: i3
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize,
   scale: usize, shift: usize, residual: usize, relu: i32): void {
   forward(x, wt, y, n, c, h, w, oc, kh, kw, stride, pad, pad, oh, ow, work, scale, shift, residual, relu != 0);
+}
+
+// --- inference with a prepared filter -----------------------------------------------
+// conv2dForwardAffine transforms the filter on every call (Winograd's U =
+// G g G^T: at batch 1 about an eighth of ResNet-32's kernel time). Inference
+// plans, whose weights do not change, prepare it once: conv2dPrepareFilter
+// writes the filter in the layout the geometry's path reads (U for F(2,3)
+// and F(4,3), the plain weights for the direct conv, which packs nothing per
+// call), and conv2dForwardAffinePrepared runs that path on it, the same
+// arithmetic on the same values in the same order, so the same bits.
+
+/** Bytes of conv2dPrepareFilter's output for this geometry (the batch size does not matter). */
+export function conv2dPreparedFilterBytes(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
+  stride: i32, pad: i32, oh: i32, ow: i32): i32 {
+  const path = forwardPath(c, h, w, oc, kh, kw, stride, pad, pad);
+  if (path == PATH_WINOGRAD4) return winograd4UBytes(c, oc);
+  if (path == PATH_WINOGRAD) return winogradUBytes(c, oc);
+  return oc * c * kh * kw * 4;
+}
+
+/**
+ * wt [oc, c, kh, kw] into prepared (conv2dPreparedFilterBytes) in the layout
+ * of this geometry's forward path, which it returns (pass it to
+ * conv2dForwardAffinePrepared). work: conv2dWorkspaceBytes.
+ */
+export function conv2dPrepareFilter(wt: usize, prepared: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
+  stride: i32, pad: i32, oh: i32, ow: i32, work: usize): i32 {
+  const path = forwardPath(c, h, w, oc, kh, kw, stride, pad, pad);
+  if (path == PATH_WINOGRAD4) winograd4TransformFilter(wt, oc, c, prepared, work);
+  else if (path == PATH_WINOGRAD) winogradTransformFilter(wt, oc, c, prepared);
+  else copyF32(prepared, wt, oc * c * kh * kw);
+  return path;
+}
+
+/**
+ * conv2dForwardAffine reading a filter that conv2dPrepareFilter prepared for
+ * this geometry (prepared is only read, so threads share it); path is what
+ * that returned. A filter prepared for another path traps: its layout would
+ * be read as garbage.
+ */
+export function conv2dForwardAffinePrepared(x: usize, prepared: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+  kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize,
+  scale: usize, shift: usize, residual: usize, relu: i32, path: i32): void {
+  if (path != forwardPath(c, h, w, oc, kh, kw, stride, pad, pad)) unreachable();
+  if (path == PATH_WINOGRAD4) winograd4ForwardU(x, prepared, y, n, c, h, w, oc, work, scale, shift, residual, relu != 0);
+  else if (path == PATH_WINOGRAD) winogradForwardU(x, prepared, y, n, c, h, w, oc, work, scale, shift, residual, relu != 0);
+  else directForward(x, prepared, y, n, c, h, w, oc, kh, kw, stride, pad, pad, oh, ow, work, scale, shift, residual, relu != 0);
 }
 
 /** dx [n, c, h, w] from dy [n, oc, oh, ow] and wt. Overwrites dx. */

@@ -18,7 +18,10 @@
 //      bottom edge, partial) outputs, with the inference epilogue
 //      (y * scale + shift + residual, ReLU) applied on the way out, so the
 //      fusion of conv2dForwardAffine stays one pass.
-// The filter transform U = G g G^T is done once per call.
+// The filter transform U = G g G^T is done once per call, or once for all
+// calls where the caller keeps U (winogradTransformFilter, then
+// winogradForwardU: assembly/conv.ts's prepared-filter forward, which
+// inference plans use; bench/RESULTS.md "Inference plans").
 //
 // Workspace layout (byte offsets from work, each part 64-byte aligned; the
 // 16 planes of U, V and M are PLANE_PAD bytes longer than their contents):
@@ -124,12 +127,17 @@ export function winogradApplies(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i3
   return c >= 8 && oc >= 8 && h >= 2 && w >= 2 && h * w > 4;
 }
 
+/** Bytes of U (16 planes, PLANE_PAD apart) for oc x c filters: winogradTransformFilter's output. */
+export function winogradUBytes(c: i32, oc: i32): i32 {
+  return roundUp64(16 * (oc * c * 4 + PLANE_PAD));
+}
+
 /** Scratch bytes of winogradForward for one image geometry (the batch size does not matter). */
 export function winogradBytes(c: i32, h: i32, w: i32, oc: i32): i32 {
   const tilesX = (w + 1) >> 1, tilesY = (h + 1) >> 1;
   const cols = roundUp8(blockRows(tilesX, tilesY) * tilesX);
   const hp = 2 * tilesY + 2, wp = 2 * tilesX + 2;
-  return SPILL_BYTES + roundUp64(16 * (oc * c * 4 + PLANE_PAD)) + roundUp64((c * hp * wp + 16) * 4) +
+  return SPILL_BYTES + winogradUBytes(c, oc) + roundUp64((c * hp * wp + 16) * 4) +
     roundUp64(16 * (c * cols * 4 + PLANE_PAD)) + roundUp64(16 * (oc * cols * 4 + PLANE_PAD) + 64);
 }
 
@@ -452,6 +460,11 @@ function outputTransform(m: usize, mxi: usize, ldm: usize, oc: i32, tilesX: i32,
 
 // --- the kernel ------------------------------------------------------------------
 
+/** U of the filters wt [oc, c, 3, 3] into u (winogradUBytes(c, oc) bytes), as winogradForward computes it. */
+export function winogradTransformFilter(wt: usize, oc: i32, c: i32, u: usize): void {
+  filterTransform(wt, oc, c, u, (<usize>(oc * c) << 2) + PLANE_PAD);
+}
+
 /**
  * y [n, oc, h, w] = conv(x [n, c, h, w], wt [oc, c, 3, 3]), stride 1, padding
  * 1; where scale != 0, then y = act(y * scale[o] + shift[o] + res) as in
@@ -460,21 +473,32 @@ function outputTransform(m: usize, mxi: usize, ldm: usize, oc: i32, tilesX: i32,
  */
 export function winogradForward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   work: usize, scale: usize, shift: usize, res: usize, relu: bool): void {
+  const u = work + SPILL_BYTES;
+  winogradTransformFilter(wt, oc, c, u);
+  winogradForwardU(x, u, y, n, c, h, w, oc, work, scale, shift, res, relu);
+}
+
+/**
+ * winogradForward with the filters already transformed: u as
+ * winogradTransformFilter wrote it (read only, so threads can share it).
+ * work: winogradBytes(c, h, w, oc) bytes (its U part is left alone when u
+ * lies elsewhere).
+ */
+export function winogradForwardU(x: usize, u: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+  work: usize, scale: usize, shift: usize, res: usize, relu: bool): void {
   const tilesX = (w + 1) >> 1, tilesY = (h + 1) >> 1;
   const R = blockRows(tilesX, tilesY);
   const cols = roundUp8(R * tilesX);
   const hp = 2 * tilesY + 2, wp = 2 * tilesX + 2;
   const spill = work;
-  const u = spill + SPILL_BYTES;
   const uxi = (<usize>(oc * c) << 2) + PLANE_PAD;
-  const xp = u + <usize>roundUp64(16 * <i32>uxi);
+  const xp = spill + SPILL_BYTES + <usize>winogradUBytes(c, oc);
   const v = xp + <usize>roundUp64((c * hp * wp + 16) * 4);
   const vxi = (<usize>(c * cols) << 2) + PLANE_PAD;
   const m = v + <usize>roundUp64(16 * <i32>vxi);
   const ldm = <usize>cols << 2;
   const mxi = <usize>oc * ldm + PLANE_PAD;
 
-  filterTransform(wt, oc, c, u, uxi);
   // Borders (and the slack read by the last group's loads) stay zero; each
   // image overwrites only the interior.
   zeroF32(xp, c * hp * wp + 16);

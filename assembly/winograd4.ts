@@ -97,13 +97,18 @@ export function winograd4Applies(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i
   return tiles >= TILES_PER_BLOCK ? 1 : (TILES_PER_BLOCK + tiles - 1) / tiles;
 }
 
+/** Bytes of U (36 planes, PLANE_PAD apart) for oc x c filters: winograd4TransformFilter's output. */
+export function winograd4UBytes(c: i32, oc: i32): i32 {
+  return roundUp64(36 * (oc * c * 4 + PLANE_PAD));
+}
+
 /** Scratch bytes of winograd4Forward for one image geometry (the batch size does not matter). */
 export function winograd4Bytes(c: i32, h: i32, w: i32, oc: i32): i32 {
   const tilesX = (w + 3) >> 2, tilesY = (h + 3) >> 2;
   const images = imagesPerBlock(tilesX, tilesY);
   const cols = roundUp8(images * blockRows(tilesX, tilesY) * tilesX);
   const hp = 4 * tilesY + 2, wp = 4 * tilesX + 2;
-  return TMP_BYTES + SPILL4_BYTES + roundUp64(36 * (oc * c * 4 + PLANE_PAD)) + roundUp64((images * c * hp * wp + 32) * 4) +
+  return TMP_BYTES + SPILL4_BYTES + winograd4UBytes(c, oc) + roundUp64((images * c * hp * wp + 32) * 4) +
     roundUp64(36 * (c * cols * 4 + PLANE_PAD)) + roundUp64(36 * (oc * cols * 4 + PLANE_PAD) + 64);
 }
 
@@ -346,12 +351,34 @@ function outputTransform(m: usize, mxi: usize, ldm: usize, oc: i32, tilesX: i32,
 // --- the kernel ------------------------------------------------------------------
 
 /**
+ * U of the filters wt [oc, c, 3, 3] into u (winograd4UBytes(c, oc) bytes), as
+ * winograd4Forward computes it. work: TMP_BYTES + SPILL4_BYTES at least
+ * (winograd4Bytes gives more).
+ */
+export function winograd4TransformFilter(wt: usize, oc: i32, c: i32, u: usize, work: usize): void {
+  filterTransform(wt, oc, c, u, (<usize>(oc * c) << 2) + PLANE_PAD, work, work + TMP_BYTES);
+}
+
+/**
  * y [n, oc, h, w] = conv(x [n, c, h, w], wt [oc, c, 3, 3]), stride 1, padding
  * 1; where scale != 0, then y = act(y * scale[o] + shift[o] + res) (res
  * [n, oc, h, w] or 0, act = ReLU where relu): winogradForward's contract.
  * work: winograd4Bytes(c, h, w, oc) bytes. Overwrites y.
  */
 export function winograd4Forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+  work: usize, scale: usize, shift: usize, res: usize, relu: bool): void {
+  const u = work + TMP_BYTES + SPILL4_BYTES;
+  winograd4TransformFilter(wt, oc, c, u, work);
+  winograd4ForwardU(x, u, y, n, c, h, w, oc, work, scale, shift, res, relu);
+}
+
+/**
+ * winograd4Forward with the filters already transformed: u as
+ * winograd4TransformFilter wrote it (read only, so threads can share it).
+ * work: winograd4Bytes(c, h, w, oc) bytes (its U part is left alone when u
+ * lies elsewhere).
+ */
+export function winograd4ForwardU(x: usize, u: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   work: usize, scale: usize, shift: usize, res: usize, relu: bool): void {
   const tilesX = (w + 3) >> 2, tilesY = (h + 3) >> 2;
   const tiles = tilesX * tilesY;
@@ -360,9 +387,8 @@ export function winograd4Forward(x: usize, wt: usize, y: usize, n: i32, c: i32, 
   const hp = 4 * tilesY + 2, wp = 4 * tilesX + 2;
   const tmp = work;
   const spill = tmp + TMP_BYTES;
-  const u = spill + SPILL4_BYTES;
   const uxi = (<usize>(oc * c) << 2) + PLANE_PAD;
-  const xp = u + <usize>roundUp64(36 * <i32>uxi);
+  const xp = spill + SPILL4_BYTES + <usize>winograd4UBytes(c, oc);
   const xpImage = <usize>(c * hp * wp) << 2;
   const v = xp + <usize>roundUp64((images * c * hp * wp + 32) * 4);
   const vxi = (<usize>(c * cols) << 2) + PLANE_PAD;
@@ -370,7 +396,6 @@ export function winograd4Forward(x: usize, wt: usize, y: usize, n: i32, c: i32, 
   const ldm = <usize>cols << 2;
   const mxi = <usize>oc * ldm + PLANE_PAD;
 
-  filterTransform(wt, oc, c, u, uxi, tmp, spill);
   // Borders and slack stay zero (each image overwrites only the interior);
   // lanes of V past a block's tiles, never written or written with finite
   // garbage, cannot hold NaNs or denormals from earlier use of the workspace.

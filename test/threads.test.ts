@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as wt from '../src/index.js';
 import { backend } from '../src/backend/current.js';
 import type { WasmBackend } from '../src/backend/wasm/wasmBackend.js';
+import { ResNetInferencePlan } from '../src/nn/resnetPlan.js';
 import { mulberry32, randomFrom } from './util/close.js';
 
 /** Splits even the tiny shapes below over the threads (the default threshold keeps them on one). */
@@ -68,6 +69,20 @@ function resnetSteps(): Uint32Array[] {
   return [...model.parameters().map(bits), bits(logits)];
 }
 
+/**
+ * An inference plan's logits at batch 5, whose threads all read each conv's
+ * one prepared filter (16x16 inputs: F(4,3), F(2,3) and direct convs), and
+ * model.forward()'s.
+ */
+function planLogits(): Uint32Array[] {
+  const model = wt.nn.resnet20({ numClasses: 10, seed: 7 }).eval();
+  const x = randomFrom(5 * 3 * 16 * 16, mulberry32(4));
+  const plan = new ResNetInferencePlan(model, [5, 3, 16, 16]);
+  const logits = plan.run(x).slice();
+  plan.dispose();
+  return [new Uint32Array(logits.buffer), bits(wt.noGrad(() => model.forward(wt.tensor(x, [5, 3, 16, 16]))).logits)];
+}
+
 async function withThreads(n: number, fn: () => Uint32Array[]): Promise<Uint32Array[]> {
   assert.equal(await wt.setThreads(n), n);
   assert.equal(wt.info().threads, n);
@@ -94,6 +109,13 @@ describe('threads', () => {
     assert.deepEqual(two, one);
     assert.deepEqual(again, two);
     assert.deepEqual(three, one);
+  });
+
+  it("an inference plan (prepared filters shared by the threads): 1, 2 and 3 threads bit-identical, and model.forward()'s logits", async () => {
+    const one = await withThreads(1, planLogits);
+    assert.deepEqual(one[0], one[1]);
+    assert.deepEqual(await withThreads(2, planLogits), one);
+    assert.deepEqual(await withThreads(3, planLogits), one);
   });
 
   it('ResNet-20 training steps: the same parameters, bit for bit, on 1 and 2 threads', async () => {

@@ -32,6 +32,21 @@ export interface ConvGeometry {
   ow: number;
 }
 
+/**
+ * A convolution filter in the layout a backend's forward reads for one
+ * geometry (capability 'preparedConv'): what conv2dPrepareFilter returns.
+ * Holds no copy of the weights beyond `storage`; changing the weights later
+ * does not change it.
+ */
+export interface PreparedFilter {
+  /** The caller's storage it was written to (conv2dPreparedFilterLength elements); the caller frees it. */
+  readonly storage: Storage;
+  /** The geometry it was prepared for; forwards may take any batch size. */
+  readonly geometry: ConvGeometry;
+  /** The backend's own tag for the layout (which kernel path reads it). */
+  readonly layout: number;
+}
+
 export function convGeometry(xShape: readonly number[], wShape: readonly number[], stride: number, pad: number): ConvGeometry {
   const [n, c, h, w] = xShape;
   const [oc, , kh, kw] = wShape;
@@ -60,11 +75,13 @@ export type ReduceOp = 'sum' | 'max';
  * - 'conv2dForwardAffine': the inference fusion of that name.
  * - 'batchNormAct': the training fusion batchNormActForwardTrain / batchNormActBackward.
  * - 'threads': setThreads() can run kernels on more than one thread.
+ * - 'preparedConv': conv2dPrepareFilter / conv2dForwardAffinePrepared, the
+ *   fused inference forward with its filter transformed once (inference plans).
  * - 'asyncRead': read() returns a Promise (the values live on a device), so
  *   ops never read back mid-graph and `toFloat32Array()` refuses.
  * A backend without a capability still has its methods; they throw.
  */
-export type Capability = 'conv2dForwardAffine' | 'batchNormAct' | 'threads' | 'asyncRead';
+export type Capability = 'conv2dForwardAffine' | 'preparedConv' | 'batchNormAct' | 'threads' | 'asyncRead';
 
 export interface Backend {
   readonly name: string;
@@ -160,6 +177,34 @@ export interface Backend {
   conv2dForwardAffine(
     x: Storage,
     w: Storage,
+    y: Storage,
+    g: ConvGeometry,
+    scale: Storage,
+    shift: Storage,
+    residual: Storage | null,
+    relu: boolean,
+  ): void;
+  /**
+   * Capability 'preparedConv': elements of the storage conv2dPrepareFilter
+   * writes for geometry g (its batch size does not matter).
+   */
+  conv2dPreparedFilterLength(g: ConvGeometry): number;
+  /**
+   * Capability 'preparedConv': w [oc, c, kh, kw] into `prepared`
+   * (conv2dPreparedFilterLength(g) elements) in the layout the forward takes
+   * for g: on WASM the Winograd transform U = G w G^T where g takes Winograd,
+   * else a copy. For weights that do not change (inference plans), so that
+   * the transform is paid once, not per call.
+   */
+  conv2dPrepareFilter(w: Storage, prepared: Storage, g: ConvGeometry): PreparedFilter;
+  /**
+   * Capability 'preparedConv': conv2dForwardAffine with a filter prepared for
+   * g's geometry (any batch size; another geometry throws), bit-identical to
+   * conv2dForwardAffine on the weights it was prepared from.
+   */
+  conv2dForwardAffinePrepared(
+    x: Storage,
+    filter: PreparedFilter,
     y: Storage,
     g: ConvGeometry,
     scale: Storage,
@@ -333,6 +378,17 @@ export interface Backend {
     weightDecay: number,
     nesterov: boolean,
   ): void;
+}
+
+/** Throws unless `filter` was prepared for g's geometry (the batch size aside). */
+export function checkPreparedGeometry(backend: string, filter: PreparedFilter, g: ConvGeometry): void {
+  const p = filter.geometry;
+  const fields = ['c', 'h', 'w', 'oc', 'kh', 'kw', 'stride', 'pad', 'oh', 'ow'] as const;
+  const differs = fields.filter((f) => p[f] !== g[f]);
+  if (differs.length > 0) {
+    const show = (q: ConvGeometry) => differs.map((f) => `${f}=${q[f]}`).join(' ');
+    throw new Error(`wasmtail: ${backend}.conv2dForwardAffinePrepared(): filter prepared for ${show(p)}, called with ${show(g)}`);
+  }
 }
 
 /** The error a backend throws from a method whose capability it lacks. */

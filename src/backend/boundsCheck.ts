@@ -79,6 +79,18 @@ const EXTENTS: { [K in keyof Backend]?: Backend[K] extends (...args: infer A) =>
     ['shift', shift, g.oc],
     ['residual', residual, yOf(g)],
   ],
+  conv2dPrepareFilter: (w, prepared, g: ConvGeometry) => [
+    ['w', w, wOf(g)],
+    ['prepared', prepared, 0],
+  ],
+  conv2dForwardAffinePrepared: (x, filter, y, g: ConvGeometry, scale, shift, residual) => [
+    ['x', x, xOf(g)],
+    ['filter', filter.storage, 0],
+    ['y', y, yOf(g)],
+    ['scale', scale, g.oc],
+    ['shift', shift, g.oc],
+    ['residual', residual, yOf(g)],
+  ],
   conv2dBackwardInput: (dy, w, dx, g: ConvGeometry) => [
     ['dy', dy, yOf(g)],
     ['w', w, wOf(g)],

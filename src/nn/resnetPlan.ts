@@ -5,6 +5,10 @@
  * Built once per model and input shape, a plan holds
  * - each convolution's batch norm folded to scale and shift
  *   (src/ops/fused.ts's foldBatchNormEval, so the same bits as the op);
+ * - each convolution's filter prepared for its geometry (capability
+ *   'preparedConv': on WASM the Winograd transform U = G g G^T, which
+ *   conv2dForwardAffine would redo on every call; about 0.2 ms of a batch-1
+ *   ResNet-32 run, bench/RESULTS.md "Inference plans");
  * - three activation buffers that the residual blocks rotate through (block
  *   input, first conv's output, block output), one for the option-A
  *   shortcut, the pooled features and the logits;
@@ -14,8 +18,12 @@
  * bit-identical to model.forward() in eval mode on the same backend (the same
  * primitives on the same values in the same order).
  *
- * The plan reads the model's weights when it runs but folds its batch-norm
- * statistics when it is built: build a new one after changing them.
+ * The plan takes the convolutions' weights (prepared) and batch-norm
+ * statistics (folded) as they are when it is built; only the Linear
+ * classifier's weight and bias are read when it runs. Build a new plan after
+ * changing any of them (wasmtail/infer's predict() builds plans per loaded
+ * model, whose weights do not change). The prepared filters are the plan's
+ * own storage: up to 4x the conv weights (F(4,3)'s 36 points per 9 taps).
  */
 import { type Backend, type ConvGeometry, type Storage, convGeometry } from '../backend/backend.js';
 import { backend } from '../backend/current.js';
@@ -43,9 +51,9 @@ export class ResNetInferencePlan {
 
   constructor(model: CifarResNet, inputShape: Shape4) {
     const be = backend();
-    if (!be.capabilities.has('conv2dForwardAffine') || be.capabilities.has('asyncRead')) {
+    if (!be.capabilities.has('preparedConv') || be.capabilities.has('asyncRead')) {
       throw new Error(
-        `wasmtail: an inference plan needs a backend with the fused conv2dForwardAffine and synchronous reads; '${be.name}' lacks them`,
+        `wasmtail: an inference plan needs a backend with prepared-filter convolutions (preparedConv) and synchronous reads; '${be.name}' lacks them`,
       );
     }
     const [n, c, h, w] = inputShape;
@@ -147,8 +155,8 @@ export class ResNetInferencePlan {
     const shift = this.alloc(g.oc);
     foldBatchNormEval(bn, scale, shift);
     const be = this.be;
-    const weight = conv.weight;
-    this.steps.push(() => be.conv2dForwardAffine(x, weight.storage, y, g, scale, shift, residual, true));
+    const filter = be.conv2dPrepareFilter(conv.weight.storage, this.alloc(be.conv2dPreparedFilterLength(g)), g);
+    this.steps.push(() => be.conv2dForwardAffinePrepared(x, filter, y, g, scale, shift, residual, true));
   }
 
   /** The classifier's steps: Linear (src/ops/matmul.ts's linear) or the cosine classifier (src/nn/normedLinear.ts). */

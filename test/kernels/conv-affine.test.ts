@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { kernelBuilds, loadHarness, type Harness } from './harness.js';
 import { assertWithin, mulberry32, randomFrom } from '../util/close.js';
 import { convGeometry, type ConvGeometry } from '../../src/backend/backend.js';
+import { squareConvGeometries } from '../util/convGeometry.js';
 import { conv2dForwardAffineRef } from '../../src/backend/reference/kernels/conv.js';
 
 let h: Harness;
@@ -59,19 +60,7 @@ function checkAffine(g: ConvGeometry, withResidual: boolean, relu: boolean, seed
   if (relu) for (let i = 0; i < yLen; i++) if (!(got[i] >= 0)) throw new Error(`relu output ${got[i]} at [${i}]`);
 }
 
-const geometry = fc
-  .record({
-    n: fc.integer({ min: 1, max: 3 }),
-    c: fc.integer({ min: 1, max: 7 }),
-    oc: fc.integer({ min: 1, max: 9 }),
-    k: fc.constantFrom(1, 3),
-    stride: fc.constantFrom(1, 2),
-    pad: fc.constantFrom(0, 1),
-    h: fc.integer({ min: 1, max: 17 }),
-    w: fc.integer({ min: 1, max: 17 }),
-  })
-  .filter((r) => r.h + 2 * r.pad >= r.k && r.w + 2 * r.pad >= r.k)
-  .map((r) => convGeometry([r.n, r.c, r.h, r.w], [r.oc, r.c, r.k, r.k], r.stride, r.pad));
+const geometry = squareConvGeometries(7, 9);
 
 for (const build of await kernelBuilds())
   describe(`conv2dForwardAffine kernel (${build})`, () => {

@@ -4,7 +4,17 @@
  * oracle the WASM and WebGPU kernels are tested against, and a fallback
  * where WebAssembly SIMD is unavailable. Slow by design: clarity first.
  */
-import type { Backend, BinaryOp, Capability, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import {
+  type Backend,
+  type BinaryOp,
+  type Capability,
+  type ConvGeometry,
+  type PreparedFilter,
+  type ReduceOp,
+  type Storage,
+  type UnaryOp,
+  checkPreparedGeometry,
+} from '../backend.js';
 import type { FArray } from './kernels/types.js';
 import { binaryStridedRef, broadcastToRef } from './kernels/broadcast.js';
 import { gemmRef } from './kernels/gemm.js';
@@ -31,7 +41,7 @@ const a = (s: Storage): FArray => (s as ArrayStorage).data;
 
 export class ReferenceBackend implements Backend {
   readonly name: string;
-  readonly capabilities: ReadonlySet<Capability> = new Set(['conv2dForwardAffine', 'batchNormAct']);
+  readonly capabilities: ReadonlySet<Capability> = new Set(['conv2dForwardAffine', 'preparedConv', 'batchNormAct']);
   private bytes = 0;
 
   constructor(private readonly precision: 'float32' | 'float64' = 'float32') {
@@ -136,6 +146,27 @@ export class ReferenceBackend implements Backend {
     relu: boolean,
   ): void {
     conv2dForwardAffineRef(a(x), a(w), a(y), g, a(scale), a(shift), residual ? a(residual) : null, relu);
+  }
+  /** The reference reads plain weights: its prepared filter is a copy of them. */
+  conv2dPreparedFilterLength(g: ConvGeometry): number {
+    return g.oc * g.c * g.kh * g.kw;
+  }
+  conv2dPrepareFilter(w: Storage, prepared: Storage, g: ConvGeometry): PreparedFilter {
+    a(prepared).set(a(w).subarray(0, this.conv2dPreparedFilterLength(g)));
+    return { storage: prepared, geometry: { ...g }, layout: 0 };
+  }
+  conv2dForwardAffinePrepared(
+    x: Storage,
+    filter: PreparedFilter,
+    y: Storage,
+    g: ConvGeometry,
+    scale: Storage,
+    shift: Storage,
+    residual: Storage | null,
+    relu: boolean,
+  ): void {
+    checkPreparedGeometry(this.name, filter, g);
+    this.conv2dForwardAffine(x, filter.storage, y, g, scale, shift, residual, relu);
   }
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void {
     conv2dBackwardInputRef(a(dy), a(w), a(dx), g);

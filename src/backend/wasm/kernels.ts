@@ -34,12 +34,19 @@ const convWork: Param = {
   type: 'ptr',
   bytes: (p, { exports }) => exports.conv2dWorkspaceBytes(p.n, p.c, p.h, p.w, p.oc, p.kh, p.kw, p.stride, p.pad, p.oh, p.ow),
 };
+/** A filter prepared by conv2dPrepareFilter, of the size the module reports for the geometry. */
+const preparedFilter: Param = {
+  type: 'ptr',
+  bytes: (p, { exports }) => exports.conv2dPreparedFilterBytes(p.n, p.c, p.h, p.w, p.oc, p.kh, p.kw, p.stride, p.pad, p.oh, p.ow),
+};
 const gemmWork: Param = { type: 'ptr', bytes: (p, { exports }) => exports.gemmWorkspaceBytes(p.m, p.n, p.k) };
 
 const geometry = { n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32 };
 const xSize = (p: Args) => p.n * p.c * p.h * p.w;
 const wSize = (p: Args) => p.oc * p.c * p.kh * p.kw;
 const ySize = (p: Args) => p.n * p.oc * p.oh * p.ow;
+/** The inference forwards' epilogue: y * scale[o] + shift[o] + residual, then ReLU where relu. */
+const affineEpilogue = { scale: ptr((p) => p.oc), shift: ptr((p) => p.oc), residual: optPtr(ySize), relu: i32 };
 const planes = (p: Args) => p.n * p.c * p.hw;
 const channels = (p: Args) => p.c;
 const shortcutOut = (p: Args) => p.n * (p.c + 2 * p.padC) * Math.ceil(p.h / p.stride) * Math.ceil(p.w / p.stride);
@@ -124,16 +131,17 @@ export const KERNELS = {
   },
   conv2dWorkspaceBytes: geometry,
   conv2dForward: { x: ptr(xSize), wt: ptr(wSize), y: ptr(ySize), ...geometry, work: convWork },
-  conv2dForwardAffine: {
+  conv2dForwardAffine: { x: ptr(xSize), wt: ptr(wSize), y: ptr(ySize), ...geometry, work: convWork, ...affineEpilogue },
+  conv2dPreparedFilterBytes: geometry,
+  conv2dPrepareFilter: { wt: ptr(wSize), prepared: preparedFilter, ...geometry, work: convWork },
+  conv2dForwardAffinePrepared: {
     x: ptr(xSize),
-    wt: ptr(wSize),
+    prepared: preparedFilter,
     y: ptr(ySize),
     ...geometry,
     work: convWork,
-    scale: ptr((p) => p.oc),
-    shift: ptr((p) => p.oc),
-    residual: optPtr(ySize),
-    relu: i32,
+    ...affineEpilogue,
+    path: i32,
   },
   conv2dBackwardInput: { dy: ptr(ySize), wt: ptr(wSize), dx: ptr(xSize), ...geometry, work: convWork },
   conv2dBackwardFilter: { x: ptr(xSize), dy: ptr(ySize), dw: ptr(wSize), ...geometry, work: convWork },

@@ -11,7 +11,17 @@
  * computes it, so the results are bit-identical for every thread count. Cheap primitives stay on the calling
  * thread: a barrier costs tens of microseconds.
  */
-import type { Backend, BinaryOp, Capability, ConvGeometry, ReduceOp, Storage, UnaryOp } from '../backend.js';
+import {
+  type Backend,
+  type BinaryOp,
+  type Capability,
+  type ConvGeometry,
+  type PreparedFilter,
+  type ReduceOp,
+  type Storage,
+  type UnaryOp,
+  checkPreparedGeometry,
+} from '../backend.js';
 import { broadcastStrides, collapseLayout } from '../layout.js';
 import { boundsCheckRequested } from '../boundsCheck.js';
 import { LinearAllocator } from './allocator.js';
@@ -34,6 +44,7 @@ const MAX_BYTES = 2 ** 32 - 65536;
 const THREADED_KERNELS = [
   'conv2dForward',
   'conv2dForwardAffine',
+  'conv2dForwardAffinePrepared',
   'conv2dBackwardInput',
   'conv2dBackwardFilterParts',
   'sgemmRows',
@@ -88,7 +99,12 @@ export class WasmBackend implements Backend {
   minParallelFlops = MIN_PARALLEL_FLOPS;
 
   constructor(private readonly inst: KernelInstance) {
-    this.capabilities = new Set<Capability>(['conv2dForwardAffine', 'batchNormAct', ...(inst.sharedMemory ? ['threads' as const] : [])]);
+    this.capabilities = new Set<Capability>([
+      'conv2dForwardAffine',
+      'preparedConv',
+      'batchNormAct',
+      ...(inst.sharedMemory ? ['threads' as const] : []),
+    ]);
     checkExports(inst.exports);
     this.k = inst.exports as Record<KernelName, (...args: number[]) => number>;
     this.extentContext = { exports: this.k, i32At: (ptr) => new Int32Array(this.memory.buffer, ptr, 1)[0] };
@@ -358,7 +374,7 @@ export class WasmBackend implements Backend {
    * thread, each with its own scratch. args(firstImage, images, work) gives a
    * run's arguments.
    */
-  private convOverBatch<K extends 'conv2dForward' | 'conv2dForwardAffine' | 'conv2dBackwardInput'>(
+  private convOverBatch<K extends 'conv2dForward' | 'conv2dForwardAffine' | 'conv2dForwardAffinePrepared' | 'conv2dBackwardInput'>(
     kernel: K,
     g: ConvGeometry,
     args: (firstImage: number, images: number, work: number) => KernelArgs<K>,
@@ -389,6 +405,23 @@ export class WasmBackend implements Backend {
     }));
   }
 
+  /** The fused forward's arguments for a run of images, all but the filter (wt or prepared). */
+  private affineRun(x: Storage, y: Storage, g: ConvGeometry, scale: Storage, shift: Storage, residual: Storage | null, relu: boolean) {
+    const xImage = 4 * g.c * g.h * g.w,
+      yImage = 4 * g.oc * g.oh * g.ow;
+    return (b0: number, images: number, work: number) => ({
+      x: this.p(x) + b0 * xImage,
+      y: this.p(y) + b0 * yImage,
+      ...this.geometry(g),
+      n: images,
+      work,
+      scale: this.p(scale),
+      shift: this.p(shift),
+      residual: residual ? this.p(residual) + b0 * yImage : 0,
+      relu: relu ? 1 : 0,
+    });
+  }
+
   conv2dForwardAffine(
     x: Storage,
     w: Storage,
@@ -399,19 +432,43 @@ export class WasmBackend implements Backend {
     residual: Storage | null,
     relu: boolean,
   ): void {
-    const xImage = 4 * g.c * g.h * g.w,
-      yImage = 4 * g.oc * g.oh * g.ow;
-    this.convOverBatch('conv2dForwardAffine', g, (b0, images, work) => ({
-      x: this.p(x) + b0 * xImage,
+    const run = this.affineRun(x, y, g, scale, shift, residual, relu);
+    this.convOverBatch('conv2dForwardAffine', g, (b0, images, work) => ({ ...run(b0, images, work), wt: this.p(w) }));
+  }
+
+  conv2dPreparedFilterLength(g: ConvGeometry): number {
+    return this.call('conv2dPreparedFilterBytes', this.geometry(g)) / 4;
+  }
+
+  /** The layout tag is the kernel path (assembly/conv.ts's forwardPath), which the forward checks again. */
+  conv2dPrepareFilter(w: Storage, prepared: Storage, g: ConvGeometry): PreparedFilter {
+    const geometry = { ...this.geometry(g), n: 1 };
+    const layout = this.call('conv2dPrepareFilter', {
       wt: this.p(w),
-      y: this.p(y) + b0 * yImage,
-      ...this.geometry(g),
-      n: images,
-      work,
-      scale: this.p(scale),
-      shift: this.p(shift),
-      residual: residual ? this.p(residual) + b0 * yImage : 0,
-      relu: relu ? 1 : 0,
+      prepared: this.p(prepared),
+      ...geometry,
+      work: this.workspace(this.call('conv2dWorkspaceBytes', geometry)),
+    });
+    return { storage: prepared, geometry: { ...g }, layout };
+  }
+
+  /** As conv2dForwardAffine: one run of images per thread, all reading the one prepared filter. */
+  conv2dForwardAffinePrepared(
+    x: Storage,
+    filter: PreparedFilter,
+    y: Storage,
+    g: ConvGeometry,
+    scale: Storage,
+    shift: Storage,
+    residual: Storage | null,
+    relu: boolean,
+  ): void {
+    checkPreparedGeometry(this.name, filter, g);
+    const run = this.affineRun(x, y, g, scale, shift, residual, relu);
+    this.convOverBatch('conv2dForwardAffinePrepared', g, (b0, images, work) => ({
+      ...run(b0, images, work),
+      prepared: this.p(filter.storage),
+      path: filter.layout,
     }));
   }
 

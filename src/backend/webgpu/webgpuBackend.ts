@@ -16,6 +16,7 @@ import {
   type BinaryOp,
   type Capability,
   type ConvGeometry,
+  type PreparedFilter,
   type ReduceOp,
   type Storage,
   type UnaryOp,
@@ -431,6 +432,18 @@ export class WebGpuBackend implements Backend {
 
   conv2dForwardAffine(): void {
     throw lacksCapability(this.name, 'conv2dForwardAffine', 'conv2dForwardAffine');
+  }
+
+  conv2dPreparedFilterLength(): number {
+    throw lacksCapability(this.name, 'preparedConv', 'conv2dPreparedFilterLength');
+  }
+
+  conv2dPrepareFilter(): PreparedFilter {
+    throw lacksCapability(this.name, 'preparedConv', 'conv2dPrepareFilter');
+  }
+
+  conv2dForwardAffinePrepared(): void {
+    throw lacksCapability(this.name, 'preparedConv', 'conv2dForwardAffinePrepared');
   }
 
   batchNormActForwardTrain(): void {
