@@ -75,21 +75,21 @@ export class ResNetInferencePlan {
     let largest = n * stem.oc * stem.oh * stem.ow;
     let shortcut = 0;
     let shape: Shape4 = [n, stem.oc, stem.oh, stem.ow];
-    for (const b of blocks) {
+    const geometries = blocks.map((b) => {
       const g1 = this.geometry(b.conv1, shape);
       const g2 = this.geometry(b.conv2, [n, g1.oc, g1.oh, g1.ow]);
       largest = Math.max(largest, n * g1.oc * g1.oh * g1.ow, n * g2.oc * g2.oh * g2.ow);
       if (b.downsample) shortcut = Math.max(shortcut, n * g2.oc * g2.oh * g2.ow);
       shape = [n, g2.oc, g2.oh, g2.ow];
-    }
+      return [g1, g2] as const;
+    });
     let [x, mid, out] = [this.alloc(largest), this.alloc(largest), this.alloc(largest)];
     const padded = shortcut > 0 ? this.alloc(shortcut) : null;
 
     this.conv(model.conv1, model.bn1, this.input, x, stem, null);
     shape = [n, stem.oc, stem.oh, stem.ow];
-    for (const b of blocks) {
-      const g1 = this.geometry(b.conv1, shape);
-      const g2 = this.geometry(b.conv2, [n, g1.oc, g1.oh, g1.ow]);
+    for (const [i, b] of blocks.entries()) {
+      const [g1, g2] = geometries[i];
       this.conv(b.conv1, b.bn1, x, mid, g1, null);
       let residual = x;
       if (b.downsample) {

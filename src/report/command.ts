@@ -36,8 +36,9 @@ export async function reportCommand(args: string[]): Promise<number> {
   } catch (e) {
     throw new Error(`--out ${out}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  const markdown = reportMarkdown(groups, unfinished);
   const files: Record<string, string> = {
-    'report.md': reportMarkdown(groups, unfinished),
+    'report.md': markdown,
     'report.csv': reportCsv(groups),
     'report.json': reportJson(groups, unfinished),
     'report.html': reportHtml(groups, unfinished, plots),
@@ -48,6 +49,6 @@ export async function reportCommand(args: string[]): Promise<number> {
     `report of ${runs.length} runs in ${groups.length} groups` +
       `${unfinished.length ? ` (${unfinished.length} unfinished, left out)` : ''}: ${join(out, 'report.html')}, report.md, .csv, .json, *.svg\n`,
   );
-  process.stdout.write(reportMarkdown(groups, unfinished).split('\n## ')[0]);
+  process.stdout.write(markdown.split('\n## ')[0]);
   return 0;
 }

@@ -128,6 +128,11 @@ function posthocStats(runs: FinishedRun[], kind: PosthocKind, classes: number): 
   return shots.every((s) => s !== null) ? shotStats(shots as Shot[], classes) : null;
 }
 
+/** One evaluation's scores in the paired comparison's terms, `tail` the smallest class. */
+function runScores(shot: Shot, tail: number): RunScores {
+  return { top1: shot.top1, many: shot.many, medium: shot.medium, few: shot.few, smallest: shot.perClass[tail] };
+}
+
 /** Groups runs (in the order their first run comes), with labels naming the settings that differ between groups. */
 export function groupRuns(runs: FinishedRun[]): Group[] {
   const byKey = new Map<string, { config: Partial<TrainConfig>; runs: FinishedRun[] }>();
@@ -147,6 +152,7 @@ export function groupRuns(runs: FinishedRun[]): Group[] {
   return raw.map(({ config, runs: rs }) => {
     const first = rs[0];
     const classes = first.last.perClass.length;
+    const tail = smallestClass(first.trainCounts);
     return {
       config,
       // An option that is off (null, false) is left out of the label and one that is on (true) is named alone:
@@ -161,19 +167,12 @@ export function groupRuns(runs: FinishedRun[]): Group[] {
         dir: r.dir,
         seed: r.config.seed,
         modelSeed: r.config.modelSeed,
-        top1: r.last.top1,
         best: r.best.top1,
-        many: r.last.many,
-        medium: r.last.medium,
-        few: r.last.few,
-        smallest: r.last.perClass[smallestClass(first.trainCounts)],
+        ...runScores(r.last, tail),
         posthoc: Object.fromEntries(
           POSTHOC_KINDS.flatMap((k) => {
             const p = r.last.posthoc?.[k];
-            const scores: RunScores | null = p
-              ? { top1: p.top1, many: p.many, medium: p.medium, few: p.few, smallest: p.perClass[smallestClass(first.trainCounts)] }
-              : null;
-            return scores ? [[k, scores]] : [];
+            return p ? [[k, runScores(p, tail)]] : [];
           }),
         ),
       })),

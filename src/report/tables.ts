@@ -9,6 +9,7 @@ import {
   pairedAgainstFirst,
   smallestClass,
   type Group,
+  type Paired,
   type ShotStats,
   type Stat,
 } from './groups.js';
@@ -58,11 +59,11 @@ const POSTHOC_NOTE =
   'τ-normalised classifier (each class weight row divided by its norm to the power τ; Kang et al. 2020).';
 
 /** Each group's paired differences against the first group (same seeds), in percentage points. */
-function pairedTable(groups: Group[]): Table {
+function pairedTable(groups: Group[], paired: Paired[]): Table {
   const smallest = groups[0].classNames[smallestClass(groups[0].trainCounts)];
   return {
     header: ['group', 'pairs', 'top-1', 'many', 'medium', 'few', `smallest class (${smallest})`],
-    rows: pairedAgainstFirst(groups).map((p) => [p.label, String(p.pairs), ...PAIRED_METRICS.map((m) => formatDiff(p.diff[m], p.pairs))]),
+    rows: paired.map((p) => [p.label, String(p.pairs), ...PAIRED_METRICS.map((m) => formatDiff(p.diff[m], p.pairs))]),
   };
 }
 
@@ -74,8 +75,8 @@ function pairedNote(groups: Group[]): string {
 }
 
 /** Whether the paired table says anything: several groups, and some pair. */
-function hasPairs(groups: Group[]): boolean {
-  return groups.length > 1 && pairedAgainstFirst(groups).some((p) => p.pairs > 0);
+function hasPairs(groups: Group[], paired: Paired[]): boolean {
+  return groups.length > 1 && paired.some((p) => p.pairs > 0);
 }
 
 function perClassTable(groups: Group[]): Table {
@@ -108,6 +109,7 @@ function markdownTable(t: Table): string {
 const SPLIT_NOTE = 'many / medium / few: accuracy on classes with > 100 / 20–100 / < 20 training images (n/a: no such class).';
 
 export function reportMarkdown(groups: Group[], unfinished: string[]): string {
+  const paired = pairedAgainstFirst(groups);
   const same = sharedSettings(groups);
   return [
     '# wasmtail report',
@@ -119,8 +121,8 @@ export function reportMarkdown(groups: Group[], unfinished: string[]): string {
     ...(same ? [`Settings shared by all groups: ${same}.`, ''] : []),
     markdownTable(summaryTable(groups)),
     '',
-    ...(hasPairs(groups)
-      ? [`## Paired against ${groups[0].label} (last epoch)`, '', pairedNote(groups), '', markdownTable(pairedTable(groups)), '']
+    ...(hasPairs(groups, paired)
+      ? [`## Paired against ${groups[0].label} (last epoch)`, '', pairedNote(groups), '', markdownTable(pairedTable(groups, paired)), '']
       : []),
     ...(hasPosthoc(groups) ? ['## Post-hoc re-scoring (last epoch)', '', POSTHOC_NOTE, '', markdownTable(posthocTable(groups)), ''] : []),
     '## Per class (last epoch)',
@@ -209,6 +211,7 @@ function htmlTable(t: Table): string {
 }
 
 export function reportHtml(groups: Group[], unfinished: string[], plots: Record<string, string>): string {
+  const paired = pairedAgainstFirst(groups);
   const same = sharedSettings(groups);
   const figure = (name: string) => `<figure>${plots[name].replace(/^<\?xml[^>]*>\s*/, '')}</figure>`;
   return `<!doctype html>
@@ -236,7 +239,7 @@ ${same ? `<p class="note">Settings shared by all groups: ${escapeXml(same)}.</p>
 <h2>Groups</h2>
 ${htmlTable(summaryTable(groups))}
 ${figure('top1.svg')}
-${hasPairs(groups) ? `<h2>Paired against ${escapeXml(groups[0].label)} (last epoch)</h2>\n<p class="note">${escapeXml(pairedNote(groups))}</p>\n${htmlTable(pairedTable(groups))}` : ''}
+${hasPairs(groups, paired) ? `<h2>Paired against ${escapeXml(groups[0].label)} (last epoch)</h2>\n<p class="note">${escapeXml(pairedNote(groups))}</p>\n${htmlTable(pairedTable(groups, paired))}` : ''}
 ${hasPosthoc(groups) ? `<h2>Post-hoc re-scoring (last epoch)</h2>\n<p class="note">${escapeXml(POSTHOC_NOTE)}</p>\n${htmlTable(posthocTable(groups))}\n${figure('posthoc.svg')}` : ''}
 <h2>Per class (last epoch)</h2>
 ${htmlTable(perClassTable(groups))}
