@@ -43,8 +43,8 @@
 // Speed against F(2,3) (bench/winograd.bench.ts --f43, relaxed SIMD, one
 // thread, a busy machine: medians of interleaved ratios): 1.1-1.9x on
 // ResNet-32's 16->16 @32x32 and 32->32 @16x16 at batch 64 and 1; on
-// 64->64 @8x8 1.4-1.8x at batch 64 but 0.67-0.74x at batch 1, so images
-// under 12x12 keep F(2,3) (winograd4Applies).
+// 64->64 @8x8 1.2-1.8x at batch 64 but 0.66-0.76x at batch 1, so images
+// under 12x12 take F(4,3) only in calls of 4 images or more (winograd4Applies).
 //
 // Reference: src/backend/reference/kernels/conv.ts (conv2dForwardRef,
 // conv2dForwardAffineRef); test/kernels/winograd.test.ts.
@@ -68,22 +68,38 @@ const SPILL4_BYTES: i32 = 36 * 16;
 const MODE4: i32 = isDefined(WINOGRAD4_MODE) ? WINOGRAD4_MODE : MODE == 1 ? 1 : 0;
 
 /**
- * Whether forward() takes F(4,3): 3x3, stride 1, padding 1 on both axes, and
- * (MODE4 1) where it won the A/B against F(2,3) at batch 1 as well as 64
- * (bench/winograd.bench.ts --f43, bench/RESULTS.md "Winograd F(4,3)"):
- * - c >= 8 and oc >= 8, where F(2,3) applies at all;
- * - h, w >= 12: 12x12 and up won at batch 1 (32->32 @12x12 1.1x, @16x16
- *   1.3x, 16->16 @32x32 1.4x) and at batch 64 (1.1-1.75x). At 8x8 F(4,3)
- *   won at batch 64 (64->64 1.1-1.5x) but lost at batch 1 (0.66-0.79x): the
- *   filter transform and U, 36/16 of F(2,3)'s, are paid per call, and one
- *   image of 4 tiles half fills a GEMM panel.
- * Depends on one image's geometry only, as winogradApplies, so that threads
- * given different numbers of images choose alike.
+ * Images a call needs before F(4,3) takes the small images (7x7 to 11x11):
+ * from 4 on, one block holds 16 tiles or more and F(4,3) won there.
  */
-export function winograd4Applies(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): bool {
+export const SMALL_IMAGE_MIN_BATCH: i32 = 4;
+
+/**
+ * Whether forward() takes F(4,3) for a call on n images: 3x3, stride 1,
+ * padding 1 on both axes, and (MODE4 1) where it won the A/B against F(2,3)
+ * (bench/winograd.bench.ts --f43, bench/RESULTS.md "Winograd F(4,3)" and
+ * "F(4,3) on the 8x8 stage"):
+ * - c >= 8 and oc >= 8, where F(2,3) applies at all;
+ * - h, w >= 12, at any batch: 12x12 and up won at batch 1 (32->32 @12x12
+ *   1.1x, @16x16 1.3x, 16->16 @32x32 1.4x) and at batch 64 (1.1-1.75x);
+ * - h, w >= 7 from SMALL_IMAGE_MIN_BATCH images on: 64->64 at 8x8 and 7x7
+ *   won 1.1-1.3x from 4 images on (1.2-1.3x at 64), lost at 1 (0.66-0.76x:
+ *   one image's 4 tiles half fill a GEMM panel) and drew at 2-3.
+ * The batch rule makes the bits of an image depend on how many images the
+ * call has, so the WASM backend never splits such a batch over threads into
+ * runs of fewer than SMALL_IMAGE_MIN_BATCH images (conv2dMinImagesPerPart in
+ * assembly/conv.ts): any thread count then chooses as one thread would.
+ */
+export function winograd4Applies(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): bool {
   if (kh != 3 || kw != 3 || stride != 1 || padH != 1 || padW != 1 || MODE4 == 0) return false;
   if (MODE4 == 2) return true;
-  return c >= 8 && oc >= 8 && h >= 12 && w >= 12;
+  if (c < 8 || oc < 8) return false;
+  return (h >= 12 && w >= 12) || (n >= SMALL_IMAGE_MIN_BATCH && h >= 7 && w >= 7);
+}
+
+/** Whether winograd4Applies depends on the number of images for this geometry. */
+export function winograd4DependsOnBatch(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): bool {
+  return winograd4Applies(1, c, h, w, oc, kh, kw, stride, padH, padW) !=
+    winograd4Applies(SMALL_IMAGE_MIN_BATCH, c, h, w, oc, kh, kw, stride, padH, padW);
 }
 
 /** Tile rows per block. */

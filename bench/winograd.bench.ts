@@ -17,7 +17,7 @@
 // WINOGRAD_MODE=2 WINOGRAD4_MODE=2) against F(2x2, 3x3) (WINOGRAD_MODE=2)
 // instead: the columns "direct" then read F(2,3), "Winograd" F(4,3).
 //
-// Run: npx tsx bench/winograd.bench.ts [--plain | --both] [--rounds N] [--quick | --filter | --f43]
+// Run: npx tsx bench/winograd.bench.ts [--plain | --both] [--rounds N] [--quick | --filter | --f43] [--match S]
 // (default: the relaxed-SIMD build, the one init() picks under Node; 15
 // rounds; --filter: the backward-filter cases only).
 import { enableRelaxedSimd } from '../src/backend/wasm/loader.js';
@@ -36,7 +36,7 @@ function random(n: number, seed: number): Float32Array {
   });
 }
 
-type Op = 'forward' | 'affine' | 'backward input' | 'backward filter';
+type Op = 'forward' | 'affine' | 'prepared' | 'backward input' | 'backward filter';
 
 /** A closure that runs op once on side s for geometry g, and one that reads its output. */
 function setup(s: Side, g: ConvGeometry, op: Op): { run: () => void; out: () => Float32Array } {
@@ -60,6 +60,15 @@ function setup(s: Side, g: ConvGeometry, op: Op): { run: () => void; out: () => 
   if (op === 'affine') {
     return {
       run: () => s.k.conv2dForwardAffine(x, w, y, ...args, work, scale, shift, res, 1),
+      out: () => new Float32Array(s.mem.buffer, y, yLen).slice(),
+    };
+  }
+  if (op === 'prepared') {
+    // The inference plans' call: the filter transformed once, outside the timing.
+    const prepared = s.heap.alloc(s.k.conv2dPreparedFilterBytes(...args));
+    const path = s.k.conv2dPrepareFilter(w, prepared, ...args, work);
+    return {
+      run: () => s.k.conv2dForwardAffinePrepared(x, prepared, y, ...args, work, scale, shift, res, 1, path),
       out: () => new Float32Array(s.mem.buffer, y, yLen).slice(),
     };
   }
@@ -206,9 +215,11 @@ function filterCases(): Case[] {
  * winograd4Applies).
  */
 function f43Cases(quick: boolean): Case[] {
-  const all: Op[] = ['forward', 'backward input', 'affine'];
+  const all: Op[] = ['forward', 'backward input', 'affine', 'prepared'];
   const resnet = [32, 16, 8].flatMap((hw) => [64, 1].map((n) => ({ g: conv3x3(n, 512 / hw, 512 / hw, hw), ops: all })));
   if (quick) return resnet;
+  // The 8x8 stage by batch size: where F(4,3)'s half-filled panels stop costing.
+  const batches = [2, 3, 4, 8, 16].flatMap((n) => [8, 7].map((hw) => ({ g: conv3x3(n, 64, 64, hw), ops: all })));
   const fwd = (g: ConvGeometry): Case => ({ g, ops: ['forward'] });
   const sizes = [3, 4, 5, 6, 7, 9, 12, 17].map((hw) => fwd(conv3x3(16, 16, 16, hw)));
   const deep = [4, 5, 7].map((hw) => fwd(conv3x3(16, 64, 64, hw)));
@@ -218,7 +229,7 @@ function f43Cases(quick: boolean): Case[] {
     [16, 8],
     [128, 128],
   ].map(([c, oc]) => fwd(conv3x3(16, c, oc, 16)));
-  return [...resnet, ...sizes, ...deep, ...channels];
+  return [...resnet, ...batches, ...sizes, ...deep, ...channels];
 }
 
 /**
@@ -276,6 +287,9 @@ const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : 15;
 const quick = argv.includes('--quick');
 const filterOnly = argv.includes('--filter');
 const f43 = argv.includes('--f43');
+// --match S: only the shapes whose label (e.g. "n1 64->64 @8x8") contains S.
+const matchAt = argv.indexOf('--match');
+const match = matchAt >= 0 ? argv[matchAt + 1] : '';
 const targets = argv.includes('--plain') ? ['simd'] : argv.includes('--both') ? ['relaxed', 'simd'] : ['relaxed'];
 if (targets.includes('relaxed') && !(await enableRelaxedSimd())) throw new Error('relaxed SIMD is not available');
 const rows: Row[] = [];
@@ -283,6 +297,7 @@ for (const target of targets) {
   const direct = await compileVariant(target, [f43 ? 'WINOGRAD_MODE=2' : 'WINOGRAD_MODE=0']);
   const wino = await compileVariant(target, ['WINOGRAD_MODE=2', ...(f43 ? ['WINOGRAD4_MODE=2'] : [])]);
   for (const { g, ops } of cases(quick, filterOnly, f43)) {
+    if (!`n${g.n} ${g.c}->${g.oc} @${g.h}x${g.w}`.includes(match)) continue;
     for (const op of ops) {
       const row = await abShape(target, direct, wino, g, op, rounds);
       rows.push(row);

@@ -372,7 +372,9 @@ export class WasmBackend implements Backend {
   /**
    * Runs a conv kernel over the batch: one contiguous run of images per
    * thread, each with its own scratch. args(firstImage, images, work) gives a
-   * run's arguments.
+   * run's arguments. No run has fewer images than the kernels ask for the
+   * geometry (conv2dMinImagesPerPart: where the path depends on the batch
+   * size, so that every run chooses as the whole batch would).
    */
   private convOverBatch<K extends 'conv2dForward' | 'conv2dForwardAffine' | 'conv2dForwardAffinePrepared' | 'conv2dBackwardInput'>(
     kernel: K,
@@ -380,7 +382,8 @@ export class WasmBackend implements Backend {
     args: (firstImage: number, images: number, work: number) => KernelArgs<K>,
   ): void {
     const bytes = this.call('conv2dWorkspaceBytes', this.geometry(g));
-    const parts = this.parts(g.n, this.convFlops(g));
+    const minImages = this.call('conv2dMinImagesPerPart', this.geometry(g));
+    const parts = this.parts(Math.max(1, Math.floor(g.n / minImages)), this.convFlops(g));
     if (parts === 1) {
       this.call(kernel, args(0, g.n, this.workspace(bytes)));
       return;
@@ -440,9 +443,13 @@ export class WasmBackend implements Backend {
     return this.call('conv2dPreparedFilterBytes', this.geometry(g)) / 4;
   }
 
-  /** The layout tag is the kernel path (assembly/conv.ts's forwardPath), which the forward checks again. */
+  /**
+   * The layout tag is the kernel path (assembly/conv.ts's forwardPath) for
+   * g's batch size, which the forward checks again; the filter serves any
+   * batch size.
+   */
   conv2dPrepareFilter(w: Storage, prepared: Storage, g: ConvGeometry): PreparedFilter {
-    const geometry = { ...this.geometry(g), n: 1 };
+    const geometry = this.geometry(g);
     const layout = this.call('conv2dPrepareFilter', {
       wt: this.p(w),
       prepared: this.p(prepared),
