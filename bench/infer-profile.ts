@@ -46,7 +46,14 @@ for (const [label, run] of paths) {
         const ms = performance.now() - t0;
         const s = fastest[site];
         if (s) s.ms = Math.min(s.ms, ms);
-        else fastest[site] = { name, ms };
+        // Convolutions (x, filter, y, n, c, h, w, oc, kh, kw, stride, ...) by geometry.
+        else
+          fastest[site] = {
+            name: /^conv2dForward/.test(name)
+              ? `${name} ${args[4]}->${args[7]} ${args[8]}x${args[9]} s${args[10]} @${args[5]}x${args[6]}`
+              : name,
+            ms,
+          };
         site++;
         return r;
       },
@@ -57,7 +64,7 @@ for (const [label, run] of paths) {
     run();
   }
   // Kernels as no-ops, except the queries of workspace sizes that the dispatch needs.
-  be.k = Object.fromEntries(Object.entries(kernels).map(([name, f]) => [name, /Bytes$|Chunks$/.test(name) ? f : () => 0]));
+  be.k = Object.fromEntries(Object.entries(kernels).map(([name, f]) => [name, /Bytes$|Chunks$|PerPart$/.test(name) ? f : () => 0]));
   for (let i = 0; i < calls; i++) run();
   const jsOnly = cpuMs(run, 10 * calls);
   be.k = kernels;
@@ -70,7 +77,7 @@ for (const [label, run] of paths) {
   console.log(`${label}, batch ${batch}: ${total.toFixed(3)} ms CPU a call`);
   console.log(`  kernels (fastest per call site, summed): ${kernelMs.toFixed(3)} ms, ${fastest.length} calls`);
   for (const [name, k] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms))
-    console.log(`    ${name.padEnd(24)} ${String(k.calls).padStart(4)} calls ${k.ms.toFixed(4)} ms`);
+    console.log(`    ${name.padEnd(48)} ${String(k.calls).padStart(4)} calls ${k.ms.toFixed(4)} ms`);
   console.log(`  JavaScript around them (kernels as no-ops): ${jsOnly.toFixed(3)} ms CPU a call`);
 }
 plan.dispose();

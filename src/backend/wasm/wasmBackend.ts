@@ -25,7 +25,18 @@ import {
 import { broadcastStrides, collapseLayout } from '../layout.js';
 import { boundsCheckRequested } from '../boundsCheck.js';
 import { LinearAllocator } from './allocator.js';
-import { type ExtentContext, type KernelArgs, type KernelName, checkExports, checkKernelCall, positional } from './kernels.js';
+import {
+  type ExtentContext,
+  type KernelArgs,
+  type KernelName,
+  argumentIndex,
+  checkExports,
+  checkKernelCall,
+  positional,
+} from './kernels.js';
+
+/** The kernels convOverBatch splits over the batch. */
+type ConvOverBatchKernel = 'conv2dForward' | 'conv2dForwardAffine' | 'conv2dForwardAffinePrepared' | 'conv2dBackwardInput';
 import { type KernelInstance, hasSimd } from './loader.js';
 import { ThreadPool } from './threads.js';
 
@@ -88,6 +99,21 @@ export class WasmBackend implements Backend {
   private readonly heap: LinearAllocator;
   /** Per-thread scratch for packing and im2col (index 0: the calling thread). */
   private readonly work: Scratch[] = [];
+  private readonly convSizeCache = new Map<string, { bytes: number; minImages: number }>();
+  /** Each prepared filter's last call and its runner (conv2dForwardAffinePrepared). */
+  private readonly preparedCalls = new WeakMap<
+    PreparedFilter,
+    {
+      x: Storage;
+      y: Storage;
+      g: ConvGeometry;
+      scale: Storage;
+      shift: Storage;
+      residual: Storage | null;
+      relu: boolean;
+      run: () => void;
+    }
+  >();
   /** The backward filter's per-chunk partial sums when it runs on several threads. */
   private readonly filterParts: Scratch = { ptr: 0, bytes: 0 };
   private labels = 0;
@@ -364,6 +390,22 @@ export class WasmBackend implements Backend {
     return 2 * g.n * g.oc * g.oh * g.ow * g.c * g.kh * g.kw;
   }
 
+  /**
+   * The kernels' workspace bytes and fewest images per thread for a
+   * geometry, asked of the module once per geometry rather than on every
+   * call.
+   */
+  private convSizes(g: ConvGeometry): { bytes: number; minImages: number } {
+    const key = `${g.n},${g.c},${g.h},${g.w},${g.oc},${g.kh},${g.kw},${g.stride},${g.pad},${g.oh},${g.ow}`;
+    let sizes = this.convSizeCache.get(key);
+    if (!sizes) {
+      const geometry = this.geometry(g);
+      sizes = { bytes: this.call('conv2dWorkspaceBytes', geometry), minImages: this.call('conv2dMinImagesPerPart', geometry) };
+      this.convSizeCache.set(key, sizes);
+    }
+    return sizes;
+  }
+
   /** The geometry as the kernels take it (a ConvGeometry has exactly their fields). */
   private geometry(g: ConvGeometry): KernelArgs<'conv2dWorkspaceBytes'> {
     return { n: g.n, c: g.c, h: g.h, w: g.w, oc: g.oc, kh: g.kh, kw: g.kw, stride: g.stride, pad: g.pad, oh: g.oh, ow: g.ow };
@@ -376,23 +418,56 @@ export class WasmBackend implements Backend {
    * geometry (conv2dMinImagesPerPart: where the path depends on the batch
    * size, so that every run chooses as the whole batch would).
    */
-  private convOverBatch<K extends 'conv2dForward' | 'conv2dForwardAffine' | 'conv2dForwardAffinePrepared' | 'conv2dBackwardInput'>(
+  private convOverBatch<K extends ConvOverBatchKernel>(
     kernel: K,
     g: ConvGeometry,
     args: (firstImage: number, images: number, work: number) => KernelArgs<K>,
   ): void {
-    const bytes = this.call('conv2dWorkspaceBytes', this.geometry(g));
-    const minImages = this.call('conv2dMinImagesPerPart', this.geometry(g));
+    this.runJobs(kernel, this.convJobs(kernel, g, args));
+  }
+
+  /** Each thread's positional arguments for convOverBatch. */
+  private convJobs<K extends ConvOverBatchKernel>(
+    kernel: K,
+    g: ConvGeometry,
+    args: (firstImage: number, images: number, work: number) => KernelArgs<K>,
+  ): number[][] {
+    const { bytes, minImages } = this.convSizes(g);
     const parts = this.parts(Math.max(1, Math.floor(g.n / minImages)), this.convFlops(g));
-    if (parts === 1) {
-      this.call(kernel, args(0, g.n, this.workspace(bytes)));
-      return;
-    }
     const first = (t: number) => Math.floor((t * g.n) / parts);
-    this.runParts(
-      kernel,
-      Array.from({ length: parts }, (_, t) => args(first(t), first(t + 1) - first(t), this.workspace(bytes, t))),
-    );
+    return Array.from({ length: parts }, (_, t) => this.args(kernel, args(first(t), first(t + 1) - first(t), this.workspace(bytes, t))));
+  }
+
+  /** One job on this thread, or one per thread on the pool. */
+  private runJobs(kernel: KernelName, jobs: number[][]): void {
+    if (jobs.length === 1) this.k[kernel](...jobs[0]);
+    else this.pool!.run(kernel, jobs);
+  }
+
+  /**
+   * convOverBatch as a call to repeat: each thread's positional arguments
+   * worked out once, only the scratch pointers looked up again on each run
+   * (scratch may have grown and moved since). Worked out again where the
+   * thread pool changed, and on every run in the bounds-checking mode.
+   */
+  private convRunner<K extends ConvOverBatchKernel>(
+    kernel: K,
+    g: ConvGeometry,
+    args: (firstImage: number, images: number, work: number) => KernelArgs<K>,
+  ): () => void {
+    const { bytes } = this.convSizes(g);
+    const workAt = argumentIndex(kernel, 'work');
+    let pool = this.pool;
+    let jobs = this.convJobs(kernel, g, args);
+    return () => {
+      if (pool !== this.pool || this.checkBounds) {
+        pool = this.pool;
+        jobs = this.convJobs(kernel, g, args);
+      } else {
+        for (let t = 0; t < jobs.length; t++) jobs[t][workAt] = this.workspace(bytes, t);
+      }
+      this.runJobs(kernel, jobs);
+    };
   }
 
   conv2dForward(x: Storage, w: Storage, y: Storage, g: ConvGeometry): void {
@@ -470,13 +545,30 @@ export class WasmBackend implements Backend {
     residual: Storage | null,
     relu: boolean,
   ): void {
+    // An inference plan repeats each call with the same arguments: its runner is kept with the filter.
+    const last = this.preparedCalls.get(filter);
+    if (
+      last &&
+      last.x === x &&
+      last.y === y &&
+      last.g === g &&
+      last.scale === scale &&
+      last.shift === shift &&
+      last.residual === residual &&
+      last.relu === relu
+    ) {
+      last.run();
+      return;
+    }
     checkPreparedGeometry(this.name, filter, g);
     const run = this.affineRun(x, y, g, scale, shift, residual, relu);
-    this.convOverBatch('conv2dForwardAffinePrepared', g, (b0, images, work) => ({
+    const runner = this.convRunner('conv2dForwardAffinePrepared', g, (b0, images, work) => ({
       ...run(b0, images, work),
       prepared: this.p(filter.storage),
       path: filter.layout,
     }));
+    this.preparedCalls.set(filter, { x, y, g, scale, shift, residual, relu, run: runner });
+    runner();
   }
 
   conv2dBackwardInput(dy: Storage, w: Storage, dx: Storage, g: ConvGeometry): void {
@@ -495,7 +587,7 @@ export class WasmBackend implements Backend {
   /** Each thread computes whole chunks of the batch sum (assembly/conv.ts); the chunks are added in order. */
   conv2dBackwardFilter(x: Storage, dy: Storage, dw: Storage, g: ConvGeometry): void {
     const geometry = this.geometry(g);
-    const bytes = this.call('conv2dWorkspaceBytes', geometry);
+    const { bytes } = this.convSizes(g);
     const chunks = this.call('conv2dBackwardFilterChunks', { n: g.n });
     const parts = this.parts(chunks, this.convFlops(g));
     if (parts === 1) {
