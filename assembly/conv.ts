@@ -31,8 +31,6 @@ import { madd } from './simd';
 import { winogradApplies, winogradBytes, winogradForward, winogradForwardU, winogradTransformFilter, winogradUBytes } from './winograd';
 import {
   winograd4Applies,
-  winograd4DependsOnBatch,
-  SMALL_IMAGE_MIN_BATCH,
   winograd4Bytes,
   winograd4Forward,
   winograd4ForwardU,
@@ -330,12 +328,11 @@ const PATH_WINOGRAD: i32 = 1;
 const PATH_WINOGRAD4: i32 = 2;
 
 /**
- * The path forward() takes for a call on n images, decided here only: the
- * workspace size, the prepared filter's layout and the forward all follow
- * it. It depends on n only through winograd4Applies's small-image rule.
+ * The path forward() takes for a geometry, decided here only: the workspace
+ * size, the prepared filter's layout and the forward all follow it.
  */
-function forwardPath(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): i32 {
-  if (winograd4Applies(n, c, h, w, oc, kh, kw, stride, padH, padW)) return PATH_WINOGRAD4;
+function forwardPath(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): i32 {
+  if (winograd4Applies(c, h, w, oc, kh, kw, stride, padH, padW)) return PATH_WINOGRAD4;
   if (winogradApplies(c, h, w, oc, kh, kw, stride, padH, padW)) return PATH_WINOGRAD;
   return PATH_DIRECT;
 }
@@ -348,7 +345,7 @@ function forwardPath(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, 
 function forward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
   stride: i32, padH: i32, padW: i32, oh: i32, ow: i32, work: usize,
   scale: usize = 0, shift: usize = 0, res: usize = 0, relu: bool = false): void {
-  const path = forwardPath(n, c, h, w, oc, kh, kw, stride, padH, padW);
+  const path = forwardPath(c, h, w, oc, kh, kw, stride, padH, padW);
   if (path == PATH_WINOGRAD4) winograd4Forward(x, wt, y, n, c, h, w, oc, work, scale, shift, res, relu);
   else if (path == PATH_WINOGRAD) winogradForward(x, wt, y, n, c, h, w, oc, work, scale, shift, res, relu);
   else directForward(x, wt, y, n, c, h, w, oc, kh, kw, stride, padH, padW, oh, ow, work, scale, shift, res, relu);
@@ -395,15 +392,9 @@ function directForward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w:
   }
 }
 
-/**
- * Scratch bytes of forward(), whichever path it takes at any batch size (a
- * prepared filter may carry another batch's path than the call's).
- */
+/** Scratch bytes of forward(), whichever path it takes. */
 @inline function forwardBytes(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): i32 {
-  const path = forwardPath(1, c, h, w, oc, kh, kw, stride, padH, padW);
-  if (winograd4DependsOnBatch(c, h, w, oc, kh, kw, stride, padH, padW)) {
-    return max(winograd4Bytes(c, h, w, oc), winogradBytes(c, h, w, oc));
-  }
+  const path = forwardPath(c, h, w, oc, kh, kw, stride, padH, padW);
   if (path == PATH_WINOGRAD4) return winograd4Bytes(c, h, w, oc);
   if (path == PATH_WINOGRAD) return winogradBytes(c, h, w, oc);
   return TILE_BYTES + roundUp64(c * kh * kw * 32) + roundUp64(c * kh * kw * 4) +
@@ -435,10 +426,10 @@ export function conv2dForwardAffine(x: usize, wt: usize, y: usize, n: i32, c: i3
 // call), and conv2dForwardAffinePrepared runs that path on it, the same
 // arithmetic on the same values in the same order, so the same bits.
 
-/** Bytes of conv2dPrepareFilter's output for this geometry and batch size. */
+/** Bytes of conv2dPrepareFilter's output for this geometry (the batch size does not matter). */
 export function conv2dPreparedFilterBytes(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
   stride: i32, pad: i32, oh: i32, ow: i32): i32 {
-  const path = forwardPath(n, c, h, w, oc, kh, kw, stride, pad, pad);
+  const path = forwardPath(c, h, w, oc, kh, kw, stride, pad, pad);
   if (path == PATH_WINOGRAD4) return winograd4UBytes(c, oc);
   if (path == PATH_WINOGRAD) return winogradUBytes(c, oc);
   return oc * c * kh * kw * 4;
@@ -446,13 +437,12 @@ export function conv2dPreparedFilterBytes(n: i32, c: i32, h: i32, w: i32, oc: i3
 
 /**
  * wt [oc, c, kh, kw] into prepared (conv2dPreparedFilterBytes) in the layout
- * of the forward path for this geometry at batch n, which it returns (pass it
- * to conv2dForwardAffinePrepared, at any batch size). work:
- * conv2dWorkspaceBytes.
+ * of this geometry's forward path, which it returns (pass it to
+ * conv2dForwardAffinePrepared). work: conv2dWorkspaceBytes.
  */
 export function conv2dPrepareFilter(wt: usize, prepared: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
   stride: i32, pad: i32, oh: i32, ow: i32, work: usize): i32 {
-  const path = forwardPath(n, c, h, w, oc, kh, kw, stride, pad, pad);
+  const path = forwardPath(c, h, w, oc, kh, kw, stride, pad, pad);
   if (path == PATH_WINOGRAD4) winograd4TransformFilter(wt, oc, c, prepared, work);
   else if (path == PATH_WINOGRAD) winogradTransformFilter(wt, oc, c, prepared);
   else copyF32(prepared, wt, oc * c * kh * kw);
@@ -462,34 +452,16 @@ export function conv2dPrepareFilter(wt: usize, prepared: usize, n: i32, c: i32, 
 /**
  * conv2dForwardAffine reading a filter that conv2dPrepareFilter prepared for
  * this geometry (prepared is only read, so threads share it); path is what
- * that returned, run whatever n is: the path the plan chose for its batch. A
- * filter prepared for a path this geometry never takes traps: its layout
- * would be read as garbage.
+ * that returned. A filter prepared for another path traps: its layout would
+ * be read as garbage.
  */
 export function conv2dForwardAffinePrepared(x: usize, prepared: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize,
   scale: usize, shift: usize, residual: usize, relu: i32, path: i32): void {
-  // forwardPath has one batch threshold: its paths at 1 and at that many images are all it takes.
-  if (path != forwardPath(1, c, h, w, oc, kh, kw, stride, pad, pad) &&
-    path != forwardPath(SMALL_IMAGE_MIN_BATCH, c, h, w, oc, kh, kw, stride, pad, pad)) unreachable();
+  if (path != forwardPath(c, h, w, oc, kh, kw, stride, pad, pad)) unreachable();
   if (path == PATH_WINOGRAD4) winograd4ForwardU(x, prepared, y, n, c, h, w, oc, work, scale, shift, residual, relu != 0);
   else if (path == PATH_WINOGRAD) winogradForwardU(x, prepared, y, n, c, h, w, oc, work, scale, shift, residual, relu != 0);
   else directForward(x, prepared, y, n, c, h, w, oc, kh, kw, stride, pad, pad, oh, ow, work, scale, shift, residual, relu != 0);
-}
-
-/**
- * The fewest images a thread's run of conv2dForward, conv2dForwardAffine or
- * conv2dBackwardInput may have for this geometry: where the forward's path
- * depends on the batch size (winograd4Applies), runs of at least
- * SMALL_IMAGE_MIN_BATCH images choose as the whole batch does, so a batch
- * split over threads gives one thread's bits. 1 elsewhere.
- */
-export function conv2dMinImagesPerPart(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
-  stride: i32, pad: i32, oh: i32, ow: i32): i32 {
-  const forward = winograd4DependsOnBatch(c, h, w, oc, kh, kw, stride, pad, pad);
-  // The backward input's stride-1 pass is a forward of dy (conv2dBackwardInput).
-  const backwardInput = stride == 1 && winograd4DependsOnBatch(oc, oh, ow, c, kh, kw, 1, kh - 1 - pad, kw - 1 - pad);
-  return forward || backwardInput ? SMALL_IMAGE_MIN_BATCH : 1;
 }
 
 /** dx [n, c, h, w] from dy [n, oc, oh, ow] and wt. Overwrites dx. */

@@ -67,7 +67,7 @@
 //
 // Reference: src/backend/reference/kernels/conv.ts (conv2dForwardRef,
 // conv2dForwardAffineRef); test/kernels/winograd.test.ts.
-import { madd } from './simd';
+import { madd, transpose4x4Store } from './simd';
 
 /**
  * Tiles per block: whole tile rows up to at least this many tiles. 16 keeps
@@ -265,16 +265,56 @@ function kernel1x8(kc: i32, a: usize, p: usize, m: usize): void {
 }
 
 /**
- * M (oc x nc, rows ldm bytes apart) = U (oc x c, filterTransform's layout) *
- * V (c x nc in packed 8-column panels); nc a multiple of 8, c >= 1.
+ * M[o .. o+8, 4 columns] = U * V for a panel with at most 4 live columns
+ * (one 8x8 image's 4 F(4,3) tiles): 8 output channels as two vectors of U
+ * (its [oc / 4][c][4] layout) times each column of V broadcast, 8
+ * accumulators, so no work on the panel's 4 empty lanes. Each M entry is
+ * the same sum of the same products in the same order as kernel4x8's (the
+ * factors of each madd exchanged), so the same bits. The accumulators hold
+ * columns; a 4x4 transpose stores them as rows.
  */
-export function gemmU(oc: i32, nc: i32, c: i32, u: usize, v: usize, m: usize, ldm: usize): void {
+@inline function kernel8x4(kc: i32, a: usize, a4: usize, p: usize, m: usize, ldm: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = p + (<usize>kc << 5);
+  do {
+    const u0 = v128.load(a), u1 = v128.load(a4);
+    let s = v128.load32_splat(p);
+    c00 = madd(u0, s, c00); c01 = madd(u1, s, c01);
+    s = v128.load32_splat(p, 4);
+    c10 = madd(u0, s, c10); c11 = madd(u1, s, c11);
+    s = v128.load32_splat(p, 8);
+    c20 = madd(u0, s, c20); c21 = madd(u1, s, c21);
+    s = v128.load32_splat(p, 12);
+    c30 = madd(u0, s, c30); c31 = madd(u1, s, c31);
+    a += 16; a4 += 16; p += 32;
+  } while (p < end);
+  transpose4x4Store(c00, c10, c20, c30, m, ldm);
+  transpose4x4Store(c01, c11, c21, c31, m + 4 * ldm, ldm);
+}
+
+/**
+ * M (oc x count, rows ldm bytes apart) = U (oc x c, filterTransform's layout)
+ * * V (c x count in packed 8-column panels, lanes past count finite); c >= 1.
+ * A last panel of at most 4 columns takes kernel8x4 where oc is a multiple
+ * of 8; elsewhere whole panels are computed (M has room for them).
+ */
+export function gemmU(oc: i32, count: i32, c: i32, u: usize, v: usize, m: usize, ldm: usize): void {
   const oc4 = oc & ~3;
   const panelBytes = <usize>c << 5, rowBytes = <usize>c << 2;
-  for (let j0 = 0; j0 < nc; j0 += 8) {
+  for (let j0 = 0; j0 < count; j0 += 8) {
     const p = v + <usize>(j0 >> 3) * panelBytes;
     const mj = m + (<usize>j0 << 2);
     let o = 0;
+    if (count - j0 <= 4 && (oc & 7) == 0) {
+      for (; o < oc; o += 8) {
+        const a = u + <usize>o * rowBytes;
+        kernel8x4(c, a, a + 4 * rowBytes, p, mj + <usize>o * ldm, ldm);
+      }
+      continue;
+    }
     for (; o < oc4; o += 4) kernel4x8(c, u + <usize>o * rowBytes, p, mj + <usize>o * ldm, ldm);
     for (; o < oc; o++) kernel1x8(c, u + <usize>o * rowBytes, p, mj + <usize>o * ldm);
   }
@@ -513,10 +553,10 @@ export function winogradForwardU(x: usize, u: usize, y: usize, n: i32, c: i32, h
     const rb = res != 0 ? res + <usize>(b * oc * P) * 4 : 0;
     for (let ty0 = 0; ty0 < tilesY; ty0 += R) {
       const rows = min(R, tilesY - ty0);
-      const nc = roundUp8(rows * tilesX);
+      const count = rows * tilesX;
       inputTransform(xp, c, hp, wp, tilesX, ty0, rows, v, vxi, spill);
       for (let xi = 0; xi < 16; xi++) {
-        gemmU(oc, nc, c, u + <usize>xi * uxi, v + <usize>xi * vxi, m + <usize>xi * mxi, ldm);
+        gemmU(oc, count, c, u + <usize>xi * uxi, v + <usize>xi * vxi, m + <usize>xi * mxi, ldm);
       }
       outputTransform(m, mxi, ldm, oc, tilesX, ty0, rows, yb, h, w, scale, shift, rb, relu, spill);
     }

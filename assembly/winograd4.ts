@@ -43,8 +43,9 @@
 // Speed against F(2,3) (bench/winograd.bench.ts --f43, relaxed SIMD, one
 // thread, a busy machine: medians of interleaved ratios): 1.1-1.9x on
 // ResNet-32's 16->16 @32x32 and 32->32 @16x16 at batch 64 and 1; on
-// 64->64 @8x8 1.2-1.8x at batch 64 but 0.66-0.76x at batch 1, so images
-// under 12x12 take F(4,3) only in calls of 4 images or more (winograd4Applies).
+// 64->64 @8x8 1.2-1.8x at batch 64, at batch 1 1.18x with the filter
+// transformed once and 0.8x without; images from 7x7 up take F(4,3)
+// (winograd4Applies).
 //
 // Reference: src/backend/reference/kernels/conv.ts (conv2dForwardRef,
 // conv2dForwardAffineRef); test/kernels/winograd.test.ts.
@@ -68,38 +69,24 @@ const SPILL4_BYTES: i32 = 36 * 16;
 const MODE4: i32 = isDefined(WINOGRAD4_MODE) ? WINOGRAD4_MODE : MODE == 1 ? 1 : 0;
 
 /**
- * Images a call needs before F(4,3) takes the small images (7x7 to 11x11):
- * from 4 on, one block holds 16 tiles or more and F(4,3) won there.
- */
-export const SMALL_IMAGE_MIN_BATCH: i32 = 4;
-
-/**
- * Whether forward() takes F(4,3) for a call on n images: 3x3, stride 1,
- * padding 1 on both axes, and (MODE4 1) where it won the A/B against F(2,3)
- * (bench/winograd.bench.ts --f43, bench/RESULTS.md "Winograd F(4,3)" and
- * "F(4,3) on the 8x8 stage"):
+ * Whether forward() takes F(4,3): 3x3, stride 1, padding 1 on both axes, and
+ * (MODE4 1) where it won the A/B against F(2,3) (bench/winograd.bench.ts
+ * --f43, bench/RESULTS.md "Winograd F(4,3)" and "F(4,3) down to 7x7"):
  * - c >= 8 and oc >= 8, where F(2,3) applies at all;
- * - h, w >= 12, at any batch: 12x12 and up won at batch 1 (32->32 @12x12
- *   1.1x, @16x16 1.3x, 16->16 @32x32 1.4x) and at batch 64 (1.1-1.75x);
- * - h, w >= 7 from SMALL_IMAGE_MIN_BATCH images on: 64->64 at 8x8 and 7x7
- *   won 1.1-1.3x from 4 images on (1.2-1.3x at 64), lost at 1 (0.66-0.76x:
- *   one image's 4 tiles half fill a GEMM panel) and drew at 2-3.
- * The batch rule makes the bits of an image depend on how many images the
- * call has, so the WASM backend never splits such a batch over threads into
- * runs of fewer than SMALL_IMAGE_MIN_BATCH images (conv2dMinImagesPerPart in
- * assembly/conv.ts): any thread count then chooses as one thread would.
+ * - h, w >= 7: 12x12 and up won at batch 1 (32->32 @12x12 1.1x, @16x16
+ *   1.3x, 16->16 @32x32 1.4x) and at batch 64 (1.1-1.75x); 64->64 at 8x8
+ *   and 7x7 won 1.1-1.3x from 4 images on, and at 1 image with the filter
+ *   transformed once (inference plans, 1.18x) since gemmU's 4-column
+ *   kernel stopped computing the empty half of one image's panel; it loses
+ *   at 1 image where the filter is transformed per call (0.8x: eval-mode
+ *   model.forward() on one image; training runs many).
+ * Depends on one image's geometry only, as winogradApplies, so that threads
+ * given different numbers of images choose alike.
  */
-export function winograd4Applies(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): bool {
+export function winograd4Applies(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): bool {
   if (kh != 3 || kw != 3 || stride != 1 || padH != 1 || padW != 1 || MODE4 == 0) return false;
   if (MODE4 == 2) return true;
-  if (c < 8 || oc < 8) return false;
-  return (h >= 12 && w >= 12) || (n >= SMALL_IMAGE_MIN_BATCH && h >= 7 && w >= 7);
-}
-
-/** Whether winograd4Applies depends on the number of images for this geometry. */
-export function winograd4DependsOnBatch(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): bool {
-  return winograd4Applies(1, c, h, w, oc, kh, kw, stride, padH, padW) !=
-    winograd4Applies(SMALL_IMAGE_MIN_BATCH, c, h, w, oc, kh, kw, stride, padH, padW);
+  return c >= 8 && oc >= 8 && h >= 7 && w >= 7;
 }
 
 /** Tile rows per block. */
@@ -415,7 +402,7 @@ export function winograd4ForwardU(x: usize, u: usize, y: usize, n: i32, c: i32, 
   // Borders and slack stay zero (each image overwrites only the interior);
   // lanes of V past a block's tiles, never written or written with finite
   // garbage, cannot hold NaNs or denormals from earlier use of the workspace.
-  zeroF32(xp, images * c * hp * wp + 32);
+  zeroF32(xp, min(images, n) * c * hp * wp + 32);
   zeroF32(v, 9 * <i32>vxi);
   const P = h * w;
   for (let b0 = 0; b0 < n; b0 += images) {
@@ -424,9 +411,9 @@ export function winograd4ForwardU(x: usize, u: usize, y: usize, n: i32, c: i32, 
     for (let ty0 = 0; ty0 < tilesY; ty0 += R) {
       const rows = min(R, tilesY - ty0);
       for (let i = 0; i < nb; i++) inputTransform(xp + <usize>i * xpImage, c, hp, wp, tilesX, ty0, rows, v, vxi, tmp, spill, i * tiles);
-      const nc = roundUp8(nb * rows * tilesX);
+      const count = nb * rows * tilesX;
       for (let xi = 0; xi < 36; xi++) {
-        gemmU(oc, nc, c, u + <usize>xi * uxi, v + <usize>xi * vxi, m + <usize>xi * mxi, ldm);
+        gemmU(oc, count, c, u + <usize>xi * uxi, v + <usize>xi * vxi, m + <usize>xi * mxi, ldm);
       }
       for (let i = 0; i < nb; i++) {
         const b = b0 + i;

@@ -186,24 +186,21 @@ export interface Backend {
   ): void;
   /**
    * Capability 'preparedConv': elements of the storage conv2dPrepareFilter
-   * writes for geometry g (at g's batch size: on WASM it picks the path).
+   * writes for geometry g (its batch size does not matter).
    */
   conv2dPreparedFilterLength(g: ConvGeometry): number;
   /**
    * Capability 'preparedConv': w [oc, c, kh, kw] into `prepared`
    * (conv2dPreparedFilterLength(g) elements) in the layout the forward takes
    * for g: on WASM the Winograd transform U = G w G^T where g takes Winograd,
-   * else a copy; the batch size of g picks the path where it depends on it
-   * (F(4,3) on images under 12x12 from 4 images on). For weights that do not
-   * change (inference plans), so that the transform is paid once, not per
-   * call.
+   * else a copy. For weights that do not change (inference plans), so that
+   * the transform is paid once, not per call.
    */
   conv2dPrepareFilter(w: Storage, prepared: Storage, g: ConvGeometry): PreparedFilter;
   /**
    * Capability 'preparedConv': conv2dForwardAffine with a filter prepared for
    * g's geometry (any batch size; another geometry throws), bit-identical to
-   * conv2dForwardAffine at the batch size it was prepared for, on the weights
-   * it was prepared from.
+   * conv2dForwardAffine on the weights it was prepared from.
    */
   conv2dForwardAffinePrepared(
     x: Storage,

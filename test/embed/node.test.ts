@@ -100,21 +100,12 @@ describe('loadModel and predict', () => {
       fromRecords.map((p) => Array.from(p.logits)),
       fromFloats.map((p) => Array.from(p.logits)),
     );
-    // A batch longer than one forward pass (64 images) gives each image's own result: the
-    // same bits within a pass; across passes of other sizes (64 + 6 here, 3 above) the
-    // 8x8 stage may take another Winograd tile (from 4 images on), so the last bits differ.
+    // A batch longer than one forward pass (64 images) gives each image's own result.
     const many = new Float32Array(70 * 3072);
     for (let i = 0; i < 70; i++) many.set(x.subarray((i % 3) * 3072, ((i % 3) + 1) * 3072), i * 3072);
     const out = await infer.predict(model, many);
     assert.equal(out.length, 70);
-    assert.deepEqual(Array.from(out[63].logits), Array.from(out[0].logits));
-    assert.deepEqual(Array.from(out[69].logits), Array.from(out[66].logits));
-    const want = Array.from(fromFloats[0].logits);
-    const scale = Math.max(...want.map(Math.abs));
-    for (const got of [out[0], out[69]]) {
-      const diff = Math.max(...Array.from(got.logits, (v, i) => Math.abs(v - want[i])));
-      assert.ok(diff <= 1e-5 * scale, `logits differ by ${diff} (max |logit| ${scale})`);
-    }
+    assert.deepEqual(Array.from(out[69].logits), Array.from(fromFloats[0].logits));
     model.dispose();
   });
 

@@ -186,13 +186,13 @@ const LISTED: ConvGeometry[] = [
 ];
 
 /**
- * Shapes the shipped builds run with Winograd F(2,3): ResNet-32's last stage,
- * odd sizes, the threshold's edges (images from 12x12 take F(4,3): SHIPPED_F43).
+ * Shapes the shipped builds run with Winograd F(2,3): odd sizes, the
+ * threshold's edges (images from 7x7 take F(4,3): SHIPPED_F43).
  */
 const ABOVE_THRESHOLD: ConvGeometry[] = [
-  conv3x3(2, 64, 64, 8, 8),
-  conv3x3(1, 32, 32, 11, 16),
-  conv3x3(1, 17, 17, 16, 11),
+  conv3x3(2, 64, 64, 6, 8),
+  conv3x3(1, 32, 32, 6, 16),
+  conv3x3(1, 17, 17, 16, 6),
   conv3x3(2, 16, 16, 5, 7),
   conv3x3(1, 8, 8, 3, 3),
   conv3x3(1, 8, 9, 2, 3),
@@ -346,10 +346,14 @@ const geometry4 = fc
   })
   .map((r) => conv3x3(r.n, r.c, r.oc, r.h, r.w));
 
-/** Shapes the shipped builds run with F(4,3): ResNet-32's first two stages, odd sizes, the threshold's edges. */
+/** Shapes the shipped builds run with F(4,3): ResNet-32's three stages, odd sizes, the threshold's edges. */
 const SHIPPED_F43: ConvGeometry[] = [
   conv3x3(2, 16, 16, 32, 32),
   conv3x3(1, 32, 32, 16, 16),
+  conv3x3(1, 64, 64, 8, 8),
+  conv3x3(2, 64, 64, 7, 7),
+  conv3x3(1, 32, 32, 11, 16),
+  conv3x3(1, 8, 8, 7, 9),
   conv3x3(1, 17, 17, 17, 17),
   conv3x3(2, 8, 8, 12, 12),
   conv3x3(1, 9, 16, 13, 12),

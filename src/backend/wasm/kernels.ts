@@ -130,7 +130,6 @@ export const KERNELS = {
     r1: i32,
   },
   conv2dWorkspaceBytes: geometry,
-  conv2dMinImagesPerPart: geometry,
   conv2dForward: { x: ptr(xSize), wt: ptr(wSize), y: ptr(ySize), ...geometry, work: convWork },
   conv2dForwardAffine: { x: ptr(xSize), wt: ptr(wSize), y: ptr(ySize), ...geometry, work: convWork, ...affineEpilogue },
   conv2dPreparedFilterBytes: geometry,

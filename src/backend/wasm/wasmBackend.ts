@@ -99,7 +99,7 @@ export class WasmBackend implements Backend {
   private readonly heap: LinearAllocator;
   /** Per-thread scratch for packing and im2col (index 0: the calling thread). */
   private readonly work: Scratch[] = [];
-  private readonly convSizeCache = new Map<string, { bytes: number; minImages: number }>();
+  private readonly convBytesCache = new Map<string, number>();
   /** Each prepared filter's last call and its runner (conv2dForwardAffinePrepared). */
   private readonly preparedCalls = new WeakMap<
     PreparedFilter,
@@ -390,20 +390,15 @@ export class WasmBackend implements Backend {
     return 2 * g.n * g.oc * g.oh * g.ow * g.c * g.kh * g.kw;
   }
 
-  /**
-   * The kernels' workspace bytes and fewest images per thread for a
-   * geometry, asked of the module once per geometry rather than on every
-   * call.
-   */
-  private convSizes(g: ConvGeometry): { bytes: number; minImages: number } {
+  /** The conv kernels' workspace bytes for a geometry, asked of the module once per geometry. */
+  private convWorkspaceBytes(g: ConvGeometry): number {
     const key = `${g.n},${g.c},${g.h},${g.w},${g.oc},${g.kh},${g.kw},${g.stride},${g.pad},${g.oh},${g.ow}`;
-    let sizes = this.convSizeCache.get(key);
-    if (!sizes) {
-      const geometry = this.geometry(g);
-      sizes = { bytes: this.call('conv2dWorkspaceBytes', geometry), minImages: this.call('conv2dMinImagesPerPart', geometry) };
-      this.convSizeCache.set(key, sizes);
+    let bytes = this.convBytesCache.get(key);
+    if (bytes === undefined) {
+      bytes = this.call('conv2dWorkspaceBytes', this.geometry(g));
+      this.convBytesCache.set(key, bytes);
     }
-    return sizes;
+    return bytes;
   }
 
   /** The geometry as the kernels take it (a ConvGeometry has exactly their fields). */
@@ -414,9 +409,7 @@ export class WasmBackend implements Backend {
   /**
    * Runs a conv kernel over the batch: one contiguous run of images per
    * thread, each with its own scratch. args(firstImage, images, work) gives a
-   * run's arguments. No run has fewer images than the kernels ask for the
-   * geometry (conv2dMinImagesPerPart: where the path depends on the batch
-   * size, so that every run chooses as the whole batch would).
+   * run's arguments.
    */
   private convOverBatch<K extends ConvOverBatchKernel>(
     kernel: K,
@@ -432,8 +425,8 @@ export class WasmBackend implements Backend {
     g: ConvGeometry,
     args: (firstImage: number, images: number, work: number) => KernelArgs<K>,
   ): number[][] {
-    const { bytes, minImages } = this.convSizes(g);
-    const parts = this.parts(Math.max(1, Math.floor(g.n / minImages)), this.convFlops(g));
+    const bytes = this.convWorkspaceBytes(g);
+    const parts = this.parts(g.n, this.convFlops(g));
     const first = (t: number) => Math.floor((t * g.n) / parts);
     return Array.from({ length: parts }, (_, t) => this.args(kernel, args(first(t), first(t + 1) - first(t), this.workspace(bytes, t))));
   }
@@ -455,7 +448,7 @@ export class WasmBackend implements Backend {
     g: ConvGeometry,
     args: (firstImage: number, images: number, work: number) => KernelArgs<K>,
   ): () => void {
-    const { bytes } = this.convSizes(g);
+    const bytes = this.convWorkspaceBytes(g);
     const workAt = argumentIndex(kernel, 'work');
     let pool = this.pool;
     let jobs = this.convJobs(kernel, g, args);
@@ -518,13 +511,9 @@ export class WasmBackend implements Backend {
     return this.call('conv2dPreparedFilterBytes', this.geometry(g)) / 4;
   }
 
-  /**
-   * The layout tag is the kernel path (assembly/conv.ts's forwardPath) for
-   * g's batch size, which the forward checks again; the filter serves any
-   * batch size.
-   */
+  /** The layout tag is the kernel path (assembly/conv.ts's forwardPath), which the forward checks again. */
   conv2dPrepareFilter(w: Storage, prepared: Storage, g: ConvGeometry): PreparedFilter {
-    const geometry = this.geometry(g);
+    const geometry = { ...this.geometry(g), n: 1 };
     const layout = this.call('conv2dPrepareFilter', {
       wt: this.p(w),
       prepared: this.p(prepared),
@@ -587,7 +576,7 @@ export class WasmBackend implements Backend {
   /** Each thread computes whole chunks of the batch sum (assembly/conv.ts); the chunks are added in order. */
   conv2dBackwardFilter(x: Storage, dy: Storage, dw: Storage, g: ConvGeometry): void {
     const geometry = this.geometry(g);
-    const { bytes } = this.convSizes(g);
+    const bytes = this.convWorkspaceBytes(g);
     const chunks = this.call('conv2dBackwardFilterChunks', { n: g.n });
     const parts = this.parts(chunks, this.convFlops(g));
     if (parts === 1) {
