@@ -10,7 +10,7 @@
 // The steps, the blocks of tiles and the workspace are F(2,3)'s (read its
 // header), with 36 planes instead of 16 and these differences:
 //   - a block holds whole tile rows of one image or, where an image has fewer
-//     than TILES_PER_BLOCK tiles (8x8: 4 tiles), several whole images, so the
+//     than tilesPerBlock tiles (8x8: 4 tiles), several whole images, so the
 //     GEMMs' 8-column panels stay full; xp holds one padded image per image
 //     of a block. GEMM columns are independent, so an image's bits do not
 //     depend on which images share its block (any split of the batch over
@@ -51,8 +51,17 @@
 // conv2dForwardAffineRef); test/kernels/winograd.test.ts.
 import { epilogue1, epilogue4, gemmU, MODE, padImage, PLANE_PAD, roundUp64, roundUp8, zeroF32 } from './winograd';
 
-/** Tiles per block (whole tile rows or whole images up to at least this many): F(2,3)'s block. */
-const TILES_PER_BLOCK: i32 = 16;
+/**
+ * Tiles per block (whole tile rows or whole images up to at least this
+ * many): F(2,3)'s 16, and more under 64 input channels, so that a block of
+ * V holds about 1024 values per point (c x tiles). At 16 channels 64 tiles
+ * ran 1.13-1.14x 16 tiles (16->16 @32x32, batch 64); at 32 and 64 channels
+ * 32 to 128 tiles changed nothing or lost (bench/RESULTS.md). Columns of
+ * the GEMMs are independent, so the block size changes no bit.
+ */
+@inline function tilesPerBlock(c: i32): i32 {
+  return max(16, 1024 / c);
+}
 /** Bytes of tmp: the 36 vectors between the passes of one transform. */
 const TMP_BYTES: i32 = 36 * 16;
 /** Bytes of the spill area: one tile group's 36 vectors when they cannot be stored in place. */
@@ -90,14 +99,14 @@ export function winograd4Applies(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i
 }
 
 /** Tile rows per block. */
-@inline function blockRows(tilesX: i32, tilesY: i32): i32 {
-  return min(tilesY, max(1, (TILES_PER_BLOCK + tilesX - 1) / tilesX));
+@inline function blockRows(tilesX: i32, tilesY: i32, c: i32): i32 {
+  return min(tilesY, max(1, (tilesPerBlock(c) + tilesX - 1) / tilesX));
 }
 
-/** Whole images per block: 1 unless an image has fewer than TILES_PER_BLOCK tiles. */
-@inline function imagesPerBlock(tilesX: i32, tilesY: i32): i32 {
-  const tiles = tilesX * tilesY;
-  return tiles >= TILES_PER_BLOCK ? 1 : (TILES_PER_BLOCK + tiles - 1) / tiles;
+/** Whole images per block: 1 unless an image has fewer than tilesPerBlock tiles. */
+@inline function imagesPerBlock(tilesX: i32, tilesY: i32, c: i32): i32 {
+  const tiles = tilesX * tilesY, block = tilesPerBlock(c);
+  return tiles >= block ? 1 : (block + tiles - 1) / tiles;
 }
 
 /** Bytes of U (36 planes, PLANE_PAD apart) for oc x c filters: winograd4TransformFilter's output. */
@@ -108,8 +117,8 @@ export function winograd4UBytes(c: i32, oc: i32): i32 {
 /** Scratch bytes of winograd4Forward for one image geometry (the batch size does not matter). */
 export function winograd4Bytes(c: i32, h: i32, w: i32, oc: i32): i32 {
   const tilesX = (w + 3) >> 2, tilesY = (h + 3) >> 2;
-  const images = imagesPerBlock(tilesX, tilesY);
-  const cols = roundUp8(images * blockRows(tilesX, tilesY) * tilesX);
+  const images = imagesPerBlock(tilesX, tilesY, c);
+  const cols = roundUp8(images * blockRows(tilesX, tilesY, c) * tilesX);
   const hp = 4 * tilesY + 2, wp = 4 * tilesX + 2;
   return TMP_BYTES + SPILL4_BYTES + winograd4UBytes(c, oc) + roundUp64((images * c * hp * wp + 32) * 4) +
     roundUp64(36 * (c * cols * 4 + PLANE_PAD)) + roundUp64(36 * (oc * cols * 4 + PLANE_PAD) + 64);
@@ -385,7 +394,7 @@ export function winograd4ForwardU(x: usize, u: usize, y: usize, n: i32, c: i32, 
   work: usize, scale: usize, shift: usize, res: usize, relu: bool): void {
   const tilesX = (w + 3) >> 2, tilesY = (h + 3) >> 2;
   const tiles = tilesX * tilesY;
-  const R = blockRows(tilesX, tilesY), images = imagesPerBlock(tilesX, tilesY);
+  const R = blockRows(tilesX, tilesY, c), images = imagesPerBlock(tilesX, tilesY, c);
   const cols = roundUp8(images * R * tilesX);
   const hp = 4 * tilesY + 2, wp = 4 * tilesX + 2;
   const tmp = work;
