@@ -23,7 +23,9 @@
 // F(2,3) there), F(2x2, 3x3) on smaller ones (assembly/winograd.ts, 1.5-2x
 // faster than the direct conv where it applies). Their backward
 // filter (at least 4 input channels and 8 tiles per image) takes Winograd
-// F(3x3, 2x2) per batch chunk: assembly/winograd-filter.ts, 1.7-2.2x.
+// F(3x3, 2x2) per batch chunk: assembly/winograd-filter.ts, 1.7-2.2x; on
+// images of at least 12x12, F(3x3, 4x4): assembly/winograd4-filter.ts,
+// 1.2-1.4x faster than F(3x3, 2x2) there.
 //
 // References: src/backend/reference/kernels/conv.ts.
 import { gemmPacked, gemmWorkspaceBytes, sgemm, TILE_BYTES } from './gemm';
@@ -38,6 +40,7 @@ import {
   winograd4UBytes,
 } from './winograd4';
 import { winogradFilterApplies, winogradFilterBytes, winogradFilterChunk, winogradFilterPrepare } from './winograd-filter';
+import { winograd4FilterApplies, winograd4FilterBytes, winograd4FilterChunk, winograd4FilterPrepare } from './winograd4-filter';
 
 @inline function roundUp64(bytes: i32): i32 {
   return (bytes + 63) & ~63;
@@ -509,8 +512,9 @@ export function conv2dBackwardFilterChunks(n: i32): i32 {
   return max(1, min(n, FILTER_CHUNKS));
 }
 
-/** Scratch bytes of filterChunk, or of winogradFilterChunk where that is taken. */
+/** Scratch bytes of filterChunk, or of winograd4FilterChunk or winogradFilterChunk where one is taken. */
 @inline function filterBytes(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32): i32 {
+  if (winograd4FilterApplies(c, h, w, oc, kh, kw, stride, pad)) return winograd4FilterBytes(c, h, w, oc);
   if (winogradFilterApplies(c, h, w, oc, kh, kw, stride, pad)) return winogradFilterBytes(c, h, w, oc);
   const K = c * kh * kw, P = oh * ow;
   return roundUp64(K * P * 4) + roundUp64(c * (h + 2 * pad) * (w + 2 * pad) * 4) + gemmWorkspaceBytes(K, oc, P);
@@ -541,10 +545,17 @@ function filterChunk(x: usize, dy: usize, dwT: usize, n: i32, c: i32, h: i32, w:
 export function conv2dBackwardFilterParts(x: usize, dy: usize, parts: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, g0: i32, g1: i32, work: usize): void {
   const chunks = conv2dBackwardFilterChunks(n), K = c * kh * kw;
-  const wino = winogradFilterApplies(c, h, w, oc, kh, kw, stride, pad);
+  const wino4 = winograd4FilterApplies(c, h, w, oc, kh, kw, stride, pad);
+  const wino = !wino4 && winogradFilterApplies(c, h, w, oc, kh, kw, stride, pad);
+  if (wino4) winograd4FilterPrepare(c, h, w, oc, work);
   if (wino) winogradFilterPrepare(c, h, w, oc, work);
   for (let g = g0; g < g1; g++) {
     const b0 = <i32>(<i64>g * n / chunks), b1 = <i32>(<i64>(g + 1) * n / chunks);
+    if (wino4) {
+      winograd4FilterChunk(x + <usize>(b0 * c * h * w) * 4, dy + <usize>(b0 * oc * oh * ow) * 4, parts + <usize>(g * K * oc) * 4,
+        b1 - b0, c, h, w, oc, work);
+      continue;
+    }
     if (wino) {
       winogradFilterChunk(x + <usize>(b0 * c * h * w) * 4, dy + <usize>(b0 * oc * oh * ow) * 4, parts + <usize>(g * K * oc) * 4,
         b1 - b0, c, h, w, oc, work);

@@ -83,7 +83,7 @@ const TILES: i32 = 64;
  * tests forces both, and a bench can switch this one alone.
  */
 // @ts-expect-error: an optional compile-time constant
-const FILTER_MODE: i32 = isDefined(WINOGRAD_FILTER_MODE) ? WINOGRAD_FILTER_MODE : MODE;
+export const FILTER_MODE: i32 = isDefined(WINOGRAD_FILTER_MODE) ? WINOGRAD_FILTER_MODE : MODE;
 
 /**
  * Whether the backward filter takes the Winograd path: 3x3, stride 1,
@@ -109,13 +109,13 @@ export function winogradFilterApplies(c: i32, h: i32, w: i32, oc: i32, kh: i32, 
   return c >= 4 && tiles >= 8 && 3 * tiles <= h * w;
 }
 
-/** Tile rows per segment: the whole image where it fits in a block. */
-@inline function segmentRows(tilesX: i32, tilesY: i32): i32 {
+/** Tile rows per segment: the whole image where it fits in a block (also F(3x3, 4x4)'s, assembly/winograd4-filter.ts). */
+@inline export function segmentRows(tilesX: i32, tilesY: i32): i32 {
   return tilesX * tilesY <= TILES ? tilesY : max(1, TILES / tilesX);
 }
 
 /** Panels (of 8 tiles) per block: TILES / 8, or one segment where that is larger. */
-@inline function blockPanels(tilesX: i32, tilesY: i32): i32 {
+@inline export function blockPanels(tilesX: i32, tilesY: i32): i32 {
   return max(TILES >> 3, (segmentRows(tilesX, tilesY) * tilesX + 7) >> 3);
 }
 
@@ -137,7 +137,7 @@ export function winogradFilterBytes(c: i32, h: i32, w: i32, oc: i32): i32 {
  * the 4 raw values of a tile costs a quarter of transposing its 16
  * transformed ones. Only the interior is written; the rest stays zero.
  */
-function transposeDy(dy: usize, oc: i32, h: i32, w: i32, wp2: i32, ocp: i32, dyT: usize): void {
+export function transposeDy(dy: usize, oc: i32, h: i32, w: i32, wp2: i32, ocp: i32, dyT: usize): void {
   const P = h * w;
   const ldo = <usize>P << 2, ldp = <usize>ocp << 2;
   const oc4 = oc & ~3;
@@ -202,15 +202,15 @@ function dyTransform(dyT: usize, ocp: i32, wp2: i32, tilesX: i32, ty0: i32, rows
 }
 
 /**
- * Zeros for tiles count .. (the next multiple of 8) - 1 of a block, in V and
- * in Z: stale lanes of earlier blocks must not reach the sums (0 * a finite
- * stale value adds nothing, but it may not be finite).
+ * Zeros for tiles count .. (the next multiple of 8) - 1 of a block, in the
+ * `points` planes of V and of Z: stale lanes of earlier blocks must not reach
+ * the sums (0 * a finite stale value adds nothing, but it may not be finite).
  */
-function zeroTail(c: i32, ocp: i32, count: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize): void {
+function zeroTail(points: i32, c: i32, ocp: i32, count: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize): void {
   const end = roundUp8(count);
   if (end == count) return;
   const vPanel = v + <usize>((count >> 3) * c) * 32;
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < points; xi++) {
     for (let ci = 0; ci < c; ci++) {
       const row = vPanel + <usize>xi * vxi + (<usize>ci << 5);
       for (let t = count & 7; t < 8; t++) store<f32>(row + (<usize>t << 2), 0);
@@ -225,7 +225,7 @@ function zeroTail(c: i32, ocp: i32, count: i32, v: usize, vxi: usize, z: usize, 
   }
 }
 
-// --- the 16 GEMMs ----------------------------------------------------------------
+// --- the GEMMs, one per point -----------------------------------------------------
 
 /**
  * M[0..4, 0..8) (+)= V[4 rows, tiles] * Z[tiles, 8] over `panels` panels of 8
@@ -285,14 +285,17 @@ function kernel1x8(panels: i32, a: usize, astep: usize, p: usize, m: usize, accu
   v128.store(m, c0); v128.store(m, c1, 16);
 }
 
-/** The 16 GEMMs of one block of `count` tiles: M[xi] (+)= V[xi] * Z[xi]. */
-function flushBlock(c: i32, ocp: i32, count: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize,
+/**
+ * The GEMMs of one block of `count` tiles, one per point (16 here, 36 for
+ * F(3x3, 4x4) in assembly/winograd4-filter.ts): M[xi] (+)= V[xi] * Z[xi].
+ */
+export function flushBlock(points: i32, c: i32, ocp: i32, count: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize,
   m: usize, mxi: usize, accumulate: bool): void {
-  zeroTail(c, ocp, count, v, vxi, z, zxi, zPanel);
+  zeroTail(points, c, ocp, count, v, vxi, z, zxi, zPanel);
   const panels = (count + 7) >> 3;
   const c4 = c & ~3;
   const astep = <usize>(c * 32 - 32), ldm = <usize>ocp << 2;
-  for (let xi = 0; xi < 16; xi++) {
+  for (let xi = 0; xi < points; xi++) {
     const vx = v + <usize>xi * vxi, zx = z + <usize>xi * zxi, mx = m + <usize>xi * mxi;
     for (let q = 0; q < ocp; q += 8) {
       const p = zx + <usize>(q >> 3) * zPanel, mq = mx + (<usize>q << 2);
@@ -398,7 +401,7 @@ export function winogradFilterChunk(x: usize, dy: usize, dwT: usize, n: i32, c: 
     for (let ty0 = 0; ty0 < tilesY; ty0 += R) {
       const rows = min(R, tilesY - ty0), count = rows * tilesX;
       if (used + count > cap * 8) {
-        flushBlock(c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
+        flushBlock(16, c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
         accumulate = true;
         used = 0;
       }
@@ -407,6 +410,6 @@ export function winogradFilterChunk(x: usize, dy: usize, dwT: usize, n: i32, c: 
       used += count;
     }
   }
-  flushBlock(c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
+  flushBlock(16, c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
   outputTransform(m, mxi, c, oc, ocp, dwT, spill);
 }

@@ -63,9 +63,9 @@ import { epilogue1, epilogue4, gemmU, MODE, padImage, PLANE_PAD, roundUp64, roun
   return max(16, 1024 / c);
 }
 /** Bytes of tmp: the 36 vectors between the passes of one transform. */
-const TMP_BYTES: i32 = 36 * 16;
+export const TMP_BYTES: i32 = 36 * 16;
 /** Bytes of the spill area: one tile group's 36 vectors when they cannot be stored in place. */
-const SPILL4_BYTES: i32 = 36 * 16;
+export const SPILL4_BYTES: i32 = 36 * 16;
 
 /**
  * Which convolutions forward() runs with F(4,3) rather than F(2,3): 0 none,
@@ -75,7 +75,7 @@ const SPILL4_BYTES: i32 = 36 * 16;
  * benches and tests can pit the three paths against each other.
  */
 // @ts-expect-error: an optional compile-time constant
-const MODE4: i32 = isDefined(WINOGRAD4_MODE) ? WINOGRAD4_MODE : MODE == 1 ? 1 : 0;
+export const MODE4: i32 = isDefined(WINOGRAD4_MODE) ? WINOGRAD4_MODE : MODE == 1 ? 1 : 0;
 
 /**
  * Whether forward() takes F(4,3): 3x3, stride 1, padding 1 on both axes, and
@@ -224,9 +224,10 @@ function filterTransform(wt: usize, oc: i32, c: i32, u: usize, plane: usize, tmp
  * fewer tiles is computed whole (reading past the row into xp's finite
  * values or slack) and stored in place where its 4 lanes fit in one panel:
  * the extra lanes belong to later tiles of the block, which overwrite them,
- * or to columns past the block's tiles, which are ignored.
+ * or to columns past the block's tiles, which are ignored. The panel layout
+ * is the filter gradient's too (assembly/winograd4-filter.ts).
  */
-function inputTransform(xp: usize, c: i32, hp: i32, wp: i32, tilesX: i32, ty0: i32, rows: i32,
+export function inputTransform(xp: usize, c: i32, hp: i32, wp: i32, tilesX: i32, ty0: i32, rows: i32,
   v: usize, vxi: usize, tmp: usize, spill: usize, t0: i32): void {
   const ldx = <usize>wp << 2;
   const panelBytes = <usize>c << 5;

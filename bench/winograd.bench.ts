@@ -17,7 +17,11 @@
 // WINOGRAD_MODE=2 WINOGRAD4_MODE=2) against F(2x2, 3x3) (WINOGRAD_MODE=2)
 // instead: the columns "direct" then read F(2,3), "Winograd" F(4,3).
 //
-// Run: npx tsx bench/winograd.bench.ts [--plain | --both] [--rounds N] [--quick | --filter | --f43] [--match S]
+// --filter43 pits the backward filter's F(3x3, 4x4) (assembly/winograd4-filter.ts;
+// --use WINOGRAD_MODE=2 WINOGRAD4_FILTER_MODE=2) against its F(3x3, 2x2)
+// (WINOGRAD_MODE=2): the columns read F(3,2) and F(3,4).
+//
+// Run: npx tsx bench/winograd.bench.ts [--plain | --both] [--rounds N] [--quick | --filter | --f43 | --filter43] [--match S]
 // (default: the relaxed-SIMD build, the one init() picks under Node; 15
 // rounds; --filter: the backward-filter cases only).
 import { enableRelaxedSimd } from '../src/backend/wasm/loader.js';
@@ -233,15 +237,42 @@ function f43Cases(quick: boolean): Case[] {
 }
 
 /**
+ * The backward filter's F(3,4) against its F(3,2): ResNet-32's three stages
+ * at batch 64 (one thread's chunks of a batch of 128 on two threads, and
+ * the whole batch of 64 on one) and 1; the 8x8 stage also at 128, 24 and 12
+ * (chunks of 10 to 11, 2 and 1 images: assembly/conv.ts's 12 chunks); then
+ * at batch 16 the image sizes and channel counts around F(3,4)'s threshold
+ * (assembly/winograd4-filter.ts, winograd4FilterApplies).
+ */
+function filter43Cases(quick: boolean): Case[] {
+  const bwf = (g: ConvGeometry): Case => ({ g, ops: ['backward filter'] });
+  const resnet = [32, 16, 8].flatMap((hw) => [64, 1].map((n) => bwf(conv3x3(n, 512 / hw, 512 / hw, hw))));
+  const chunked = [128, 24, 12].map((n) => bwf(conv3x3(n, 64, 64, 8)));
+  if (quick) return [...resnet, ...chunked];
+  const sizes = [4, 5, 6, 7, 9, 11, 12, 13, 17].map((hw) => bwf(conv3x3(16, 16, 16, hw)));
+  const deep = [4, 7, 12].map((hw) => bwf(conv3x3(16, 64, 64, hw)));
+  const channels = [
+    [4, 4],
+    [4, 16],
+    [16, 4],
+    [8, 8],
+    [3, 16],
+    [16, 3],
+  ].map(([c, oc]) => bwf(conv3x3(16, c, oc, 32)));
+  return [...resnet, ...chunked, ...sizes, ...deep, ...channels];
+}
+
+/**
  * ResNet-32's three stages at batch 64 (training) and 1 (inference), every
  * op (the backward filter at batch 64 only); then, forward only at batch 16,
  * the channel counts and image sizes around the dispatch threshold
  * (assembly/winograd.ts, winogradApplies; the backward input dispatches on
  * the channel-swapped shape, so the forward covers it).
  */
-function cases(quick: boolean, filter: boolean, f43: boolean): Case[] {
+function cases(quick: boolean, filter: boolean, f43: boolean, filter43: boolean): Case[] {
   if (filter) return filterCases();
   if (f43) return f43Cases(quick);
+  if (filter43) return filter43Cases(quick);
   const all: Op[] = ['forward', 'backward input', 'affine'];
   const resnet = [32, 16, 8].flatMap((hw) =>
     [64, 1].map((n) => ({
@@ -287,6 +318,7 @@ const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : 15;
 const quick = argv.includes('--quick');
 const filterOnly = argv.includes('--filter');
 const f43 = argv.includes('--f43');
+const filter43 = argv.includes('--filter43');
 // --match S: only the shapes whose label (e.g. "n1 64->64 @8x8") contains S.
 const matchAt = argv.indexOf('--match');
 const match = matchAt >= 0 ? argv[matchAt + 1] : '';
@@ -294,9 +326,13 @@ const targets = argv.includes('--plain') ? ['simd'] : argv.includes('--both') ? 
 if (targets.includes('relaxed') && !(await enableRelaxedSimd())) throw new Error('relaxed SIMD is not available');
 const rows: Row[] = [];
 for (const target of targets) {
-  const direct = await compileVariant(target, [f43 ? 'WINOGRAD_MODE=2' : 'WINOGRAD_MODE=0']);
-  const wino = await compileVariant(target, ['WINOGRAD_MODE=2', ...(f43 ? ['WINOGRAD4_MODE=2'] : [])]);
-  for (const { g, ops } of cases(quick, filterOnly, f43)) {
+  const direct = await compileVariant(target, [f43 || filter43 ? 'WINOGRAD_MODE=2' : 'WINOGRAD_MODE=0']);
+  const wino = await compileVariant(target, [
+    'WINOGRAD_MODE=2',
+    ...(f43 ? ['WINOGRAD4_MODE=2'] : []),
+    ...(filter43 ? ['WINOGRAD4_FILTER_MODE=2'] : []),
+  ]);
+  for (const { g, ops } of cases(quick, filterOnly, f43, filter43)) {
     if (!`n${g.n} ${g.c}->${g.oc} @${g.h}x${g.w}`.includes(match)) continue;
     for (const op of ops) {
       const row = await abShape(target, direct, wino, g, op, rounds);
@@ -305,7 +341,7 @@ for (const target of targets) {
     }
   }
 }
-const [nameA, nameB] = f43 ? ['F(2,3)', 'F(4,3)'] : ['direct', 'Winograd'];
+const [nameA, nameB] = f43 ? ['F(2,3)', 'F(4,3)'] : filter43 ? ['F(3,2)', 'F(3,4)'] : ['direct', 'Winograd'];
 console.log(
   `| build | shape | op | ${nameA} ms | ${nameB} ms | ${nameA} GFLOPS | ${nameB} GFLOPS (equiv.) | ${nameA} / ${nameB} | range |`,
 );

@@ -11,11 +11,13 @@
 // The shipped builds take Winograd only where it measured faster (forward:
 // c, oc >= 8, at least two tiles, F(4x4, 3x3) of assembly/winograd4.ts from
 // 12x12 images; filter: c >= 4, at least 8 tiles, odd
-// edges wasting at most a quarter of the tiles). To check the transforms at
+// edges wasting at most a quarter of the tiles, F(3x3, 4x4) of
+// assembly/winograd4-filter.ts from 12x12 images). To check the transforms at
 // every size, this file also compiles each build with asc --use
 // WINOGRAD_MODE=2 (F(2,3) wherever it applies, the filter's switch
 // following it), and with WINOGRAD4_MODE=2 too (F(4,3) wherever it
-// applies), and checks those builds on all geometries; the shipped build
+// applies, the filter's F(3x3, 4x4) following it), and checks those builds
+// on all geometries; the shipped build
 // is checked on shapes above the thresholds, bit for bit against the forced
 // one (so the dispatch is seen to take the Winograd path there).
 import assert from 'node:assert/strict';
@@ -221,12 +223,15 @@ const FILTER_LISTED: ConvGeometry[] = [
   conv3x3(3, 64, 64, 8, 8),
 ];
 
-/** Shapes the shipped builds run with the Winograd filter: ResNet-32's stages, odd sizes, the threshold's edges. */
+/**
+ * Shapes the shipped builds run with the Winograd filter F(3x3, 2x2): ResNet-32's last stage, odd sizes, the
+ * threshold's edges (larger images take F(3x3, 4x4): FILTER_SHIPPED_F43).
+ */
 const FILTER_ABOVE_THRESHOLD: ConvGeometry[] = [
-  conv3x3(2, 16, 16, 32, 32),
-  conv3x3(13, 32, 32, 16, 16),
+  conv3x3(2, 16, 16, 11, 32),
+  conv3x3(13, 32, 32, 16, 10),
   conv3x3(14, 64, 64, 8, 8),
-  conv3x3(3, 17, 17, 17, 17),
+  conv3x3(3, 17, 17, 9, 17),
   conv3x3(5, 4, 1, 7, 7),
   conv3x3(13, 4, 17, 6, 6),
   conv3x3(2, 16, 3, 3, 32),
@@ -371,6 +376,34 @@ const LISTED4: ConvGeometry[] = [
   conv3x3(1, 3, 6, 33, 35),
 ];
 
+/** F(3x3, 4x4)'s dY tiles are 4x4: 1 to 19 pixels a side (partial tiles of 1 to 3 rows or columns), 1 to 20 images (chunks of 1 and 2). */
+const filterGeometry4 = fc
+  .record({
+    n: fc.integer({ min: 1, max: 20 }),
+    c: fc.constantFrom(1, 2, 3, 4, 5, 8, 16, 17),
+    oc: fc.constantFrom(1, 3, 4, 8, 9, 16, 17),
+    h: fc.integer({ min: 1, max: 19 }),
+    w: fc.integer({ min: 1, max: 19 }),
+  })
+  .map((r) => conv3x3(r.n, r.c, r.oc, r.h, r.w));
+
+const FILTER_LISTED4: ConvGeometry[] = [
+  ...FILTER_LISTED,
+  conv3x3(2, 16, 16, 32, 32),
+  conv3x3(13, 32, 32, 16, 16),
+  conv3x3(3, 5, 7, 33, 35),
+  conv3x3(25, 9, 11, 5, 6),
+];
+
+/** Shapes the shipped builds run with the backward filter's F(3x3, 4x4): ResNet-32's first two stages, odd sizes, the threshold's edges. */
+const FILTER_SHIPPED_F43: ConvGeometry[] = [
+  conv3x3(2, 16, 16, 32, 32),
+  conv3x3(13, 32, 32, 16, 16),
+  conv3x3(3, 17, 17, 17, 17),
+  conv3x3(5, 4, 1, 12, 12),
+  conv3x3(13, 4, 17, 13, 12),
+];
+
 for (const build of await kernelBuilds())
   describe(`Winograd F(4x4, 3x3) (${build})`, () => {
     let forced4: Harness;
@@ -404,7 +437,13 @@ for (const build of await kernelBuilds())
     });
 
     it('writes nothing past conv2dWorkspaceBytes (a guard after the workspace stays intact)', () => {
-      for (const g of [conv3x3(3, 17, 9, 7, 7), conv3x3(5, 64, 64, 8, 8), conv3x3(2, 5, 3, 33, 35), conv3x3(1, 16, 17, 1, 1)]) {
+      for (const g of [
+        conv3x3(3, 17, 9, 7, 7),
+        conv3x3(5, 64, 64, 8, 8),
+        conv3x3(2, 5, 3, 33, 35),
+        conv3x3(1, 16, 17, 1, 1),
+        conv3x3(14, 3, 17, 19, 13),
+      ]) {
         const bytes = forced4.k.conv2dWorkspaceBytes(...dims(g));
         const work = forced4.allocBytes(bytes + 1024);
         const guard = () => new Uint8Array(forced4.memory.buffer, work + bytes, 1024);
@@ -417,6 +456,7 @@ for (const build of await kernelBuilds())
         forced4.k.conv2dForward(px, pw, py, ...dims(g), work);
         forced4.k.conv2dForwardAffine(px, pw, py, ...dims(g), work, pv, pv, py, 1);
         forced4.k.conv2dBackwardInput(py, pw, px, ...dims(g), work);
+        forced4.k.conv2dBackwardFilter(px, py, pw, ...dims(g), work);
         assert.ok(
           guard().every((b) => b === 0xa5),
           JSON.stringify(g),
@@ -447,6 +487,53 @@ for (const build of await kernelBuilds())
           forced4.k.conv2dForward(px + b * g.c * g.h * g.w * 4, pw, p1, ...dims(one), work);
           assert.deepEqual(forced4.read(p1, yLen), all.subarray(b * yLen, (b + 1) * yLen), `${JSON.stringify(g)} image ${b}`);
         }
+      }
+    });
+    it('backward filter (F(3x3, 4x4)) matches the reference on random odd geometries, 1 to 20 images (F(4,3) forced)', () => {
+      fc.assert(
+        fc.property(filterGeometry4, fc.integer(), (g, seed) => {
+          checkFilter(forced4, g, seed);
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it('backward filter matches the reference on 1x1 ... 33x35 images, 1 to 64 channels (F(4,3) forced)', () => {
+      FILTER_LISTED4.forEach((g, i) => {
+        checkFilter(forced4, g, 700 + i);
+      });
+    });
+
+    it('backward filter: is what the shipped build runs on its F(3x3, 4x4) shapes, bit for bit', () => {
+      FILTER_SHIPPED_F43.forEach((g, i) => {
+        assert.deepEqual(checkFilter(shipped, g, 800 + i), checkFilter(forced4, g, 800 + i), `backward filter ${JSON.stringify(g)}`);
+      });
+    });
+
+    it('backward filter: chunks computed by separate calls and workspaces add up to the same bits (F(3x3, 4x4))', () => {
+      // Threads take whole chunks (src/backend/wasm/wasmBackend.ts, conv2dBackwardFilter), each in its own workspace.
+      for (const g of [conv3x3(13, 17, 9, 9, 11), conv3x3(29, 16, 16, 13, 12)]) {
+        const rng = mulberry32(12);
+        const x = randomFrom(g.n * g.c * g.h * g.w, rng),
+          dy = randomFrom(g.n * g.oc * g.oh * g.ow, rng);
+        const px = forced4.alloc(x.length, x),
+          pdy = forced4.alloc(dy.length, dy);
+        const bytes = forced4.k.conv2dWorkspaceBytes(...dims(g));
+        const wLen = g.oc * g.c * 9,
+          chunks = forced4.k.conv2dBackwardFilterChunks(g.n) as number;
+        const whole = forced4.alloc(wLen),
+          split = forced4.alloc(wLen),
+          parts = forced4.alloc(chunks * wLen);
+        forced4.k.conv2dBackwardFilter(px, pdy, whole, ...dims(g), forced4.allocBytes(bytes));
+        for (const [g0, g1] of [
+          [0, 4],
+          [4, 9],
+          [9, chunks],
+        ]) {
+          forced4.k.conv2dBackwardFilterParts(px, pdy, parts, ...dims(g), g0, g1, forced4.allocBytes(bytes));
+        }
+        forced4.k.conv2dBackwardFilterReduce(parts, chunks, split, g.oc, g.c * 9);
+        assert.deepEqual(forced4.read(split, wLen), forced4.read(whole, wLen), JSON.stringify(g));
       }
     });
   });

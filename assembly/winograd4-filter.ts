@@ -1,0 +1,254 @@
+// Winograd F(3x3, 4x4) for the filter gradient of 3x3 convolutions at stride
+// 1 with one pixel of zero padding, NCHW: assembly/winograd-filter.ts's
+// F(3x3, 2x2) with 4x4 dY tiles and 6x6 input patches, the dual of the
+// forward's F(4x4, 3x3) (assembly/winograd4.ts) by the same trilinear
+// argument as in winograd-filter.ts's header:
+//
+//   dW[o, c] = G^T [ sum over tiles and images (A z A^T) . (B^T d B) ] G
+//
+// with F(4,3)'s B^T (6x6), A (6x4, the transpose of its A^T) and G (6x3), z
+// the 4x4 dY tile and d the 6x6 patch of the zero-padded image at the tile's
+// origin (4 ty, 4 tx). Points 0, 1, -1, 2, -2 and infinity:
+//   A = [1  0 0  0;     G^T = [1/4 -1/6 -1/6 1/24  1/24 0;
+//        1  1 1  1;             0  -1/6  1/6 1/12 -1/12 0;
+//        1 -1 1 -1;             0  -1/6 -1/6  1/6   1/6 1]
+//        1  2 4  8;
+//        1 -2 4 -8;
+//        0  0 0  1]
+// A has no sign worth moving (its rows are sums and alternating sums, which
+// cost the same), and G's thirds cannot move into A exactly, so both are
+// used as they stand: the dY transform is exact-integer weights, the thirds
+// are paid once per chunk in the output transform.
+//
+// 36 GEMMs M[xi] (c x oc) = V[xi] (c x tiles) * Z[xi] (tiles x oc), 36
+// multiplies per (tile of 16 output pixels, c, oc) where four F(3,2) tiles
+// cost 64 and the direct sum 144. The steps, blocks and dense packing are
+// winograd-filter.ts's, with 36 planes instead of 16:
+//   1. V = B^T d B: winograd4.ts's inputTransform, whose packed panels
+//      ([panel][c][8] per xi, tile t in lane t % 8 of panel t / 8) are the
+//      filter's layout;
+//   2. Z = A z A^T, vectorised over 8 output channels, from the channels-last
+//      copy of the image's dY (winograd-filter.ts's transposeDy), rows first
+//      (through tmp) then columns;
+//   3. winograd-filter.ts's flushBlock (4 x 8 register tiles) for 36 points.
+// The output transform G^T M G runs once per chunk; the order of every sum
+// depends on the chunk's images alone (assembly/conv.ts's fixed chunks).
+//
+// Workspace layout (byte offsets from work, each part 64-byte aligned; the
+// 36 planes of V, Z and M are PLANE_PAD bytes longer than their contents):
+//   tmp    TMP_BYTES               inputTransform's row pass; the dY and
+//                                  output transforms' intermediate vectors
+//   spill  SPILL4_BYTES            inputTransform's straddling groups; the
+//                                  output transform's last oc % 4 columns
+//   xp     [c][hp][wp] + 32        the image zero-padded as in winograd4.ts
+//   dyT    [4 tilesY][4 tilesX][ocp]  one image's dY channels-last, ocp =
+//                                  oc rounded up to 8, zero past h, w and oc
+//   V      [36][cap][c][8]         cap panels of 8 tiles
+//   Z      [36][ocp / 8][cap * 8][8]
+//   M      [36][c][ocp]
+//
+// Numerics: V is the forward's (weights up to 25); Z entries combine the 16
+// dY values of a tile with weights up to 64; each result combines the 36
+// entries of M with weights up to 1/4 (bench/RESULTS.md, "Winograd F(3x3,
+// 4x4) for the filter gradient").
+//
+// Reference: src/backend/reference/kernels/conv.ts (conv2dBackwardFilterRef);
+// test/kernels/winograd.test.ts.
+import { PLANE_PAD, padImage, roundUp64, roundUp8, zeroF32 } from './winograd';
+import { inputTransform as inputTransform4, MODE4, SPILL4_BYTES, TMP_BYTES } from './winograd4';
+import { blockPanels, FILTER_MODE, flushBlock, segmentRows, transposeDy } from './winograd-filter';
+
+/**
+ * Which backward-filter convolutions take F(3x3, 4x4) rather than F(3x3,
+ * 2x2): 0 none, 1 those where it measured faster, 2 every one it can do.
+ * Follows WINOGRAD4_MODE (and is off where WINOGRAD_FILTER_MODE, or
+ * WINOGRAD_MODE, is 0) unless WINOGRAD4_FILTER_MODE is given (asc --use):
+ * the forced F(4,3) build of the tests forces both directions, and a bench
+ * can switch this one alone.
+ */
+// @ts-expect-error: an optional compile-time constant
+const FILTER4_MODE: i32 = isDefined(WINOGRAD4_FILTER_MODE) ? WINOGRAD4_FILTER_MODE : FILTER_MODE == 0 ? 0 : MODE4;
+
+/**
+ * Whether the backward filter takes F(3x3, 4x4): 3x3, stride 1, padding 1,
+ * and (FILTER4_MODE 1) where it won the A/B against F(3x3, 2x2)
+ * (bench/winograd.bench.ts --filter43, bench/RESULTS.md "Winograd F(3x3,
+ * 4x4) for the filter gradient"). Depends on one image's geometry only, as
+ * winogradFilterApplies: all threads and chunks take the same path.
+ */
+// biome-ignore lint/correctness/noUnusedFunctionParameters: oc is part of the conv geometry every caller passes in one order (c, h, w, oc, kh, kw, stride, pad); the rule does not depend on it today
+export function winograd4FilterApplies(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32): bool {
+  if (kh != 3 || kw != 3 || stride != 1 || pad != 1 || FILTER4_MODE == 0) return false;
+  if (FILTER4_MODE == 2) return true;
+  return c >= 4 && h >= 12 && w >= 12;
+}
+
+/** Scratch bytes of winograd4FilterChunk (the batch size does not matter). */
+export function winograd4FilterBytes(c: i32, h: i32, w: i32, oc: i32): i32 {
+  const tilesX = (w + 3) >> 2, tilesY = (h + 3) >> 2;
+  const cap = blockPanels(tilesX, tilesY), ocp = roundUp8(oc);
+  const hp = 4 * tilesY + 2, wp = 4 * tilesX + 2;
+  return TMP_BYTES + SPILL4_BYTES + roundUp64((c * hp * wp + 32) * 4) + roundUp64(16 * tilesY * tilesX * ocp * 4) +
+    roundUp64(36 * (cap * c * 32 + PLANE_PAD)) + roundUp64(36 * (cap * ocp * 32 + PLANE_PAD)) +
+    roundUp64(36 * (c * ocp * 4 + PLANE_PAD));
+}
+
+// --- dY transform ----------------------------------------------------------------
+
+/**
+ * A times the column (z0, z1, z2, z3): z0, z0 + z1 + z2 + z3, z0 - z1 + z2 -
+ * z3, z0 + 2 z1 + 4 z2 + 8 z3, z0 - 2 z1 + 4 z2 - 8 z3, z3, stored step bytes
+ * apart from dst (the even and odd parts shared by each pair of rows).
+ */
+@inline function transformColumnA(z0: v128, z1: v128, z2: v128, z3: v128, dst: usize, step: usize): void {
+  const even = f32x4.add(z0, z2), odd = f32x4.add(z1, z3);
+  const even4 = f32x4.add(z0, f32x4.mul(z2, f32x4.splat(4)));
+  const odd8 = f32x4.mul(f32x4.add(z1, f32x4.mul(z3, f32x4.splat(4))), f32x4.splat(2));
+  v128.store(dst, z0);
+  v128.store(dst + step, f32x4.add(even, odd));
+  v128.store(dst + 2 * step, f32x4.sub(even, odd));
+  v128.store(dst + 3 * step, f32x4.add(even4, odd8));
+  v128.store(dst + 4 * step, f32x4.sub(even4, odd8));
+  v128.store(dst + 5 * step, z3);
+}
+
+/**
+ * Z = A z A^T for tile rows ty0 .. ty0+rows-1 of the image in dyT (rows wp4
+ * pixels long), as tiles t0, t0+1, ... of the block's packed panels at zb
+ * (xi = 6 a + b planes zxi bytes apart, panels of 8 output channels zPanel
+ * bytes apart). Each row of z times A^T into tmp (24 vectors), then A down
+ * each column.
+ */
+function dyTransform(dyT: usize, ocp: i32, wp4: i32, tilesX: i32, ty0: i32, rows: i32,
+  zb: usize, zxi: usize, zPanel: usize, t0: i32, tmp: usize): void {
+  const ldp = <usize>ocp << 2, ldr = <usize>wp4 * ldp;
+  for (let r = 0; r < rows; r++) {
+    const row = dyT + <usize>(4 * (ty0 + r)) * ldr;
+    for (let x = 0; x < tilesX; x++) {
+      let src = row + <usize>(4 * x) * ldp;
+      let dst = zb + (<usize>(t0 + r * tilesX + x) << 5);
+      for (let q = 0; q < ocp; q += 8) {
+        for (let half = 0; half < 2; half++) {
+          const s = src + (<usize>half << 4), d = dst + (<usize>half << 4);
+          for (let i = 0; i < 4; i++) {
+            const si = s + <usize>i * ldr;
+            transformColumnA(v128.load(si), v128.load(si + ldp), v128.load(si + 2 * ldp), v128.load(si + 3 * ldp),
+              tmp + <usize>(6 * i) * 16, 16);
+          }
+          for (let b = 0; b < 6; b++) {
+            const p = tmp + <usize>b * 16;
+            transformColumnA(v128.load(p), v128.load(p, 96), v128.load(p, 192), v128.load(p, 288), d + <usize>b * zxi, 6 * zxi);
+          }
+        }
+        src += 32; dst += zPanel;
+      }
+    }
+  }
+}
+
+// --- output transform ----------------------------------------------------------
+
+/**
+ * G^T times the column (m0..m5): its 3 rows stored step bytes apart from dst,
+ * each with one division by 6 (a multiply by its float32):
+ * (m0 / 4) + (r / 4 - p) / 6, (s / 2 - q) / 6 and (r - p) / 6 + m5, where p,
+ * q = m1 +- m2 and r, s = m3 +- m4 (quartering and halving are exact).
+ */
+@inline function transformColumnGT(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, dst: usize, step: usize): void {
+  const sixth = f32x4.splat(<f32>(1.0 / 6.0)), quarter = f32x4.splat(0.25);
+  const p = f32x4.add(m1, m2), q = f32x4.sub(m1, m2), r = f32x4.add(m3, m4), s = f32x4.sub(m3, m4);
+  v128.store(dst, f32x4.add(f32x4.mul(m0, quarter), f32x4.mul(f32x4.sub(f32x4.mul(r, quarter), p), sixth)));
+  v128.store(dst + step, f32x4.mul(f32x4.sub(f32x4.mul(s, f32x4.splat(0.5)), q), sixth));
+  v128.store(dst + 2 * step, f32x4.add(f32x4.mul(f32x4.sub(r, p), sixth), m5));
+}
+
+/**
+ * dwT [c*9, oc] = G^T M G for every (input, output channel), 4 output
+ * channels at a time (the last oc % 4 through spill): G^T down each column b
+ * of M into tmp[3 b + i] (18 vectors), then G across each row i.
+ */
+function outputTransform(m: usize, mxi: usize, c: i32, oc: i32, ocp: i32, dwT: usize, tmp: usize, spill: usize): void {
+  const ldm = <usize>ocp << 2, ldw = <usize>oc << 2;
+  for (let ci = 0; ci < c; ci++) {
+    for (let o = 0; o < oc; o += 4) {
+      const p = m + <usize>ci * ldm + (<usize>o << 2);
+      for (let b = 0; b < 6; b++) {
+        const pb = p + <usize>b * mxi;
+        transformColumnGT(v128.load(pb), v128.load(pb + 6 * mxi), v128.load(pb + 12 * mxi), v128.load(pb + 18 * mxi),
+          v128.load(pb + 24 * mxi), v128.load(pb + 30 * mxi), tmp + <usize>(3 * b) * 16, 16);
+      }
+      const full = o + 4 <= oc;
+      const dst = full ? dwT + <usize>(ci * 9) * ldw + (<usize>o << 2) : spill;
+      const step = full ? ldw : 16;
+      for (let i = 0; i < 3; i++) {
+        const pi = tmp + <usize>i * 16;
+        transformColumnGT(v128.load(pi), v128.load(pi, 48), v128.load(pi, 96), v128.load(pi, 144), v128.load(pi, 192),
+          v128.load(pi, 240), dst + <usize>(3 * i) * step, step);
+      }
+      if (!full) {
+        for (let t = 0; t < 9; t++) {
+          for (let l = 0; l < oc - o; l++) {
+            store<f32>(dwT + <usize>(ci * 9 + t) * ldw + (<usize>(o + l) << 2), load<f32>(spill + <usize>(t * 16 + l * 4)));
+          }
+        }
+      }
+    }
+  }
+}
+
+// --- the kernel ------------------------------------------------------------------
+
+/** Clears what winograd4FilterChunk expects zero (borders and slack of xp, borders of dyT): once per call, before its chunks. */
+export function winograd4FilterPrepare(c: i32, h: i32, w: i32, oc: i32, work: usize): void {
+  const tilesX = (w + 3) >> 2, tilesY = (h + 3) >> 2, ocp = roundUp8(oc);
+  const hp = 4 * tilesY + 2, wp = 4 * tilesX + 2;
+  const xp = work + TMP_BYTES + SPILL4_BYTES;
+  const dyT = xp + <usize>roundUp64((c * hp * wp + 32) * 4);
+  zeroF32(xp, c * hp * wp + 32);
+  zeroF32(dyT, 16 * tilesY * tilesX * ocp);
+}
+
+/**
+ * dwT [c*9, oc] = sum over the n images of x [n, c, h, w] and dy [n, oc, h, w]
+ * of the filter gradient (3x3, stride 1, padding 1), in a fixed order that
+ * depends on these n images alone: winogradFilterChunk's contract. work:
+ * winograd4FilterBytes bytes, prepared by winograd4FilterPrepare. Overwrites dwT.
+ */
+export function winograd4FilterChunk(x: usize, dy: usize, dwT: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
+  work: usize): void {
+  const tilesX = (w + 3) >> 2, tilesY = (h + 3) >> 2, ocp = roundUp8(oc);
+  const R = segmentRows(tilesX, tilesY), cap = blockPanels(tilesX, tilesY);
+  const hp = 4 * tilesY + 2, wp = 4 * tilesX + 2;
+  const tmp = work;
+  const spill = tmp + TMP_BYTES;
+  const xp = spill + SPILL4_BYTES;
+  const dyT = xp + <usize>roundUp64((c * hp * wp + 32) * 4);
+  const v = dyT + <usize>roundUp64(16 * tilesY * tilesX * ocp * 4);
+  const vxi = <usize>(cap * c * 32 + PLANE_PAD);
+  const z = v + <usize>roundUp64(36 * <i32>vxi);
+  const zPanel = <usize>(cap * 256);
+  const zxi = <usize>(cap * ocp * 32 + PLANE_PAD);
+  const m = z + <usize>roundUp64(36 * <i32>zxi);
+  const mxi = <usize>(c * ocp * 4 + PLANE_PAD);
+  const P = h * w;
+  // Tiles are packed densely, segment after segment across images, as in winograd-filter.ts.
+  let used = 0;
+  let accumulate = false;
+  for (let b = 0; b < n; b++) {
+    padImage(x + <usize>(b * c * P) * 4, c, h, w, hp, wp, xp);
+    transposeDy(dy + <usize>(b * oc * P) * 4, oc, h, w, 4 * tilesX, ocp, dyT);
+    for (let ty0 = 0; ty0 < tilesY; ty0 += R) {
+      const rows = min(R, tilesY - ty0), count = rows * tilesX;
+      if (used + count > cap * 8) {
+        flushBlock(36, c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
+        accumulate = true;
+        used = 0;
+      }
+      inputTransform4(xp, c, hp, wp, tilesX, ty0, rows, v, vxi, tmp, spill, used);
+      dyTransform(dyT, ocp, 4 * tilesX, tilesX, ty0, rows, z, zxi, zPanel, used, tmp);
+      used += count;
+    }
+  }
+  flushBlock(36, c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
+  outputTransform(m, mxi, c, oc, ocp, dwT, tmp, spill);
+}
