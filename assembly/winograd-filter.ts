@@ -49,7 +49,7 @@
 // in winograd.ts, to keep the 16 stores of one tile out of one L1 set):
 //   spill  256                     inputTransform's straddling groups; the
 //                                  output transform's last oc % 4 columns
-//   xp     [c][hp][wp] + 16        the image zero-padded as in winograd.ts
+//   xp     [c][hp][wp] + XP_SLACK  the image zero-padded as in winograd.ts
 //   dyT    [2 tilesY][2 tilesX][ocp]  one image's dY channels-last, ocp =
 //                                  oc rounded up to 8, zero past h, w and oc
 //   V      [16][cap][c][8]         cap panels of 8 tiles
@@ -75,6 +75,9 @@ import { inputTransform, MODE, padImage, PLANE_PAD, roundUp64, roundUp8, SPILL_B
  * 256 measured the same within the noise (bench/RESULTS.md).
  */
 const TILES: i32 = 64;
+
+/** Floats of xp past the padded image: the input transforms read up to 16 (F(3x3, 2x2)) or 32 (F(3x3, 4x4)) past its end. */
+const XP_SLACK: i32 = 32;
 
 /**
  * Which backward-filter convolutions take Winograd: 0 none, 1 those where it
@@ -109,24 +112,35 @@ export function winogradFilterApplies(c: i32, h: i32, w: i32, oc: i32, kh: i32, 
   return c >= 4 && tiles >= 8 && 3 * tiles <= h * w;
 }
 
-/** Tile rows per segment: the whole image where it fits in a block (also F(3x3, 4x4)'s, assembly/winograd4-filter.ts). */
-@inline export function segmentRows(tilesX: i32, tilesY: i32): i32 {
+/** Tile rows per segment: the whole image where it fits in a block. */
+@inline function segmentRows(tilesX: i32, tilesY: i32): i32 {
   return tilesX * tilesY <= TILES ? tilesY : max(1, TILES / tilesX);
 }
 
 /** Panels (of 8 tiles) per block: TILES / 8, or one segment where that is larger. */
-@inline export function blockPanels(tilesX: i32, tilesY: i32): i32 {
+@inline function blockPanels(tilesX: i32, tilesY: i32): i32 {
   return max(TILES >> 3, (segmentRows(tilesX, tilesY) * tilesX + 7) >> 3);
+}
+
+/**
+ * Scratch bytes of a chunk of the filter gradient by Winograd with dY tiles
+ * `tile` pixels a side and `points` transform points (here tile 2, 16
+ * points; assembly/winograd4-filter.ts tile 4, 36 points), `head` bytes of
+ * scratch (tmp, spill) before xp: the layout of the header, whatever the
+ * batch size.
+ */
+export function filterBytesFor(points: i32, tile: i32, head: i32, c: i32, h: i32, w: i32, oc: i32): i32 {
+  const tilesX = (w + tile - 1) / tile, tilesY = (h + tile - 1) / tile;
+  const cap = blockPanels(tilesX, tilesY), ocp = roundUp8(oc);
+  const hp = tile * tilesY + 2, wp = tile * tilesX + 2;
+  return head + roundUp64((c * hp * wp + XP_SLACK) * 4) + roundUp64(tile * tile * tilesY * tilesX * ocp * 4) +
+    roundUp64(points * (cap * c * 32 + PLANE_PAD)) + roundUp64(points * (cap * ocp * 32 + PLANE_PAD)) +
+    roundUp64(points * (c * ocp * 4 + PLANE_PAD));
 }
 
 /** Scratch bytes of winogradFilterChunk (the batch size does not matter). */
 export function winogradFilterBytes(c: i32, h: i32, w: i32, oc: i32): i32 {
-  const tilesX = (w + 1) >> 1, tilesY = (h + 1) >> 1;
-  const cap = blockPanels(tilesX, tilesY), ocp = roundUp8(oc);
-  const hp = 2 * tilesY + 2, wp = 2 * tilesX + 2;
-  return SPILL_BYTES + roundUp64((c * hp * wp + 16) * 4) + roundUp64(4 * tilesY * tilesX * ocp * 4) +
-    roundUp64(16 * (cap * c * 32 + PLANE_PAD)) + roundUp64(16 * (cap * ocp * 32 + PLANE_PAD)) +
-    roundUp64(16 * (c * ocp * 4 + PLANE_PAD));
+  return filterBytesFor(16, 2, SPILL_BYTES, c, h, w, oc);
 }
 
 // --- dY: channels-last copy and transform --------------------------------------
@@ -137,7 +151,7 @@ export function winogradFilterBytes(c: i32, h: i32, w: i32, oc: i32): i32 {
  * the 4 raw values of a tile costs a quarter of transposing its 16
  * transformed ones. Only the interior is written; the rest stays zero.
  */
-export function transposeDy(dy: usize, oc: i32, h: i32, w: i32, wp2: i32, ocp: i32, dyT: usize): void {
+function transposeDy(dy: usize, oc: i32, h: i32, w: i32, wp2: i32, ocp: i32, dyT: usize): void {
   const P = h * w;
   const ldo = <usize>P << 2, ldp = <usize>ocp << 2;
   const oc4 = oc & ~3;
@@ -289,7 +303,7 @@ function kernel1x8(panels: i32, a: usize, astep: usize, p: usize, m: usize, accu
  * The GEMMs of one block of `count` tiles, one per point (16 here, 36 for
  * F(3x3, 4x4) in assembly/winograd4-filter.ts): M[xi] (+)= V[xi] * Z[xi].
  */
-export function flushBlock(points: i32, c: i32, ocp: i32, count: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize,
+function flushBlock(points: i32, c: i32, ocp: i32, count: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize,
   m: usize, mxi: usize, accumulate: bool): void {
   zeroTail(points, c, ocp, count, v, vxi, z, zxi, zPanel);
   const panels = (count + 7) >> 3;
@@ -318,7 +332,8 @@ export function flushBlock(points: i32, c: i32, ocp: i32, count: i32, v: usize, 
  * dwT [c*9, oc] = G'^T M G' for every (input, output channel), 4 output
  * channels at a time (the last oc % 4 through the spill area).
  */
-function outputTransform(m: usize, mxi: usize, c: i32, oc: i32, ocp: i32, dwT: usize, spill: usize): void {
+// biome-ignore lint/correctness/noUnusedFunctionParameters: the OutputTransform signature; F(3x3, 2x2) needs no tmp
+function outputTransform(m: usize, mxi: usize, c: i32, oc: i32, ocp: i32, dwT: usize, tmp: usize, spill: usize): void {
   const ldm = <usize>ocp << 2, ldw = <usize>oc << 2;
   for (let ci = 0; ci < c; ci++) {
     for (let o = 0; o < oc; o += 4) {
@@ -359,14 +374,87 @@ function outputTransform(m: usize, mxi: usize, c: i32, oc: i32, ocp: i32, dwT: u
 
 // --- the kernel ------------------------------------------------------------------
 
-/** Clears what winogradFilterChunk expects zero (borders of xp and dyT): once per call, before its chunks. */
+/**
+ * V and Z of one segment (tile rows ty0 .. ty0+rows-1 of the image in xp and
+ * of its dY in dyT) as tiles t0, t0+1, ... of the block at v and z.
+ */
+export type SegmentTransforms = (xp: usize, c: i32, hp: i32, wp: i32, dyT: usize, ocp: i32, tilesX: i32, ty0: i32, rows: i32,
+  t0: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize, tmp: usize, spill: usize) => void;
+
+/** dwT [c*9, oc] from M's points (planes mxi bytes apart, rows ocp floats long). */
+export type OutputTransform = (m: usize, mxi: usize, c: i32, oc: i32, ocp: i32, dwT: usize, tmp: usize, spill: usize) => void;
+
+/** F(3x3, 2x2)'s SegmentTransforms: winograd.ts's inputTransform, then dyTransform. */
+// biome-ignore lint/correctness/noUnusedFunctionParameters: the SegmentTransforms signature; F(3x3, 2x2) needs no tmp
+function segmentTransforms(xp: usize, c: i32, hp: i32, wp: i32, dyT: usize, ocp: i32, tilesX: i32, ty0: i32, rows: i32,
+  t0: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize, tmp: usize, spill: usize): void {
+  inputTransform(xp, c, hp, wp, tilesX, ty0, rows, v, vxi, spill, t0, true);
+  dyTransform(dyT, ocp, 2 * tilesX, tilesX, ty0, rows, z, zxi, zPanel, t0);
+}
+
+/**
+ * Clears what filterChunkFor expects zero (borders and slack of xp, borders
+ * of dyT): once per call, before its chunks.
+ */
+export function filterPrepareFor(tile: i32, head: i32, c: i32, h: i32, w: i32, oc: i32, work: usize): void {
+  const tilesX = (w + tile - 1) / tile, tilesY = (h + tile - 1) / tile, ocp = roundUp8(oc);
+  const hp = tile * tilesY + 2, wp = tile * tilesX + 2;
+  const xp = work + <usize>head;
+  const dyT = xp + <usize>roundUp64((c * hp * wp + XP_SLACK) * 4);
+  zeroF32(xp, c * hp * wp + XP_SLACK);
+  zeroF32(dyT, tile * tile * tilesY * tilesX * ocp);
+}
+
+/** Clears what winogradFilterChunk expects zero: once per call, before its chunks. */
 export function winogradFilterPrepare(c: i32, h: i32, w: i32, oc: i32, work: usize): void {
-  const tilesX = (w + 1) >> 1, tilesY = (h + 1) >> 1, ocp = roundUp8(oc);
-  const hp = 2 * tilesY + 2, wp = 2 * tilesX + 2;
-  const xp = work + SPILL_BYTES;
-  const dyT = xp + <usize>roundUp64((c * hp * wp + 16) * 4);
-  zeroF32(xp, c * hp * wp + 16);
-  zeroF32(dyT, 4 * tilesY * tilesX * ocp);
+  filterPrepareFor(2, SPILL_BYTES, c, h, w, oc, work);
+}
+
+/**
+ * dwT [c*9, oc] = sum over the n images of x [n, c, h, w] and dy [n, oc, h, w]
+ * of the filter gradient (3x3, stride 1, padding 1) by Winograd with dY tiles
+ * `tile` pixels a side, `points` points, these transforms and the layout of
+ * the header (tmp at work, spill at work + spillAt, xp at work + head), in a
+ * fixed order that depends on these n images alone. work: filterBytesFor
+ * bytes, prepared by filterPrepareFor. Overwrites dwT.
+ */
+export function filterChunkFor(points: i32, tile: i32, spillAt: i32, head: i32, transforms: SegmentTransforms,
+  output: OutputTransform, x: usize, dy: usize, dwT: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, work: usize): void {
+  const tilesX = (w + tile - 1) / tile, tilesY = (h + tile - 1) / tile, ocp = roundUp8(oc);
+  const R = segmentRows(tilesX, tilesY), cap = blockPanels(tilesX, tilesY);
+  const hp = tile * tilesY + 2, wp = tile * tilesX + 2;
+  const tmp = work;
+  const spill = work + <usize>spillAt;
+  const xp = work + <usize>head;
+  const dyT = xp + <usize>roundUp64((c * hp * wp + XP_SLACK) * 4);
+  const v = dyT + <usize>roundUp64(tile * tile * tilesY * tilesX * ocp * 4);
+  const vxi = <usize>(cap * c * 32 + PLANE_PAD);
+  const z = v + <usize>roundUp64(points * <i32>vxi);
+  const zPanel = <usize>(cap * 256);
+  const zxi = <usize>(cap * ocp * 32 + PLANE_PAD);
+  const m = z + <usize>roundUp64(points * <i32>zxi);
+  const mxi = <usize>(c * ocp * 4 + PLANE_PAD);
+  const P = h * w;
+  // Tiles are packed densely: segment after segment, across images, so that
+  // small images do not leave most of a panel empty.
+  let used = 0;
+  let accumulate = false;
+  for (let b = 0; b < n; b++) {
+    padImage(x + <usize>(b * c * P) * 4, c, h, w, hp, wp, xp);
+    transposeDy(dy + <usize>(b * oc * P) * 4, oc, h, w, tile * tilesX, ocp, dyT);
+    for (let ty0 = 0; ty0 < tilesY; ty0 += R) {
+      const rows = min(R, tilesY - ty0), count = rows * tilesX;
+      if (used + count > cap * 8) {
+        flushBlock(points, c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
+        accumulate = true;
+        used = 0;
+      }
+      transforms(xp, c, hp, wp, dyT, ocp, tilesX, ty0, rows, used, v, vxi, z, zxi, zPanel, tmp, spill);
+      used += count;
+    }
+  }
+  flushBlock(points, c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
+  output(m, mxi, c, oc, ocp, dwT, tmp, spill);
 }
 
 /**
@@ -377,39 +465,5 @@ export function winogradFilterPrepare(c: i32, h: i32, w: i32, oc: i32, work: usi
  */
 export function winogradFilterChunk(x: usize, dy: usize, dwT: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   work: usize): void {
-  const tilesX = (w + 1) >> 1, tilesY = (h + 1) >> 1, ocp = roundUp8(oc);
-  const R = segmentRows(tilesX, tilesY), cap = blockPanels(tilesX, tilesY);
-  const hp = 2 * tilesY + 2, wp = 2 * tilesX + 2;
-  const spill = work;
-  const xp = spill + SPILL_BYTES;
-  const dyT = xp + <usize>roundUp64((c * hp * wp + 16) * 4);
-  const v = dyT + <usize>roundUp64(4 * tilesY * tilesX * ocp * 4);
-  const vxi = <usize>(cap * c * 32 + PLANE_PAD);
-  const z = v + <usize>roundUp64(16 * <i32>vxi);
-  const zPanel = <usize>(cap * 256);
-  const zxi = <usize>(cap * ocp * 32 + PLANE_PAD);
-  const m = z + <usize>roundUp64(16 * <i32>zxi);
-  const mxi = <usize>(c * ocp * 4 + PLANE_PAD);
-  const P = h * w;
-  // Tiles are packed densely: segment after segment, across images, so that
-  // small images do not leave most of a panel empty.
-  let used = 0;
-  let accumulate = false;
-  for (let b = 0; b < n; b++) {
-    padImage(x + <usize>(b * c * P) * 4, c, h, w, hp, wp, xp);
-    transposeDy(dy + <usize>(b * oc * P) * 4, oc, h, w, 2 * tilesX, ocp, dyT);
-    for (let ty0 = 0; ty0 < tilesY; ty0 += R) {
-      const rows = min(R, tilesY - ty0), count = rows * tilesX;
-      if (used + count > cap * 8) {
-        flushBlock(16, c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
-        accumulate = true;
-        used = 0;
-      }
-      inputTransform(xp, c, hp, wp, tilesX, ty0, rows, v, vxi, spill, used, true);
-      dyTransform(dyT, ocp, 2 * tilesX, tilesX, ty0, rows, z, zxi, zPanel, used);
-      used += count;
-    }
-  }
-  flushBlock(16, c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
-  outputTransform(m, mxi, c, oc, ocp, dwT, spill);
+  filterChunkFor(16, 2, 0, SPILL_BYTES, segmentTransforms, outputTransform, x, dy, dwT, n, c, h, w, oc, work);
 }

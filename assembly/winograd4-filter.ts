@@ -33,6 +33,8 @@
 //   3. winograd-filter.ts's flushBlock (4 x 8 register tiles) for 36 points.
 // The output transform G^T M G runs once per chunk; the order of every sum
 // depends on the chunk's images alone (assembly/conv.ts's fixed chunks).
+// The chunk's driver and workspace are winograd-filter.ts's (filterChunkFor),
+// given these transforms.
 //
 // Workspace layout (byte offsets from work, each part 64-byte aligned; the
 // 36 planes of V, Z and M are PLANE_PAD bytes longer than their contents):
@@ -40,7 +42,7 @@
 //                                  output transforms' intermediate vectors
 //   spill  SPILL4_BYTES            inputTransform's straddling groups; the
 //                                  output transform's last oc % 4 columns
-//   xp     [c][hp][wp] + 32        the image zero-padded as in winograd4.ts
+//   xp     [c][hp][wp] + XP_SLACK  the image zero-padded as in winograd4.ts
 //   dyT    [4 tilesY][4 tilesX][ocp]  one image's dY channels-last, ocp =
 //                                  oc rounded up to 8, zero past h, w and oc
 //   V      [36][cap][c][8]         cap panels of 8 tiles
@@ -54,9 +56,8 @@
 //
 // Reference: src/backend/reference/kernels/conv.ts (conv2dBackwardFilterRef);
 // test/kernels/winograd.test.ts.
-import { PLANE_PAD, padImage, roundUp64, roundUp8, zeroF32 } from './winograd';
 import { inputTransform as inputTransform4, MODE4, SPILL4_BYTES, TMP_BYTES } from './winograd4';
-import { blockPanels, FILTER_MODE, flushBlock, segmentRows, transposeDy } from './winograd-filter';
+import { FILTER_MODE, filterBytesFor, filterChunkFor, filterPrepareFor } from './winograd-filter';
 
 /**
  * Which backward-filter convolutions take F(3x3, 4x4) rather than F(3x3,
@@ -83,14 +84,12 @@ export function winograd4FilterApplies(c: i32, h: i32, w: i32, oc: i32, kh: i32,
   return c >= 4 && h >= 12 && w >= 12;
 }
 
+/** Bytes of tmp and spill, before xp. */
+const HEAD_BYTES: i32 = TMP_BYTES + SPILL4_BYTES;
+
 /** Scratch bytes of winograd4FilterChunk (the batch size does not matter). */
 export function winograd4FilterBytes(c: i32, h: i32, w: i32, oc: i32): i32 {
-  const tilesX = (w + 3) >> 2, tilesY = (h + 3) >> 2;
-  const cap = blockPanels(tilesX, tilesY), ocp = roundUp8(oc);
-  const hp = 4 * tilesY + 2, wp = 4 * tilesX + 2;
-  return TMP_BYTES + SPILL4_BYTES + roundUp64((c * hp * wp + 32) * 4) + roundUp64(16 * tilesY * tilesX * ocp * 4) +
-    roundUp64(36 * (cap * c * 32 + PLANE_PAD)) + roundUp64(36 * (cap * ocp * 32 + PLANE_PAD)) +
-    roundUp64(36 * (c * ocp * 4 + PLANE_PAD));
+  return filterBytesFor(36, 4, HEAD_BYTES, c, h, w, oc);
 }
 
 // --- dY transform ----------------------------------------------------------------
@@ -146,6 +145,13 @@ function dyTransform(dyT: usize, ocp: i32, wp4: i32, tilesX: i32, ty0: i32, rows
   }
 }
 
+/** The SegmentTransforms of F(3x3, 4x4): winograd4.ts's inputTransform, then dyTransform. */
+function segmentTransforms(xp: usize, c: i32, hp: i32, wp: i32, dyT: usize, ocp: i32, tilesX: i32, ty0: i32, rows: i32,
+  t0: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize, tmp: usize, spill: usize): void {
+  inputTransform4(xp, c, hp, wp, tilesX, ty0, rows, v, vxi, tmp, spill, t0);
+  dyTransform(dyT, ocp, 4 * tilesX, tilesX, ty0, rows, z, zxi, zPanel, t0, tmp);
+}
+
 // --- output transform ----------------------------------------------------------
 
 /**
@@ -198,14 +204,9 @@ function outputTransform(m: usize, mxi: usize, c: i32, oc: i32, ocp: i32, dwT: u
 
 // --- the kernel ------------------------------------------------------------------
 
-/** Clears what winograd4FilterChunk expects zero (borders and slack of xp, borders of dyT): once per call, before its chunks. */
+/** Clears what winograd4FilterChunk expects zero: once per call, before its chunks. */
 export function winograd4FilterPrepare(c: i32, h: i32, w: i32, oc: i32, work: usize): void {
-  const tilesX = (w + 3) >> 2, tilesY = (h + 3) >> 2, ocp = roundUp8(oc);
-  const hp = 4 * tilesY + 2, wp = 4 * tilesX + 2;
-  const xp = work + TMP_BYTES + SPILL4_BYTES;
-  const dyT = xp + <usize>roundUp64((c * hp * wp + 32) * 4);
-  zeroF32(xp, c * hp * wp + 32);
-  zeroF32(dyT, 16 * tilesY * tilesX * ocp);
+  filterPrepareFor(4, HEAD_BYTES, c, h, w, oc, work);
 }
 
 /**
@@ -216,39 +217,5 @@ export function winograd4FilterPrepare(c: i32, h: i32, w: i32, oc: i32, work: us
  */
 export function winograd4FilterChunk(x: usize, dy: usize, dwT: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   work: usize): void {
-  const tilesX = (w + 3) >> 2, tilesY = (h + 3) >> 2, ocp = roundUp8(oc);
-  const R = segmentRows(tilesX, tilesY), cap = blockPanels(tilesX, tilesY);
-  const hp = 4 * tilesY + 2, wp = 4 * tilesX + 2;
-  const tmp = work;
-  const spill = tmp + TMP_BYTES;
-  const xp = spill + SPILL4_BYTES;
-  const dyT = xp + <usize>roundUp64((c * hp * wp + 32) * 4);
-  const v = dyT + <usize>roundUp64(16 * tilesY * tilesX * ocp * 4);
-  const vxi = <usize>(cap * c * 32 + PLANE_PAD);
-  const z = v + <usize>roundUp64(36 * <i32>vxi);
-  const zPanel = <usize>(cap * 256);
-  const zxi = <usize>(cap * ocp * 32 + PLANE_PAD);
-  const m = z + <usize>roundUp64(36 * <i32>zxi);
-  const mxi = <usize>(c * ocp * 4 + PLANE_PAD);
-  const P = h * w;
-  // Tiles are packed densely, segment after segment across images, as in winograd-filter.ts.
-  let used = 0;
-  let accumulate = false;
-  for (let b = 0; b < n; b++) {
-    padImage(x + <usize>(b * c * P) * 4, c, h, w, hp, wp, xp);
-    transposeDy(dy + <usize>(b * oc * P) * 4, oc, h, w, 4 * tilesX, ocp, dyT);
-    for (let ty0 = 0; ty0 < tilesY; ty0 += R) {
-      const rows = min(R, tilesY - ty0), count = rows * tilesX;
-      if (used + count > cap * 8) {
-        flushBlock(36, c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
-        accumulate = true;
-        used = 0;
-      }
-      inputTransform4(xp, c, hp, wp, tilesX, ty0, rows, v, vxi, tmp, spill, used);
-      dyTransform(dyT, ocp, 4 * tilesX, tilesX, ty0, rows, z, zxi, zPanel, used, tmp);
-      used += count;
-    }
-  }
-  flushBlock(36, c, ocp, used, v, vxi, z, zxi, zPanel, m, mxi, accumulate);
-  outputTransform(m, mxi, c, oc, ocp, dwT, tmp, spill);
+  filterChunkFor(36, 4, TMP_BYTES, HEAD_BYTES, segmentTransforms, outputTransform, x, dy, dwT, n, c, h, w, oc, work);
 }

@@ -28,7 +28,8 @@ function convAndGemm(): Uint32Array[] {
     [5, 4, 7, 8, 1],
     [7, 2, 6, 3, 1],
     [13, 3, 5, 5, 1],
-    // Winograd F(4x4, 3x3) (assembly/winograd4.ts): 12x12 and larger images, at least 8 channels.
+    // Winograd F(4x4, 3x3) (assembly/winograd4.ts): 12x12 and larger images, at least 8 channels; the filter
+    // gradient by F(3x3, 4x4) (assembly/winograd4-filter.ts), one image per chunk on each thread.
     [5, 9, 13, 8, 1],
   ]) {
     const x = wt.tensor(randomFrom(n * c * hw * hw, rng), [n, c, hw, hw], { requiresGrad: true });

@@ -164,6 +164,83 @@ function checkFilter(h: Harness, g: ConvGeometry, seed: number): Float32Array {
   return dw;
 }
 
+/**
+ * The backward filter of g computed whole, and as its chunks in three calls
+ * (split at the two chunk indices given), each with its own workspace, then
+ * added up: the same bits. Threads take whole chunks
+ * (src/backend/wasm/wasmBackend.ts, conv2dBackwardFilter), each in its own
+ * workspace.
+ */
+function assertChunksAddUp(h: Harness, g: ConvGeometry, seed: number, [s1, s2]: [number, number]): void {
+  const rng = mulberry32(seed);
+  const x = randomFrom(g.n * g.c * g.h * g.w, rng),
+    dy = randomFrom(g.n * g.oc * g.oh * g.ow, rng);
+  const px = h.alloc(x.length, x),
+    pdy = h.alloc(dy.length, dy);
+  const bytes = h.k.conv2dWorkspaceBytes(...dims(g));
+  const wLen = g.oc * g.c * 9,
+    chunks = h.k.conv2dBackwardFilterChunks(g.n) as number;
+  const whole = h.alloc(wLen),
+    split = h.alloc(wLen),
+    parts = h.alloc(chunks * wLen);
+  h.k.conv2dBackwardFilter(px, pdy, whole, ...dims(g), h.allocBytes(bytes));
+  for (const [g0, g1] of [
+    [0, s1],
+    [s1, s2],
+    [s2, chunks],
+  ]) {
+    h.k.conv2dBackwardFilterParts(px, pdy, parts, ...dims(g), g0, g1, h.allocBytes(bytes));
+  }
+  h.k.conv2dBackwardFilterReduce(parts, chunks, split, g.oc, g.c * 9);
+  assert.deepEqual(h.read(split, wLen), h.read(whole, wLen), JSON.stringify(g));
+}
+
+/** The shapes one Winograd filter gradient is checked on. */
+interface FilterShapes {
+  /** Random geometries, against the reference. */
+  random: fc.Arbitrary<ConvGeometry>;
+  /** Listed geometries, against the reference. */
+  listed: ConvGeometry[];
+  /** Geometries the shipped build runs on this path: the same bits as the forced build. */
+  shippedShapes: ConvGeometry[];
+  /** Geometries whose chunks, computed apart, must add up to the whole's bits. */
+  chunkShapes: ConvGeometry[];
+  /** First seed of the listed shapes (then + 100 for the shipped ones). */
+  seed: number;
+}
+
+/**
+ * The backward filter's tests of one Winograd path, on the build forced to
+ * it (forced(), as the suite's before() loaded it) and the shipped one.
+ */
+function filterTests(path: string, forcedName: string, forced: () => Harness, shipped: () => Harness, shapes: FilterShapes): void {
+  it(`backward filter (${path}) matches the reference on random odd geometries, 1 to 20 images (${forcedName})`, () => {
+    fc.assert(
+      fc.property(shapes.random, fc.integer(), (g, seed) => {
+        checkFilter(forced(), g, seed);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it(`backward filter (${path}) matches the reference on listed images, 1 to 64 channels (${forcedName})`, () => {
+    shapes.listed.forEach((g, i) => {
+      checkFilter(forced(), g, shapes.seed + i);
+    });
+  });
+
+  it(`backward filter (${path}): is what the shipped build runs on its shapes, bit for bit`, () => {
+    shapes.shippedShapes.forEach((g, i) => {
+      const seed = shapes.seed + 100 + i;
+      assert.deepEqual(checkFilter(shipped(), g, seed), checkFilter(forced(), g, seed), `backward filter ${JSON.stringify(g)}`);
+    });
+  });
+
+  it(`backward filter (${path}): chunks computed by separate calls and workspaces add up to the same bits`, () => {
+    for (const g of shapes.chunkShapes) assertChunksAddUp(forced(), g, 11, [5, 7]);
+  });
+}
+
 /** Odd image sizes (partial tiles) and odd channel counts, 1 to 2 images. */
 const geometry = fc
   .record({
@@ -270,53 +347,19 @@ for (const build of await kernelBuilds())
       });
     });
 
-    it('backward filter (F(3x3, 2x2)) matches the reference on random odd geometries, 1 to 20 images (Winograd forced)', () => {
-      fc.assert(
-        fc.property(filterGeometry, fc.integer(), (g, seed) => {
-          checkFilter(forced, g, seed);
-        }),
-        { numRuns: 60 },
-      );
-    });
-
-    it('backward filter matches the reference on 1x1 ... 17x17 images, 1 to 64 channels (Winograd forced)', () => {
-      FILTER_LISTED.forEach((g, i) => {
-        checkFilter(forced, g, 300 + i);
-      });
-    });
-
-    it('backward filter: is what the shipped build runs above its threshold, bit for bit', () => {
-      FILTER_ABOVE_THRESHOLD.forEach((g, i) => {
-        assert.deepEqual(checkFilter(shipped, g, 400 + i), checkFilter(forced, g, 400 + i), `backward filter ${JSON.stringify(g)}`);
-      });
-    });
-
-    it('backward filter: chunks computed by separate calls and workspaces add up to the same bits', () => {
-      // Threads take whole chunks (src/backend/wasm/wasmBackend.ts, conv2dBackwardFilter), each in its own workspace.
-      for (const g of [conv3x3(13, 17, 9, 9, 11), conv3x3(29, 16, 16, 8, 8)]) {
-        const rng = mulberry32(11);
-        const x = randomFrom(g.n * g.c * g.h * g.w, rng),
-          dy = randomFrom(g.n * g.oc * g.oh * g.ow, rng);
-        const px = forced.alloc(x.length, x),
-          pdy = forced.alloc(dy.length, dy);
-        const bytes = forced.k.conv2dWorkspaceBytes(...dims(g));
-        const wLen = g.oc * g.c * 9,
-          chunks = forced.k.conv2dBackwardFilterChunks(g.n) as number;
-        const whole = forced.alloc(wLen),
-          split = forced.alloc(wLen),
-          parts = forced.alloc(chunks * wLen);
-        forced.k.conv2dBackwardFilter(px, pdy, whole, ...dims(g), forced.allocBytes(bytes));
-        for (const [g0, g1] of [
-          [0, 5],
-          [5, 7],
-          [7, chunks],
-        ]) {
-          forced.k.conv2dBackwardFilterParts(px, pdy, parts, ...dims(g), g0, g1, forced.allocBytes(bytes));
-        }
-        forced.k.conv2dBackwardFilterReduce(parts, chunks, split, g.oc, g.c * 9);
-        assert.deepEqual(forced.read(split, wLen), forced.read(whole, wLen), JSON.stringify(g));
-      }
-    });
+    filterTests(
+      'F(3x3, 2x2)',
+      'Winograd forced',
+      () => forced,
+      () => shipped,
+      {
+        random: filterGeometry,
+        listed: FILTER_LISTED,
+        shippedShapes: FILTER_ABOVE_THRESHOLD,
+        chunkShapes: [conv3x3(13, 17, 9, 9, 11), conv3x3(29, 16, 16, 8, 8)],
+        seed: 300,
+      },
+    );
 
     it('gives each image the same bits whatever the batch it is computed in', () => {
       // Threads split the batch at any image (src/backend/wasm/wasmBackend.ts, convOverBatch).
@@ -489,51 +532,18 @@ for (const build of await kernelBuilds())
         }
       }
     });
-    it('backward filter (F(3x3, 4x4)) matches the reference on random odd geometries, 1 to 20 images (F(4,3) forced)', () => {
-      fc.assert(
-        fc.property(filterGeometry4, fc.integer(), (g, seed) => {
-          checkFilter(forced4, g, seed);
-        }),
-        { numRuns: 60 },
-      );
-    });
 
-    it('backward filter matches the reference on 1x1 ... 33x35 images, 1 to 64 channels (F(4,3) forced)', () => {
-      FILTER_LISTED4.forEach((g, i) => {
-        checkFilter(forced4, g, 700 + i);
-      });
-    });
-
-    it('backward filter: is what the shipped build runs on its F(3x3, 4x4) shapes, bit for bit', () => {
-      FILTER_SHIPPED_F43.forEach((g, i) => {
-        assert.deepEqual(checkFilter(shipped, g, 800 + i), checkFilter(forced4, g, 800 + i), `backward filter ${JSON.stringify(g)}`);
-      });
-    });
-
-    it('backward filter: chunks computed by separate calls and workspaces add up to the same bits (F(3x3, 4x4))', () => {
-      // Threads take whole chunks (src/backend/wasm/wasmBackend.ts, conv2dBackwardFilter), each in its own workspace.
-      for (const g of [conv3x3(13, 17, 9, 9, 11), conv3x3(29, 16, 16, 13, 12)]) {
-        const rng = mulberry32(12);
-        const x = randomFrom(g.n * g.c * g.h * g.w, rng),
-          dy = randomFrom(g.n * g.oc * g.oh * g.ow, rng);
-        const px = forced4.alloc(x.length, x),
-          pdy = forced4.alloc(dy.length, dy);
-        const bytes = forced4.k.conv2dWorkspaceBytes(...dims(g));
-        const wLen = g.oc * g.c * 9,
-          chunks = forced4.k.conv2dBackwardFilterChunks(g.n) as number;
-        const whole = forced4.alloc(wLen),
-          split = forced4.alloc(wLen),
-          parts = forced4.alloc(chunks * wLen);
-        forced4.k.conv2dBackwardFilter(px, pdy, whole, ...dims(g), forced4.allocBytes(bytes));
-        for (const [g0, g1] of [
-          [0, 4],
-          [4, 9],
-          [9, chunks],
-        ]) {
-          forced4.k.conv2dBackwardFilterParts(px, pdy, parts, ...dims(g), g0, g1, forced4.allocBytes(bytes));
-        }
-        forced4.k.conv2dBackwardFilterReduce(parts, chunks, split, g.oc, g.c * 9);
-        assert.deepEqual(forced4.read(split, wLen), forced4.read(whole, wLen), JSON.stringify(g));
-      }
-    });
+    filterTests(
+      'F(3x3, 4x4)',
+      'F(4,3) forced',
+      () => forced4,
+      () => shipped,
+      {
+        random: filterGeometry4,
+        listed: FILTER_LISTED4,
+        shippedShapes: FILTER_SHIPPED_F43,
+        chunkShapes: [conv3x3(13, 17, 9, 9, 11), conv3x3(29, 16, 16, 13, 12)],
+        seed: 700,
+      },
+    );
   });
