@@ -51,8 +51,17 @@
 //
 // Numerics: V is the forward's (weights up to 25); Z entries combine the 16
 // dY values of a tile with weights up to 64; each result combines the 36
-// entries of M with weights up to 1/4 (bench/RESULTS.md, "Winograd F(3x3,
-// 4x4) for the filter gradient").
+// entries of M with weights up to 1/4. Against float64 on ResNet-32's
+// stages at batch 2 and 64 (bench/winograd-error.ts --filter): max |dW -
+// dW64| / max |dW64| 1.1e-6 to 9.5e-6, 3-10x F(3x3, 2x2)'s, at most 10 % of
+// the kernel tests' tolerance.
+//
+// Speed against F(3x3, 2x2) (bench/winograd.bench.ts --filter43, one thread,
+// a busy machine, medians of interleaved ratios; bench/RESULTS.md "Winograd
+// F(3x3, 4x4) for the filter gradient"): 1.25-1.6x on ResNet-32's 16->16
+// @32x32 and 32->32 @16x16 at batch 64 and 1; on 64->64 @8x8 1.04-1.3x at
+// batch 64 and 128 but 0.6-0.7x in chunks of one image, so images under
+// 12x12 keep F(3x3, 2x2) (winograd4FilterApplies).
 //
 // Reference: src/backend/reference/kernels/conv.ts (conv2dBackwardFilterRef);
 // test/kernels/winograd.test.ts.
@@ -74,8 +83,15 @@ const FILTER4_MODE: i32 = isDefined(WINOGRAD4_FILTER_MODE) ? WINOGRAD4_FILTER_MO
  * Whether the backward filter takes F(3x3, 4x4): 3x3, stride 1, padding 1,
  * and (FILTER4_MODE 1) where it won the A/B against F(3x3, 2x2)
  * (bench/winograd.bench.ts --filter43, bench/RESULTS.md "Winograd F(3x3,
- * 4x4) for the filter gradient"). Depends on one image's geometry only, as
- * winogradFilterApplies: all threads and chunks take the same path.
+ * 4x4) for the filter gradient"):
+ * - c >= 4, where F(3x3, 2x2) applies at all;
+ * - h, w >= 12: 12x12 and up won or tied in chunks of one image as of
+ *   several (16->16 @32x32 1.25-1.4x, 32->32 @16x16 1.25-1.6x, 13x13 1.5x,
+ *   12x12 and 17x17 about 1x). Below, a chunk of one image loses (8x8
+ *   0.6-0.7x, 4x4 to 7x7 0.4-0.8x): few tiles half fill a GEMM panel, and the
+ *   output transform of 36 points is paid per chunk.
+ * Depends on one image's geometry only, as winogradFilterApplies: all
+ * threads and chunks take the same path.
  */
 // biome-ignore lint/correctness/noUnusedFunctionParameters: oc is part of the conv geometry every caller passes in one order (c, h, w, oc, kh, kw, stride, pad); the rule does not depend on it today
 export function winograd4FilterApplies(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32): bool {
