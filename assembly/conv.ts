@@ -25,7 +25,7 @@
 // filter (at least 4 input channels and 8 tiles per image) takes Winograd
 // F(3x3, 2x2) per batch chunk: assembly/winograd-filter.ts, 1.7-2.2x; on
 // images of at least 12x12, F(3x3, 4x4): assembly/winograd4-filter.ts,
-// 1.2-1.4x faster than F(3x3, 2x2) there.
+// 1.25-1.6x faster than F(3x3, 2x2) there.
 //
 // References: src/backend/reference/kernels/conv.ts.
 import { gemmPacked, gemmWorkspaceBytes, sgemm, TILE_BYTES } from './gemm';
