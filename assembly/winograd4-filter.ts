@@ -16,9 +16,10 @@
 //        1 -2 4 -8;
 //        0  0 0  1]
 // A has no sign worth moving (its rows are sums and alternating sums, which
-// cost the same), and G's thirds cannot move into A exactly, so both are
-// used as they stand: the dY transform is exact-integer weights, the thirds
-// are paid once per chunk in the output transform.
+// cost the same), and G's sixths cannot move into A exactly (scaling a point
+// by a power of two changes no rounding), so both are used as they stand:
+// the dY transform has integer weights, the sixths are paid once per chunk
+// in the output transform.
 //
 // 36 GEMMs M[xi] (c x oc) = V[xi] (c x tiles) * Z[xi] (tiles x oc), 36
 // multiplies per (tile of 16 output pixels, c, oc) where four F(3,2) tiles
