@@ -55,8 +55,8 @@
 //   V      [16][cap][c][8]         cap panels of 8 tiles
 //   Z      [16][ocp / 8][cap * 8][8]
 //   M      [16][c][ocp]
-// Lanes of a block's last panel past its last tile are zeroed in V and Z
-// before its GEMMs, so stale lanes of earlier blocks never reach the sums.
+// The GEMMs stop at a block's last tile (its last panel is `live` tiles
+// deep), so stale lanes of earlier blocks past it never reach the sums.
 //
 // Numerics: V is the forward's (sums of up to 4 pixels); Z entries are sums
 // of up to 4 dY values; each M sums about n*h*w/4 products (the direct
@@ -215,41 +215,20 @@ function dyTransform(dyT: usize, ocp: i32, wp2: i32, tilesX: i32, ty0: i32, rows
   }
 }
 
-/**
- * Zeros for tiles count .. (the next multiple of 8) - 1 of a block, in the
- * `points` planes of V and of Z: stale lanes of earlier blocks must not reach
- * the sums (0 * a finite stale value adds nothing, but it may not be finite).
- */
-function zeroTail(points: i32, c: i32, ocp: i32, count: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize): void {
-  const end = roundUp8(count);
-  if (end == count) return;
-  const vPanel = v + <usize>((count >> 3) * c) * 32;
-  for (let xi = 0; xi < points; xi++) {
-    for (let ci = 0; ci < c; ci++) {
-      const row = vPanel + <usize>xi * vxi + (<usize>ci << 5);
-      for (let t = count & 7; t < 8; t++) store<f32>(row + (<usize>t << 2), 0);
-    }
-    for (let q = 0; q < ocp; q += 8) {
-      const zq = z + <usize>xi * zxi + <usize>(q >> 3) * zPanel;
-      for (let t = count; t < end; t++) {
-        v128.store(zq + (<usize>t << 5), f32x4.splat(0));
-        v128.store(zq + (<usize>t << 5), f32x4.splat(0), 16);
-      }
-    }
-  }
-}
-
 // --- the GEMMs, one per point -----------------------------------------------------
 
 /**
  * M[0..4, 0..8) (+)= V[4 rows, tiles] * Z[tiles, 8] over `panels` panels of 8
- * tiles: gemm.ts's 4 x 8 tile. The 4 rows are 4 input channels of V's
- * [panel][c][8] layout, 32 bytes apart (one pointer, immediate offsets), the
- * next panel astep bytes on; Z is one packed panel. The accumulators start
- * from M where accumulate (no separate add; the order of the sum is still
- * fixed by the chunk's tiles alone).
+ * tiles, the last only `live` (1 to 8) deep: gemm.ts's 4 x 8 tile. The 4
+ * rows are 4 input channels of V's [panel][c][8] layout, 32 bytes apart (one
+ * pointer, immediate offsets), the next panel astep bytes on; Z is one
+ * packed panel. The accumulators start from M where accumulate (no separate
+ * add; the order of the sum is still fixed by the chunk's tiles alone). A
+ * block's last panel stops at its last tile: an 8x8 image in F(3x3, 4x4)
+ * is 4 tiles, and a chunk of one such image would otherwise multiply as
+ * many zeros as values.
  */
-@inline function kernel4x8(panels: i32, a: usize, astep: usize, p: usize, m: usize, ldm: usize, accumulate: bool): void {
+@inline function kernel4x8(panels: i32, live: i32, a: usize, astep: usize, p: usize, m: usize, ldm: usize, accumulate: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -261,7 +240,7 @@ function zeroTail(points: i32, c: i32, ocp: i32, count: i32, v: usize, vxi: usiz
     c30 = v128.load(m + 3 * ldm); c31 = v128.load(m + 3 * ldm, 16);
   }
   for (let k = 0; k < panels; k++) {
-    const end = p + 256;
+    const end = p + (k + 1 < panels ? 256 : <usize>live << 5);
     do {
       const b0 = v128.load(p), b1 = v128.load(p, 16);
       let s = v128.load32_splat(a);
@@ -283,11 +262,11 @@ function zeroTail(points: i32, c: i32, ocp: i32, count: i32, v: usize, vxi: usiz
 }
 
 /** One row of V: the c % 4 leftover input channels. */
-function kernel1x8(panels: i32, a: usize, astep: usize, p: usize, m: usize, accumulate: bool): void {
+function kernel1x8(panels: i32, live: i32, a: usize, astep: usize, p: usize, m: usize, accumulate: bool): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
   if (accumulate) { c0 = v128.load(m); c1 = v128.load(m, 16); }
   for (let k = 0; k < panels; k++) {
-    const end = p + 256;
+    const end = p + (k + 1 < panels ? 256 : <usize>live << 5);
     do {
       const s = v128.load32_splat(a);
       c0 = madd(s, v128.load(p), c0);
@@ -305,8 +284,7 @@ function kernel1x8(panels: i32, a: usize, astep: usize, p: usize, m: usize, accu
  */
 function flushBlock(points: i32, c: i32, ocp: i32, count: i32, v: usize, vxi: usize, z: usize, zxi: usize, zPanel: usize,
   m: usize, mxi: usize, accumulate: bool): void {
-  zeroTail(points, c, ocp, count, v, vxi, z, zxi, zPanel);
-  const panels = (count + 7) >> 3;
+  const panels = (count + 7) >> 3, live = count - 8 * (panels - 1);
   const c4 = c & ~3;
   const astep = <usize>(c * 32 - 32), ldm = <usize>ocp << 2;
   for (let xi = 0; xi < points; xi++) {
@@ -314,8 +292,8 @@ function flushBlock(points: i32, c: i32, ocp: i32, count: i32, v: usize, vxi: us
     for (let q = 0; q < ocp; q += 8) {
       const p = zx + <usize>(q >> 3) * zPanel, mq = mx + (<usize>q << 2);
       let ci = 0;
-      for (; ci < c4; ci += 4) kernel4x8(panels, vx + (<usize>ci << 5), astep, p, mq + <usize>ci * ldm, ldm, accumulate);
-      for (; ci < c; ci++) kernel1x8(panels, vx + (<usize>ci << 5), astep, p, mq + <usize>ci * ldm, accumulate);
+      for (; ci < c4; ci += 4) kernel4x8(panels, live, vx + (<usize>ci << 5), astep, p, mq + <usize>ci * ldm, ldm, accumulate);
+      for (; ci < c; ci++) kernel1x8(panels, live, vx + (<usize>ci << 5), astep, p, mq + <usize>ci * ldm, accumulate);
     }
   }
 }
