@@ -60,9 +60,9 @@
 // Speed against F(3x3, 2x2) (bench/winograd.bench.ts --filter43, one thread,
 // a busy machine, medians of interleaved ratios; bench/RESULTS.md "Winograd
 // F(3x3, 4x4) for the filter gradient"): 1.25-1.6x on ResNet-32's 16->16
-// @32x32 and 32->32 @16x16 at batch 64 and 1; on 64->64 @8x8 1.04-1.3x at
-// batch 64 and 128 but 0.6-0.7x in chunks of one image, so images under
-// 12x12 keep F(3x3, 2x2) (winograd4FilterApplies).
+// @32x32 and 32->32 @16x16 at batch 64 and 1; on 64->64 @8x8 1.2-1.3x at
+// batch 64 and 128 but 0.83-0.91x in chunks of one image (batch 12 and
+// below), so images under 12x12 keep F(3x3, 2x2) (winograd4FilterApplies).
 //
 // Reference: src/backend/reference/kernels/conv.ts (conv2dBackwardFilterRef);
 // test/kernels/winograd.test.ts.
@@ -87,10 +87,10 @@ const FILTER4_MODE: i32 = isDefined(WINOGRAD4_FILTER_MODE) ? WINOGRAD4_FILTER_MO
  * 4x4) for the filter gradient"):
  * - c >= 4, where F(3x3, 2x2) applies at all;
  * - h, w >= 12: 12x12 and up won or tied in chunks of one image as of
- *   several (16->16 @32x32 1.25-1.4x, 32->32 @16x16 1.25-1.6x, 13x13 1.5x,
- *   12x12 and 17x17 about 1x). Below, a chunk of one image loses (8x8
- *   0.6-0.7x, 4x4 to 7x7 0.4-0.8x): few tiles half fill a GEMM panel, and the
- *   output transform of 36 points is paid per chunk.
+ *   several (16->16 @32x32 1.25-1.4x, 32->32 @16x16 1.25-1.6x, 12x12 to
+ *   17x17 1.1-1.3x at batch 16). Below, a chunk of one image loses (8x8
+ *   0.83-0.91x, 4x4 to 9x9 0.6-0.95x): the output transform of 36 points is
+ *   paid per chunk, for few tiles.
  * Depends on one image's geometry only, as winogradFilterApplies: all
  * threads and chunks take the same path.
  */
