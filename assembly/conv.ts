@@ -53,7 +53,7 @@ export function conv2dWorkspaceBytes(n: i32, c: i32, h: i32, w: i32, oc: i32, kh
   const fwd = forwardBytes(c, h, w, oc, kh, kw, stride, pad, pad);
   const inputFlipped = roundUp64(oc * K * 4) + forwardBytes(oc, oh, ow, c, kh, kw, 1, max(0, kh - 1 - pad), max(0, kw - 1 - pad));
   const inputCol2im = roundUp64(K * P * 4) + gemmWorkspaceBytes(K, P, oc);
-  const filter = filterBytes(c, h, w, oc, kh, kw, stride, pad, oh, ow) + roundUp64(conv2dBackwardFilterChunks(n) * K * oc * 4);
+  const filter = filterBytes(n, c, h, w, oc, kh, kw, stride, pad, oh, ow) + roundUp64(conv2dBackwardFilterChunks(n) * K * oc * 4);
   return max(max(fwd, inputFlipped), max(inputCol2im, filter));
 }
 
@@ -512,9 +512,14 @@ export function conv2dBackwardFilterChunks(n: i32): i32 {
   return max(1, min(n, FILTER_CHUNKS));
 }
 
+/** The fewest images a chunk of a batch of n holds (the filter's tile size depends on it). */
+@inline function chunkImages(n: i32): i32 {
+  return n / conv2dBackwardFilterChunks(n);
+}
+
 /** Scratch bytes of filterChunk, or of winograd4FilterChunk or winogradFilterChunk where one is taken. */
-@inline function filterBytes(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32): i32 {
-  if (winograd4FilterApplies(c, h, w, oc, kh, kw, stride, pad)) return winograd4FilterBytes(c, h, w, oc);
+@inline function filterBytes(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32): i32 {
+  if (winograd4FilterApplies(chunkImages(n), c, h, w, oc, kh, kw, stride, pad)) return winograd4FilterBytes(c, h, w, oc);
   if (winogradFilterApplies(c, h, w, oc, kh, kw, stride, pad)) return winogradFilterBytes(c, h, w, oc);
   const K = c * kh * kw, P = oh * ow;
   return roundUp64(K * P * 4) + roundUp64(c * (h + 2 * pad) * (w + 2 * pad) * 4) + gemmWorkspaceBytes(K, oc, P);
@@ -545,7 +550,7 @@ function filterChunk(x: usize, dy: usize, dwT: usize, n: i32, c: i32, h: i32, w:
 export function conv2dBackwardFilterParts(x: usize, dy: usize, parts: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, g0: i32, g1: i32, work: usize): void {
   const chunks = conv2dBackwardFilterChunks(n), K = c * kh * kw;
-  const wino4 = winograd4FilterApplies(c, h, w, oc, kh, kw, stride, pad);
+  const wino4 = winograd4FilterApplies(chunkImages(n), c, h, w, oc, kh, kw, stride, pad);
   const wino = !wino4 && winogradFilterApplies(c, h, w, oc, kh, kw, stride, pad);
   if (wino4) winograd4FilterPrepare(c, h, w, oc, work);
   if (wino) winogradFilterPrepare(c, h, w, oc, work);
@@ -582,7 +587,7 @@ export function conv2dBackwardFilterReduce(parts: usize, count: i32, dw: usize, 
 export function conv2dBackwardFilter(x: usize, dy: usize, dw: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize): void {
   const chunks = conv2dBackwardFilterChunks(n);
-  const parts = work + <usize>filterBytes(c, h, w, oc, kh, kw, stride, pad, oh, ow);
+  const parts = work + <usize>filterBytes(n, c, h, w, oc, kh, kw, stride, pad, oh, ow);
   conv2dBackwardFilterParts(x, dy, parts, n, c, h, w, oc, kh, kw, stride, pad, oh, ow, 0, chunks, work);
   conv2dBackwardFilterReduce(parts, chunks, dw, oc, c * kh * kw);
 }

@@ -62,7 +62,8 @@
 // F(3x3, 4x4) for the filter gradient"): 1.25-1.6x on ResNet-32's 16->16
 // @32x32 and 32->32 @16x16 at batch 64 and 1; on 64->64 @8x8 1.2-1.3x at
 // batch 64 and 128 but 0.83-0.91x in chunks of one image (batch 12 and
-// below), so images under 12x12 keep F(3x3, 2x2) (winograd4FilterApplies).
+// below), so images under 12x12 take it only in chunks of 3 images or more
+// (winograd4FilterApplies).
 //
 // Reference: src/backend/reference/kernels/conv.ts (conv2dBackwardFilterRef);
 // test/kernels/winograd.test.ts.
@@ -81,24 +82,28 @@ import { FILTER_MODE, filterBytesFor, filterChunkFor, filterPrepareFor } from '.
 const FILTER4_MODE: i32 = isDefined(WINOGRAD4_FILTER_MODE) ? WINOGRAD4_FILTER_MODE : FILTER_MODE == 0 ? 0 : MODE4;
 
 /**
- * Whether the backward filter takes F(3x3, 4x4): 3x3, stride 1, padding 1,
- * and (FILTER4_MODE 1) where it won the A/B against F(3x3, 2x2)
- * (bench/winograd.bench.ts --filter43, bench/RESULTS.md "Winograd F(3x3,
- * 4x4) for the filter gradient"):
+ * Whether the backward filter takes F(3x3, 4x4) for chunks of at least
+ * chunkImages images each: 3x3, stride 1, padding 1, and (FILTER4_MODE 1)
+ * where it won the A/B against F(3x3, 2x2) (bench/winograd.bench.ts
+ * --filter43, bench/RESULTS.md "Winograd F(3x3, 4x4) for the filter
+ * gradient"):
  * - c >= 4, where F(3x3, 2x2) applies at all;
  * - h, w >= 12: 12x12 and up won or tied in chunks of one image as of
  *   several (16->16 @32x32 1.25-1.4x, 32->32 @16x16 1.25-1.6x, 12x12 to
- *   17x17 1.1-1.3x at batch 16). Below, a chunk of one image loses (8x8
- *   0.83-0.91x, 4x4 to 9x9 0.6-0.95x): the output transform of 36 points is
- *   paid per chunk, for few tiles.
- * Depends on one image's geometry only, as winogradFilterApplies: all
- * threads and chunks take the same path.
+ *   17x17 1.1-1.3x at batch 16);
+ * - h, w >= 7 in chunks of 3 images or more: 64->64 @8x8 won 1.16x at 3
+ *   images a chunk (batch 36), 1.23-1.26x at 4 to 11 (batch 48 to 128), tied
+ *   at 2 (1.06x) and lost at 1 (0.82-0.85x): the output transform of 36
+ *   points is paid per chunk, for few tiles.
+ * The chunks are fixed by the batch size alone (assembly/conv.ts), so all
+ * threads and chunks of a call take the same path.
  */
 // biome-ignore lint/correctness/noUnusedFunctionParameters: oc is part of the conv geometry every caller passes in one order (c, h, w, oc, kh, kw, stride, pad); the rule does not depend on it today
-export function winograd4FilterApplies(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32): bool {
+export function winograd4FilterApplies(chunkImages: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32): bool {
   if (kh != 3 || kw != 3 || stride != 1 || pad != 1 || FILTER4_MODE == 0) return false;
   if (FILTER4_MODE == 2) return true;
-  return c >= 4 && h >= 12 && w >= 12;
+  if (c < 4) return false;
+  return (h >= 12 && w >= 12) || (chunkImages >= 3 && h >= 7 && w >= 7);
 }
 
 /** Bytes of tmp and spill, before xp. */

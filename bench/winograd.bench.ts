@@ -247,7 +247,7 @@ function f43Cases(quick: boolean): Case[] {
 function filter43Cases(quick: boolean): Case[] {
   const bwf = (g: ConvGeometry): Case => ({ g, ops: ['backward filter'] });
   const resnet = [32, 16, 8].flatMap((hw) => [64, 1].map((n) => bwf(conv3x3(n, 512 / hw, 512 / hw, hw))));
-  const chunked = [128, 24, 12].map((n) => bwf(conv3x3(n, 64, 64, 8)));
+  const chunked = [128, 48, 36, 24, 12].flatMap((n) => [8, 7].map((hw) => bwf(conv3x3(n, 64, 64, hw))));
   if (quick) return [...resnet, ...chunked];
   const sizes = [4, 5, 6, 7, 9, 11, 12, 13, 17].map((hw) => bwf(conv3x3(16, 16, 16, hw)));
   const deep = [4, 7, 12].map((hw) => bwf(conv3x3(16, 64, 64, hw)));

@@ -308,6 +308,7 @@ const FILTER_ABOVE_THRESHOLD: ConvGeometry[] = [
   conv3x3(2, 16, 16, 11, 32),
   conv3x3(13, 32, 32, 16, 10),
   conv3x3(14, 64, 64, 8, 8),
+  conv3x3(24, 64, 64, 8, 8),
   conv3x3(3, 17, 17, 9, 17),
   conv3x3(5, 4, 1, 7, 7),
   conv3x3(13, 4, 17, 6, 6),
@@ -438,10 +439,15 @@ const FILTER_LISTED4: ConvGeometry[] = [
   conv3x3(25, 9, 11, 5, 6),
 ];
 
-/** Shapes the shipped builds run with the backward filter's F(3x3, 4x4): ResNet-32's first two stages, odd sizes, the threshold's edges. */
+/**
+ * Shapes the shipped builds run with the backward filter's F(3x3, 4x4): ResNet-32's three stages (8x8 in chunks
+ * of 3 images or more), odd sizes, the threshold's edges.
+ */
 const FILTER_SHIPPED_F43: ConvGeometry[] = [
   conv3x3(2, 16, 16, 32, 32),
   conv3x3(13, 32, 32, 16, 16),
+  conv3x3(36, 64, 64, 8, 8),
+  conv3x3(40, 8, 8, 7, 9),
   conv3x3(3, 17, 17, 17, 17),
   conv3x3(5, 4, 1, 12, 12),
   conv3x3(13, 4, 17, 13, 12),
