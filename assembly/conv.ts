@@ -395,9 +395,12 @@ function directForward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w:
   }
 }
 
-/** Scratch bytes of forward(), whichever path it takes. */
+/** Scratch bytes of forward(), whichever path it or a prepared filter (F(2,3) under 12x12) takes. */
 @inline function forwardBytes(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): i32 {
   const path = forwardPath(c, h, w, oc, kh, kw, stride, padH, padW);
+  if (path == PATH_WINOGRAD4 && (h < 12 || w < 12) && winogradApplies(c, h, w, oc, kh, kw, stride, padH, padW)) {
+    return max(winograd4Bytes(c, h, w, oc), winogradBytes(c, h, w, oc));
+  }
   if (path == PATH_WINOGRAD4) return winograd4Bytes(c, h, w, oc);
   if (path == PATH_WINOGRAD) return winogradBytes(c, h, w, oc);
   return TILE_BYTES + roundUp64(c * kh * kw * 32) + roundUp64(c * kh * kw * 4) +
@@ -429,10 +432,28 @@ export function conv2dForwardAffine(x: usize, wt: usize, y: usize, n: i32, c: i3
 // call), and conv2dForwardAffinePrepared runs that path on it, the same
 // arithmetic on the same values in the same order, so the same bits.
 
-/** Bytes of conv2dPrepareFilter's output for this geometry (the batch size does not matter). */
+/** Plans of fewer images than this keep F(2,3) on images under 12x12 (preparedPath). */
+const PLAN_F43_SMALL_IMAGE_MIN_BATCH: i32 = 4;
+
+/**
+ * The path of a filter prepared for plans of n images: forwardPath's, except
+ * that plans of fewer than PLAN_F43_SMALL_IMAGE_MIN_BATCH images keep F(2,3)
+ * on images under 12x12. In a batch-1 ResNet-32 plan F(4,3) on the 8x8 stage
+ * cost 2.0-2.2 ms a call against 1.76 with F(2,3) (bench/RESULTS.md): its U,
+ * 590 KB a layer at 64 channels, serves only one image's 4 tiles per read,
+ * and nine such layers in a row push the rest out of the 2 MB L2.
+ */
+function preparedPath(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32): i32 {
+  const path = forwardPath(c, h, w, oc, kh, kw, stride, pad, pad);
+  if (path == PATH_WINOGRAD4 && n < PLAN_F43_SMALL_IMAGE_MIN_BATCH && (h < 12 || w < 12) &&
+    winogradApplies(c, h, w, oc, kh, kw, stride, pad, pad)) return PATH_WINOGRAD;
+  return path;
+}
+
+/** Bytes of conv2dPrepareFilter's output for this geometry, for plans of n images. */
 export function conv2dPreparedFilterBytes(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
   stride: i32, pad: i32, oh: i32, ow: i32): i32 {
-  const path = forwardPath(c, h, w, oc, kh, kw, stride, pad, pad);
+  const path = preparedPath(n, c, h, w, oc, kh, kw, stride, pad);
   if (path == PATH_WINOGRAD4) return winograd4UBytes(c, oc);
   if (path == PATH_WINOGRAD) return winogradUBytes(c, oc);
   return oc * c * kh * kw * 4;
@@ -440,12 +461,12 @@ export function conv2dPreparedFilterBytes(n: i32, c: i32, h: i32, w: i32, oc: i3
 
 /**
  * wt [oc, c, kh, kw] into prepared (conv2dPreparedFilterBytes) in the layout
- * of this geometry's forward path, which it returns (pass it to
- * conv2dForwardAffinePrepared). work: conv2dWorkspaceBytes.
+ * of preparedPath for plans of n images, which it returns (pass it to
+ * conv2dForwardAffinePrepared, at any batch size). work: conv2dWorkspaceBytes.
  */
 export function conv2dPrepareFilter(wt: usize, prepared: usize, n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32,
   stride: i32, pad: i32, oh: i32, ow: i32, work: usize): i32 {
-  const path = forwardPath(c, h, w, oc, kh, kw, stride, pad, pad);
+  const path = preparedPath(n, c, h, w, oc, kh, kw, stride, pad);
   if (path == PATH_WINOGRAD4) winograd4TransformFilter(wt, oc, c, prepared, work);
   else if (path == PATH_WINOGRAD) winogradTransformFilter(wt, oc, c, prepared);
   else copyF32(prepared, wt, oc * c * kh * kw);
@@ -455,13 +476,16 @@ export function conv2dPrepareFilter(wt: usize, prepared: usize, n: i32, c: i32, 
 /**
  * conv2dForwardAffine reading a filter that conv2dPrepareFilter prepared for
  * this geometry (prepared is only read, so threads share it); path is what
- * that returned. A filter prepared for another path traps: its layout would
- * be read as garbage.
+ * that returned. Where the path is forwardPath's, the same bits as
+ * conv2dForwardAffine. A filter prepared for a path this geometry never
+ * takes traps: its layout would be read as garbage.
  */
 export function conv2dForwardAffinePrepared(x: usize, prepared: usize, y: usize, n: i32, c: i32, h: i32, w: i32, oc: i32,
   kh: i32, kw: i32, stride: i32, pad: i32, oh: i32, ow: i32, work: usize,
   scale: usize, shift: usize, residual: usize, relu: i32, path: i32): void {
-  if (path != forwardPath(c, h, w, oc, kh, kw, stride, pad, pad)) unreachable();
+  if (path != forwardPath(c, h, w, oc, kh, kw, stride, pad, pad) && path != preparedPath(1, c, h, w, oc, kh, kw, stride, pad)) {
+    unreachable();
+  }
   if (path == PATH_WINOGRAD4) winograd4ForwardU(x, prepared, y, n, c, h, w, oc, work, scale, shift, residual, relu != 0);
   else if (path == PATH_WINOGRAD) winogradForwardU(x, prepared, y, n, c, h, w, oc, work, scale, shift, residual, relu != 0);
   else directForward(x, prepared, y, n, c, h, w, oc, kh, kw, stride, pad, pad, oh, ow, work, scale, shift, residual, relu != 0);

@@ -186,7 +186,8 @@ export interface Backend {
   ): void;
   /**
    * Capability 'preparedConv': elements of the storage conv2dPrepareFilter
-   * writes for geometry g (its batch size does not matter).
+   * writes for geometry g (at its batch size: on WASM plans of fewer than 4
+   * images keep Winograd F(2,3) on images under 12x12).
    */
   conv2dPreparedFilterLength(g: ConvGeometry): number;
   /**
@@ -200,7 +201,9 @@ export interface Backend {
   /**
    * Capability 'preparedConv': conv2dForwardAffine with a filter prepared for
    * g's geometry (any batch size; another geometry throws), bit-identical to
-   * conv2dForwardAffine on the weights it was prepared from.
+   * conv2dForwardAffine on the weights it was prepared from where it was
+   * prepared for 4 images or more (fewer: within float rounding, F(2,3)
+   * where conv2dForwardAffine takes F(4,3) on images under 12x12).
    */
   conv2dForwardAffinePrepared(
     x: Storage,

@@ -100,12 +100,18 @@ describe('loadModel and predict', () => {
       fromRecords.map((p) => Array.from(p.logits)),
       fromFloats.map((p) => Array.from(p.logits)),
     );
-    // A batch longer than one forward pass (64 images) gives each image's own result.
+    // A batch longer than one forward pass (64 images) gives each image's own result: the
+    // same bits within a pass and across passes of 4 images or more (64 + 6 here); a plan
+    // for 3 (above) keeps Winograd F(2,3) on the 8x8 stage, so there only within rounding.
     const many = new Float32Array(70 * 3072);
     for (let i = 0; i < 70; i++) many.set(x.subarray((i % 3) * 3072, ((i % 3) + 1) * 3072), i * 3072);
     const out = await infer.predict(model, many);
     assert.equal(out.length, 70);
-    assert.deepEqual(Array.from(out[69].logits), Array.from(fromFloats[0].logits));
+    assert.deepEqual(Array.from(out[69].logits), Array.from(out[0].logits));
+    const want = Array.from(fromFloats[0].logits);
+    const scale = Math.max(...want.map(Math.abs));
+    const diff = Math.max(...Array.from(out[69].logits, (v, i) => Math.abs(v - want[i])));
+    assert.ok(diff <= 1e-5 * scale, `logits differ by ${diff} (max |logit| ${scale})`);
     model.dispose();
   });
 

@@ -23,10 +23,11 @@ const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOff
 const PATHS = { direct: 0, winograd: 1, winograd4: 2 } as const;
 type Path = keyof typeof PATHS;
 
-/** The path assembly/conv.ts's forwardPath picks in the default builds (winogradApplies, winograd4Applies). */
+/** The path assembly/conv.ts's preparedPath picks for plans of g.n images in the default builds (winogradApplies, winograd4Applies). */
 function expectedPath(g: ConvGeometry): Path {
   const wino = g.kh === 3 && g.kw === 3 && g.stride === 1 && g.pad === 1 && g.c >= 8 && g.oc >= 8;
-  if (wino && g.h >= 7 && g.w >= 7) return 'winograd4';
+  if (wino && g.h >= 12 && g.w >= 12) return 'winograd4';
+  if (wino && g.h >= 7 && g.w >= 7) return g.n >= 4 ? 'winograd4' : 'winograd';
   if (wino && g.h >= 2 && g.w >= 2 && g.h * g.w > 4) return 'winograd';
   return 'direct';
 }
@@ -47,19 +48,19 @@ function operands(h: Harness, g: ConvGeometry, withResidual: boolean, seed: numb
   };
 }
 
-function checkPrepared(h: Harness, g: ConvGeometry, withResidual: boolean, relu: boolean, seed: number): void {
+/** The filter prepared for plans of prepareBatch images, used on g's batch: conv2dForwardAffine's bits. */
+function checkPrepared(h: Harness, g: ConvGeometry, prepareBatch: number, withResidual: boolean, relu: boolean, seed: number): void {
   const o = operands(h, g, withResidual, seed);
   const work = h.allocBytes(h.k.conv2dWorkspaceBytes(...dims(g)));
   // The outputs start as NaN: the kernels must overwrite them.
   const want = h.alloc(o.yLen, new Float32Array(o.yLen).fill(Number.NaN));
   h.k.conv2dForwardAffine(o.x, o.w, want, ...dims(g), work, o.scale, o.shift, o.residual, relu ? 1 : 0);
 
-  // Prepared as a plan does it, for one image, then used for the whole batch.
-  const one = { ...g, n: 1 };
+  const one = { ...g, n: prepareBatch };
   const prepared = h.allocBytes(h.k.conv2dPreparedFilterBytes(...dims(one)));
   const prepWork = h.allocBytes(h.k.conv2dWorkspaceBytes(...dims(one)));
   const path = h.k.conv2dPrepareFilter(o.w, prepared, ...dims(one), prepWork);
-  assert.equal(path, PATHS[expectedPath(g)], `path of ${JSON.stringify(g)}`);
+  assert.equal(path, PATHS[expectedPath(one)], `path of ${JSON.stringify(one)}`);
   const got = h.alloc(o.yLen, new Float32Array(o.yLen).fill(Number.NaN));
   h.k.conv2dForwardAffinePrepared(o.x, prepared, got, ...dims(g), work, o.scale, o.shift, o.residual, relu ? 1 : 0, path);
   assert.deepEqual(bits(h.read(got, o.yLen)), bits(h.read(want, o.yLen)), `${JSON.stringify(g)} residual ${withResidual} relu ${relu}`);
@@ -81,8 +82,9 @@ const winogradGeometry = (minSide: number, maxSide: number) =>
     .map((r) => convGeometry([r.n, r.c, r.h, r.w], [r.oc, r.c, 3, 3], 1, 1));
 const byPath = {
   direct: anyGeometry.filter((g) => expectedPath(g) === 'direct'),
-  winograd: winogradGeometry(2, 11).filter((g) => expectedPath(g) === 'winograd'),
-  winograd4: winogradGeometry(7, 19),
+  // Under 7x7 on a side: F(2,3) whatever the batch (7x7 to 11x11 below).
+  winograd: winogradGeometry(2, 11).filter((g) => g.h < 7 || g.w < 7),
+  winograd4: winogradGeometry(12, 19),
 };
 
 for (const build of await kernelBuilds())
@@ -95,11 +97,43 @@ for (const build of await kernelBuilds())
     for (const path of Object.keys(byPath) as Path[]) {
       it(`gives conv2dForwardAffine's bits on random ${path} geometries`, () => {
         fc.assert(
-          fc.property(byPath[path], fc.boolean(), fc.boolean(), fc.integer(), (g, res, relu, seed) => checkPrepared(h, g, res, relu, seed)),
+          fc.property(byPath[path], fc.boolean(), fc.boolean(), fc.integer(), (g, res, relu, seed) =>
+            checkPrepared(h, g, 1, res, relu, seed),
+          ),
           { numRuns: path === 'winograd4' ? 25 : 40 },
         );
       });
     }
+
+    it('keeps F(2,3) on 7x7 to 11x11 images for plans of fewer than 4 images, F(4,3) from 4 on (bits of the F(4,3) forward)', () => {
+      const seen = new Set<number>();
+      fc.assert(
+        fc.property(winogradGeometry(7, 11), fc.integer({ min: 1, max: 6 }), fc.integer(), (g0, n, seed) => {
+          const g = { ...g0, n };
+          if (n >= 4) {
+            checkPrepared(h, g, n, false, true, seed);
+            seen.add(PATHS.winograd4);
+            return;
+          }
+          // Prepared for n < 4 images: the F(2,3) layout, and a forward within the kernels' rounding of F(4,3)'s.
+          const o = operands(h, g, false, seed);
+          const work = h.allocBytes(h.k.conv2dWorkspaceBytes(...dims(g)));
+          const prepared = h.allocBytes(h.k.conv2dPreparedFilterBytes(...dims(g)));
+          assert.equal(h.k.conv2dPrepareFilter(o.w, prepared, ...dims(g), work), PATHS.winograd);
+          seen.add(PATHS.winograd);
+          const [want, got] = [h.alloc(o.yLen), h.alloc(o.yLen)];
+          h.k.conv2dForwardAffine(o.x, o.w, want, ...dims(g), work, o.scale, o.shift, 0, 0);
+          h.k.conv2dForwardAffinePrepared(o.x, prepared, got, ...dims(g), work, o.scale, o.shift, 0, 0, PATHS.winograd);
+          const a = h.read(want, o.yLen),
+            b = h.read(got, o.yLen);
+          const scale = Math.max(...Array.from(a, Math.abs));
+          const diff = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+          assert.ok(diff <= 1e-5 * scale, `${JSON.stringify(g)}: differs by ${diff} (max |y| ${scale})`);
+        }),
+        { numRuns: 30 },
+      );
+      assert.equal(seen.size, 2);
+    });
 
     it("traps on a filter prepared for another geometry's path", () => {
       const g = convGeometry([1, 8, 6, 6], [8, 8, 3, 3], 1, 1);

@@ -511,9 +511,12 @@ export class WasmBackend implements Backend {
     return this.call('conv2dPreparedFilterBytes', this.geometry(g)) / 4;
   }
 
-  /** The layout tag is the kernel path (assembly/conv.ts's forwardPath), which the forward checks again. */
+  /**
+   * The layout tag is the kernel path (assembly/conv.ts's preparedPath for
+   * plans of g.n images), which the forward checks again.
+   */
   conv2dPrepareFilter(w: Storage, prepared: Storage, g: ConvGeometry): PreparedFilter {
-    const geometry = { ...this.geometry(g), n: 1 };
+    const geometry = this.geometry(g);
     const layout = this.call('conv2dPrepareFilter', {
       wt: this.p(w),
       prepared: this.p(prepared),
