@@ -395,12 +395,20 @@ function directForward(x: usize, wt: usize, y: usize, n: i32, c: i32, h: i32, w:
   }
 }
 
+/**
+ * Whether forward() takes F(4,3) on an image under 12x12 where F(2,3) also
+ * applies: there, filters prepared for plans of few images keep F(2,3)
+ * (preparedPath below).
+ */
+@inline function smallImageF43(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): bool {
+  return forwardPath(c, h, w, oc, kh, kw, stride, padH, padW) == PATH_WINOGRAD4 && (h < 12 || w < 12) &&
+    winogradApplies(c, h, w, oc, kh, kw, stride, padH, padW);
+}
+
 /** Scratch bytes of forward(), whichever path it or a prepared filter (F(2,3) under 12x12) takes. */
 @inline function forwardBytes(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, padH: i32, padW: i32): i32 {
+  if (smallImageF43(c, h, w, oc, kh, kw, stride, padH, padW)) return max(winograd4Bytes(c, h, w, oc), winogradBytes(c, h, w, oc));
   const path = forwardPath(c, h, w, oc, kh, kw, stride, padH, padW);
-  if (path == PATH_WINOGRAD4 && (h < 12 || w < 12) && winogradApplies(c, h, w, oc, kh, kw, stride, padH, padW)) {
-    return max(winograd4Bytes(c, h, w, oc), winogradBytes(c, h, w, oc));
-  }
   if (path == PATH_WINOGRAD4) return winograd4Bytes(c, h, w, oc);
   if (path == PATH_WINOGRAD) return winogradBytes(c, h, w, oc);
   return TILE_BYTES + roundUp64(c * kh * kw * 32) + roundUp64(c * kh * kw * 4) +
@@ -444,10 +452,8 @@ const PLAN_F43_SMALL_IMAGE_MIN_BATCH: i32 = 4;
  * and nine such layers in a row push the rest out of the 2 MB L2.
  */
 function preparedPath(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, stride: i32, pad: i32): i32 {
-  const path = forwardPath(c, h, w, oc, kh, kw, stride, pad, pad);
-  if (path == PATH_WINOGRAD4 && n < PLAN_F43_SMALL_IMAGE_MIN_BATCH && (h < 12 || w < 12) &&
-    winogradApplies(c, h, w, oc, kh, kw, stride, pad, pad)) return PATH_WINOGRAD;
-  return path;
+  if (n < PLAN_F43_SMALL_IMAGE_MIN_BATCH && smallImageF43(c, h, w, oc, kh, kw, stride, pad, pad)) return PATH_WINOGRAD;
+  return forwardPath(c, h, w, oc, kh, kw, stride, pad, pad);
 }
 
 /** Bytes of conv2dPrepareFilter's output for this geometry, for plans of n images. */

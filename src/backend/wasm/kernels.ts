@@ -251,15 +251,15 @@ export type KernelArgs<K extends KernelName> = { [P in keyof (typeof KERNELS)[K]
 const ORDER = new Map(Object.entries(KERNELS).map(([name, params]) => [name, Object.keys(params)]));
 
 /** The kernel's positional arguments, in the order the export takes them. */
+export function positional<K extends KernelName>(name: K, args: KernelArgs<K>): number[] {
+  return ORDER.get(name)!.map((p) => (args as Args)[p]);
+}
+
 /** Where a named parameter sits in a kernel's positional arguments. */
 export function argumentIndex(name: KernelName, param: string): number {
   const at = ORDER.get(name)!.indexOf(param);
   if (at < 0) throw new Error(`wasmtail: kernel ${name} has no parameter ${param}`);
   return at;
-}
-
-export function positional<K extends KernelName>(name: K, args: KernelArgs<K>): number[] {
-  return ORDER.get(name)!.map((p) => (args as Args)[p]);
 }
 
 /**

@@ -34,11 +34,11 @@ import {
   checkKernelCall,
   positional,
 } from './kernels.js';
+import { type KernelInstance, hasSimd } from './loader.js';
+import { ThreadPool } from './threads.js';
 
 /** The kernels convOverBatch splits over the batch. */
 type ConvOverBatchKernel = 'conv2dForward' | 'conv2dForwardAffine' | 'conv2dForwardAffinePrepared' | 'conv2dBackwardInput';
-import { type KernelInstance, hasSimd } from './loader.js';
-import { ThreadPool } from './threads.js';
 
 interface WasmStorage extends Storage {
   readonly ptr: number;
