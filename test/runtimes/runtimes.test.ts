@@ -42,8 +42,11 @@ function spawn(argv: string[], env: Record<string, string> = {}) {
   // Deno's WebGPU probes Wayland and complains on stderr without XDG_RUNTIME_DIR; neither runtime may look for updates or phone home.
   const quiet = { XDG_RUNTIME_DIR: tmpdir(), NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DO_NOT_TRACK: '1' };
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...quiet, ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, error: r.error?.message };
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, error: r.error?.message };
 }
+
+/** Each runner's closing line when every test passed. */
+const ALL_PASSED: Record<string, RegExp> = { bun: /^ 0 fail$/m, deno: /^ok \| \d+ passed .*\| 0 failed/m };
 
 describe('Bun and Deno beside Node', { skip }, () => {
   let dir = '';
@@ -67,13 +70,22 @@ describe('Bun and Deno beside Node', { skip }, () => {
   });
 
   for (const name of ['bun', 'deno']) {
-    it(`${name}: the conformance suite (every op's forward vs the float64 reference, gradients vs finite differences)`, () => {
+    it(`${name}: the conformance suite (every op's forward vs the float64 reference, gradients vs finite differences)`, (t) => {
       const argv =
         name === 'bun'
           ? [runtimes.bun, 'test', './test/conformance/ops.test.ts']
           : // Deno resolves the sources' '.js' imports to their .ts files with --sloppy-imports.
             [runtimes.deno, 'test', '-A', '--no-check', '--sloppy-imports', 'test/conformance/ops.test.ts'];
-      const r = spawn(argv, { WT_GRAD_RUNS: '3' });
+      let r = spawn(argv, { WT_GRAD_RUNS: '3' });
+      // Deno 2.9.6 once aborted at exit (glibc's 'corrupted size vs. prev_size',
+      // SIGABRT) after its runner had reported every test passed (CI, 2026-12-08;
+      // not reproduced in 90 runs here, loaded or not). A crash after a clean
+      // summary is reported and run once more; a second one, or any failed test,
+      // fails here.
+      if (r.code === null && ALL_PASSED[name].test(r.stdout + r.stderr)) {
+        t.diagnostic(`${name} died by ${r.signal} after all tests passed; once more. stderr: ${r.stderr.trim().slice(-300)}`);
+        r = spawn(argv, { WT_GRAD_RUNS: '3' });
+      }
       assert.equal(r.code, 0, `${name} test: exit ${r.code} ${r.error ?? ''}\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout + r.stderr, /wasm backend/, `${name} ran no wasm conformance tests`);
     });
