@@ -38,7 +38,9 @@
 // both builds): max |y - y64| / max |y64| 1.6e-6 to 6.6e-6, about 10x
 // F(2,3)'s (1.7e-7 to 4.3e-7) and 3-8x the direct conv's (3.3e-7 to
 // 1.2e-6); at most 2.2 % of the kernel tests' tolerance (F(2,3) 0.1 %,
-// direct 0.2 %). Non-finite inputs spread to the whole 4x4 tile.
+// direct 0.2 %). With the output transform's passes in the order (A^T M) A
+// (2026-12-08): 1.5e-6 to 6.6e-6, at most 2.0 % (relaxed build). Non-finite
+// inputs spread to the whole 4x4 tile.
 //
 // Speed against F(2,3) (bench/winograd.bench.ts --f43, relaxed SIMD, one
 // thread, a busy machine: medians of interleaved ratios): 1.1-1.9x on
@@ -302,24 +304,27 @@ function outputTransform(m: usize, mxi: usize, ldm: usize, oc: i32, tilesX: i32,
       const rowsOut = min(4, oh - oy);
       for (let x = 0; x < tilesX; x += 4) {
         const p = mo + (<usize>(t0 + r * tilesX + x) << 2);
-        // A^T M A: each row i of M across (into tmp[4 i + q]), then down each column q (tmp[24 + 4 p + q]).
-        for (let i = 0; i < 6; i++) {
-          const pi = p + <usize>(6 * i) * mxi;
-          transformRowA(v128.load(pi), v128.load(pi + mxi), v128.load(pi + 2 * mxi), v128.load(pi + 3 * mxi),
-            v128.load(pi + 4 * mxi), v128.load(pi + 5 * mxi), tmp + <usize>(4 * i) * 16, 16);
-        }
-        for (let q = 0; q < 4; q++) {
-          const pq = tmp + <usize>q * 16;
-          transformRowA(v128.load(pq), v128.load(pq, 64), v128.load(pq, 128), v128.load(pq, 192), v128.load(pq, 256), v128.load(pq, 320),
-            tmp + <usize>(24 + q) * 16, 64);
+        // (A^T M) A: down each column k of M first (S = A^T M into tmp[6 p + k]), then across
+        // each needed row i of S, whose 4 results (y[i][0..3]) stay in registers for the
+        // transpose: no round trip through memory between the second pass and the stores.
+        for (let k = 0; k < 6; k++) {
+          const pk = p + <usize>k * mxi;
+          transformRowA(v128.load(pk), v128.load(pk + 6 * mxi), v128.load(pk + 12 * mxi), v128.load(pk + 18 * mxi),
+            v128.load(pk + 24 * mxi), v128.load(pk + 30 * mxi), tmp + <usize>k * 16, 96);
         }
         // Output row oy + i: the 4 tiles' 4 pixels each, by a transpose of (y[i][0..3]).
         const ox = 4 * x;
         const full = ox + 16 <= ow;
         const count = min(4, tilesX - x);
         for (let i = 0; i < rowsOut; i++) {
-          const pr = tmp + <usize>(24 + 4 * i) * 16;
-          const r0 = v128.load(pr), r1 = v128.load(pr, 16), r2 = v128.load(pr, 32), r3 = v128.load(pr, 48);
+          const ps = tmp + <usize>(6 * i) * 16;
+          // transformRowA's sums, kept in registers.
+          const m0 = v128.load(ps), m1 = v128.load(ps, 16), m2 = v128.load(ps, 32);
+          const m3 = v128.load(ps, 48), m4 = v128.load(ps, 64), m5 = v128.load(ps, 80);
+          const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), d = f32x4.sub(m3, m4);
+          const r0 = f32x4.add(f32x4.add(m0, a), c), r1 = f32x4.add(b, f32x4.mul(d, f32x4.splat(2)));
+          const r2 = f32x4.add(a, f32x4.mul(c, f32x4.splat(4))), r3 = f32x4.add(f32x4.add(b, f32x4.mul(d, f32x4.splat(8))), m5);
+          const pr = tmp + <usize>24 * 16;
           const s0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), s1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
           const s2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), s3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
           const off = yo + <usize>((oy + i) * ow + ox) * 4;
