@@ -275,13 +275,29 @@ export function inputTransform(xp: usize, c: i32, hp: i32, wp: i32, tilesX: i32,
 
 // --- output transform ----------------------------------------------------------
 
+// A^T's 4 rows applied to m0..m5, from the shared sums a = m1 + m2, b = m1 - m2,
+// c = m3 + m4, d = m3 - m4: one formula each, for transformRowA and the
+// output transform's second pass, which keeps its results in registers.
+@inline function rowA0(m0: v128, a: v128, c: v128): v128 {
+  return f32x4.add(f32x4.add(m0, a), c);
+}
+@inline function rowA1(b: v128, d: v128): v128 {
+  return f32x4.add(b, f32x4.mul(d, f32x4.splat(2)));
+}
+@inline function rowA2(a: v128, c: v128): v128 {
+  return f32x4.add(a, f32x4.mul(c, f32x4.splat(4)));
+}
+@inline function rowA3(b: v128, d: v128, m5: v128): v128 {
+  return f32x4.add(f32x4.add(b, f32x4.mul(d, f32x4.splat(8))), m5);
+}
+
 /** A^T's rows applied to m0..m5: the 4 results step bytes apart from dst. */
 @inline function transformRowA(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, dst: usize, step: usize): void {
   const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), d = f32x4.sub(m3, m4);
-  v128.store(dst, f32x4.add(f32x4.add(m0, a), c));
-  v128.store(dst + step, f32x4.add(b, f32x4.mul(d, f32x4.splat(2))));
-  v128.store(dst + 2 * step, f32x4.add(a, f32x4.mul(c, f32x4.splat(4))));
-  v128.store(dst + 3 * step, f32x4.add(f32x4.add(b, f32x4.mul(d, f32x4.splat(8))), m5));
+  v128.store(dst, rowA0(m0, a, c));
+  v128.store(dst + step, rowA1(b, d));
+  v128.store(dst + 2 * step, rowA2(a, c));
+  v128.store(dst + 3 * step, rowA3(b, d, m5));
 }
 
 /**
@@ -318,12 +334,10 @@ function outputTransform(m: usize, mxi: usize, ldm: usize, oc: i32, tilesX: i32,
         const count = min(4, tilesX - x);
         for (let i = 0; i < rowsOut; i++) {
           const ps = tmp + <usize>(6 * i) * 16;
-          // transformRowA's sums, kept in registers.
-          const m0 = v128.load(ps), m1 = v128.load(ps, 16), m2 = v128.load(ps, 32);
-          const m3 = v128.load(ps, 48), m4 = v128.load(ps, 64), m5 = v128.load(ps, 80);
+          // transformRowA, its results kept in registers.
+          const m1 = v128.load(ps, 16), m2 = v128.load(ps, 32), m3 = v128.load(ps, 48), m4 = v128.load(ps, 64);
           const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), d = f32x4.sub(m3, m4);
-          const r0 = f32x4.add(f32x4.add(m0, a), c), r1 = f32x4.add(b, f32x4.mul(d, f32x4.splat(2)));
-          const r2 = f32x4.add(a, f32x4.mul(c, f32x4.splat(4))), r3 = f32x4.add(f32x4.add(b, f32x4.mul(d, f32x4.splat(8))), m5);
+          const r0 = rowA0(v128.load(ps), a, c), r1 = rowA1(b, d), r2 = rowA2(a, c), r3 = rowA3(b, d, v128.load(ps, 80));
           const pr = tmp + <usize>24 * 16;
           const s0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), s1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
           const s2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), s3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
