@@ -332,13 +332,14 @@ function outputTransform(m: usize, mxi: usize, ldm: usize, oc: i32, tilesX: i32,
         const ox = 4 * x;
         const full = ox + 16 <= ow;
         const count = min(4, tilesX - x);
+        // An edge group's transposed row goes out through tmp[24 .. 28), past S.
+        const pr = tmp + <usize>24 * 16;
         for (let i = 0; i < rowsOut; i++) {
           const ps = tmp + <usize>(6 * i) * 16;
           // transformRowA, its results kept in registers.
           const m1 = v128.load(ps, 16), m2 = v128.load(ps, 32), m3 = v128.load(ps, 48), m4 = v128.load(ps, 64);
           const a = f32x4.add(m1, m2), b = f32x4.sub(m1, m2), c = f32x4.add(m3, m4), d = f32x4.sub(m3, m4);
           const r0 = rowA0(v128.load(ps), a, c), r1 = rowA1(b, d), r2 = rowA2(a, c), r3 = rowA3(b, d, v128.load(ps, 80));
-          const pr = tmp + <usize>24 * 16;
           const s0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), s1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
           const s2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), s3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
           const off = yo + <usize>((oy + i) * ow + ox) * 4;

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { enableRelaxedSimd } from '../src/backend/wasm/loader.js';
 import { harnessFor } from '../test/kernels/harness.js';
 import { convGeometry } from '../src/backend/backend.js';
+import { median } from './stats.js';
 await enableRelaxedSimd();
 const [pa, pb] = [process.argv[2], process.argv[3]];
 if (!pa || !pb) throw new Error('usage: npx tsx bench/build-ab.ts A.wasm B.wasm [batch]');
@@ -51,9 +52,8 @@ for (const [c, hw] of [
       }
       ratios.push(t[0] / t[1]);
     }
-    const med = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
     console.log(
-      `${c}@${hw} n${n} ${op.padEnd(8)} A ${med(ms[0]).toFixed(3)} B ${med(ms[1]).toFixed(3)} ms  A/B ${med(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`,
+      `${c}@${hw} n${n} ${op.padEnd(8)} A ${median(ms[0]).toFixed(3)} B ${median(ms[1]).toFixed(3)} ms  A/B ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`,
     );
   }
 }

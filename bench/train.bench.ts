@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as wt from '../src/index.js';
 import { benchStep } from './trainerStep.js';
+import { median } from './stats.js';
 
 export interface TrainBenchRow {
   engine: string;
@@ -23,11 +24,6 @@ export interface TrainBenchRow {
   threads: number;
   imagesPerSec: number;
   msPerStep: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 /** One side of a pair, in a fresh process: this file with --child prints ours() as JSON. */

@@ -27,6 +27,7 @@
 import { enableRelaxedSimd } from '../src/backend/wasm/loader.js';
 import { compileVariant, type KernelVariant, put } from './kernelVariant.js';
 import { convGeometry, type ConvGeometry } from '../src/backend/backend.js';
+import { median } from './stats.js';
 
 const BURST_MS = 30;
 
@@ -81,12 +82,6 @@ function setup(s: Side, g: ConvGeometry, op: Op): { run: () => void; out: () => 
     return { run: () => s.k.conv2dBackwardFilter(x, dy, dw, ...args, work), out: () => new Float32Array(s.mem.buffer, dw, wLen).slice() };
   }
   return { run: () => s.k.conv2dBackwardInput(dy, w, dx, ...args, work), out: () => new Float32Array(s.mem.buffer, dx, xLen).slice() };
-}
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** ms per call of a burst of `iters` calls. */
